@@ -1,0 +1,235 @@
+//! Reading the files that pick a version, loosely like Go does, with fixed buffers.
+//!
+//! `.go-version` / `.tool-versions`: the first meaningful line. go.mod / go.work: the first
+//! top-level `go` and `toolchain` lines, as cmd/go's `gover.GoModLookup` finds them, but never
+//! inside a `require (` / `replace (` block. CRLF, a UTF-8 BOM, tabs, `//` comments, unknown
+//! directives and a missing final newline are all fine.
+
+use super::sys::{Fd, PathBuf};
+
+const READ_BUF: usize = 16 * 1024;
+
+/// One line as read: its 1-based number and bytes (without the newline). A line longer than
+/// the buffer is cut, flagged `truncated`, and the rest of it skipped.
+pub struct Line<'b> {
+    pub number: u32,
+    pub text: &'b [u8],
+    pub truncated: bool,
+}
+
+/// Reads a file line by line through one stack buffer, so a 1 MB go.mod costs a few reads
+/// and no allocation, and reading stops as soon as the caller has what it needs.
+pub struct LineReader {
+    fd: Fd,
+    buf: [u8; READ_BUF],
+    start: usize,
+    end: usize,
+    eof: bool,
+    number: u32,
+    skip_rest_of_line: bool,
+}
+
+impl LineReader {
+    pub fn new(fd: Fd) -> LineReader {
+        LineReader {
+            fd,
+            buf: [0; READ_BUF],
+            start: 0,
+            end: 0,
+            eof: false,
+            number: 0,
+            skip_rest_of_line: false,
+        }
+    }
+
+    pub fn next_line(&mut self) -> Result<Option<Line<'_>>, i32> {
+        loop {
+            if let Some(pos) = self.buf[self.start..self.end]
+                .iter()
+                .position(|&c| c == b'\n')
+            {
+                let (s, e) = (self.start, self.start + pos);
+                self.start = e + 1;
+                if core::mem::take(&mut self.skip_rest_of_line) {
+                    continue;
+                }
+                return Ok(Some(self.make_line(s, e, false)));
+            }
+            if self.eof {
+                if self.start < self.end && !self.skip_rest_of_line {
+                    let (s, e) = (self.start, self.end);
+                    self.start = self.end;
+                    return Ok(Some(self.make_line(s, e, false)));
+                }
+                return Ok(None);
+            }
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if self.end == self.buf.len() {
+                // A line longer than the buffer: hand out what we have, skip the rest.
+                self.start = self.end;
+                self.skip_rest_of_line = true;
+                return Ok(Some(self.make_line(0, READ_BUF, true)));
+            }
+            let n = self.fd.read(&mut self.buf[self.end..])?;
+            if n == 0 {
+                self.eof = true;
+            } else {
+                self.end += n;
+            }
+        }
+    }
+
+    fn make_line(&mut self, s: usize, e: usize, truncated: bool) -> Line<'_> {
+        self.number += 1;
+        let mut text = &self.buf[s..e];
+        if self.number == 1 {
+            text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+        }
+        Line {
+            number: self.number,
+            text,
+            truncated,
+        }
+    }
+}
+
+pub fn trim(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s {
+        if first.is_ascii_whitespace() || *first == 0x0b {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = s {
+        if last.is_ascii_whitespace() || *last == 0x0b {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    s
+}
+
+/// A version request found in a file: the text (borrowed into `out`) and its line.
+pub struct Found {
+    pub line: u32,
+    pub len: usize,
+    pub truncated: bool,
+}
+
+/// `.go-version`: the first line that is neither empty nor a `#` comment, trimmed.
+/// `Ok(None)` means the file holds no version at all.
+pub fn read_go_version(reader: &mut LineReader, out: &mut [u8]) -> Result<Option<Found>, i32> {
+    while let Some(line) = reader.next_line()? {
+        let text = trim(line.text);
+        if text.is_empty() || text[0] == b'#' {
+            continue;
+        }
+        return Ok(Some(copy_found(line.number, text, line.truncated, out)));
+    }
+    Ok(None)
+}
+
+/// `.tool-versions` (asdf, mise): the first version on a `golang` or `go` line.
+/// `Ok(None)` means the file does not mention Go, so it does not pin anything.
+pub fn read_tool_versions(reader: &mut LineReader, out: &mut [u8]) -> Result<Option<Found>, i32> {
+    while let Some(line) = reader.next_line()? {
+        let text = trim(strip_hash_comment(line.text));
+        let mut words = text
+            .split(|c| c.is_ascii_whitespace())
+            .filter(|w| !w.is_empty());
+        let Some(tool) = words.next() else { continue };
+        if tool != b"golang" && tool != b"go" {
+            continue;
+        }
+        let version = words.next().unwrap_or(b"");
+        return Ok(Some(copy_found(line.number, version, line.truncated, out)));
+    }
+    Ok(None)
+}
+
+fn strip_hash_comment(s: &[u8]) -> &[u8] {
+    match s.iter().position(|&c| c == b'#') {
+        Some(i) => &s[..i],
+        None => s,
+    }
+}
+
+fn copy_found(line: u32, text: &[u8], truncated: bool, out: &mut [u8]) -> Found {
+    let len = text.len().min(out.len());
+    out[..len].copy_from_slice(&text[..len]);
+    Found {
+        line,
+        len,
+        truncated: truncated || len < text.len(),
+    }
+}
+
+/// The `go` and `toolchain` directives of a go.mod or go.work file.
+#[derive(Default)]
+pub struct GoDirectives {
+    pub go: Option<Found>,
+    pub toolchain: Option<Found>,
+}
+
+/// Finds the first top-level `go` and `toolchain` lines, stopping once both are seen.
+/// Values land in `go_out` / `toolchain_out`, with `//` comments and white space removed.
+pub fn read_go_directives(
+    reader: &mut LineReader,
+    go_out: &mut [u8],
+    toolchain_out: &mut [u8],
+) -> Result<GoDirectives, i32> {
+    let mut found = GoDirectives::default();
+    let mut in_block = false;
+    while let Some(line) = reader.next_line()? {
+        let text = trim(strip_line_comment(line.text));
+        if in_block {
+            // A block such as `require (` ends at a line that starts with `)`.
+            in_block = !text.starts_with(b")");
+            continue;
+        }
+        if text.ends_with(b"(") {
+            in_block = true;
+        } else if found.go.is_none() && has_key(text, b"go") {
+            found.go = Some(copy_found(
+                line.number,
+                trim(&text[2..]),
+                line.truncated,
+                go_out,
+            ));
+        } else if found.toolchain.is_none() && has_key(text, b"toolchain") {
+            found.toolchain = Some(copy_found(
+                line.number,
+                trim(&text[9..]),
+                line.truncated,
+                toolchain_out,
+            ));
+        }
+        if found.go.is_some() && found.toolchain.is_some() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// `key` followed by a space or tab, as in `gover.GoModLookup`.
+fn has_key(line: &[u8], key: &[u8]) -> bool {
+    line.len() > key.len() && line.starts_with(key) && matches!(line[key.len()], b' ' | b'\t')
+}
+
+fn strip_line_comment(s: &[u8]) -> &[u8] {
+    match s.windows(2).position(|w| w == b"//") {
+        Some(i) => &s[..i],
+        None => s,
+    }
+}
+
+/// Opens `path` for reading line by line.
+pub fn open_lines(path: &PathBuf) -> Result<LineReader, i32> {
+    Ok(LineReader::new(Fd::open_read(path)?))
+}

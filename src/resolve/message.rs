@@ -1,0 +1,179 @@
+//! One-line error messages for resolution failures: what happened, which file and line, and
+//! the command that fixes it. Written to a byte sink so the shim (stack buffer, `write(2)`)
+//! and the CLI (a `String`) print the very same words.
+
+use super::{Error, ErrorKind, Source};
+
+pub trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+
+    fn put_u64(&mut self, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.put(&digits[i..]);
+    }
+}
+
+/// A fixed-size buffer sink; output past its end is dropped.
+pub struct StackBuf<const N: usize> {
+    pub buf: [u8; N],
+    pub len: usize,
+}
+
+impl<const N: usize> Default for StackBuf<N> {
+    fn default() -> Self {
+        StackBuf {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+}
+
+impl<const N: usize> StackBuf<N> {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl<const N: usize> Sink for StackBuf<N> {
+    fn put(&mut self, bytes: &[u8]) {
+        let take = bytes.len().min(N - self.len);
+        self.buf[self.len..self.len + take].copy_from_slice(&bytes[..take]);
+        self.len += take;
+    }
+}
+
+/// Short name for an errno, for messages.
+pub fn errno_text(e: i32) -> &'static [u8] {
+    match e {
+        libc::ENOENT => b"no such file or directory",
+        libc::EACCES => b"permission denied",
+        libc::EPERM => b"operation not permitted",
+        libc::ENOTDIR => b"not a directory",
+        libc::EISDIR => b"is a directory",
+        libc::ELOOP => b"too many levels of symbolic links",
+        libc::ENAMETOOLONG => b"file name too long",
+        libc::EIO => b"input/output error",
+        libc::EINVAL => b"invalid argument (not a symbolic link?)",
+        libc::ENOEXEC => b"exec format error",
+        libc::E2BIG => b"argument list too long",
+        libc::ETXTBSY => b"text file busy",
+        _ => b"system error",
+    }
+}
+
+/// Puts a user-typed version for display: `1.23.0` rather than `go1.23.0` in install hints.
+fn put_install_arg(sink: &mut impl Sink, name: &[u8]) {
+    sink.put(name.strip_prefix(b"go").unwrap_or(name));
+}
+
+fn put_where(sink: &mut impl Sink, err: &Error) {
+    match err.source {
+        Source::Env => sink.put(b"GOMIG_GO_VERSION"),
+        _ if !err.file.is_empty() => {
+            sink.put(err.file.as_bytes());
+            if err.line > 0 {
+                sink.put(b" line ");
+                sink.put_u64(err.line as u64);
+            }
+        }
+        Source::Default => sink.put(b"the global default"),
+        _ => sink.put(err.source.as_str().as_bytes()),
+    }
+}
+
+/// Writes the message for `err` (no `error:` prefix, no newline).
+pub fn write_error(err: &Error, sink: &mut impl Sink) {
+    let value = err.value.as_bytes();
+    match err.kind {
+        ErrorKind::NoHome => {
+            if value.is_empty() {
+                sink.put(b"cannot locate the gomig store: HOME is not set; set GOMIG_HOME to an absolute path");
+            } else {
+                sink.put(b"GOMIG_HOME=");
+                sink.put(value);
+                sink.put(b" is not an absolute path; set GOMIG_HOME to an absolute path");
+            }
+        }
+        ErrorKind::BadVersion => {
+            put_where(sink, err);
+            sink.put(b": \"");
+            sink.put(value);
+            sink.put(b"\" is not a Go version; write an exact version (1.22.10), a prefix (1.22), latest or system");
+            if err.source == Source::Env {
+                sink.put(b", or run: gomig shell --unset");
+            }
+        }
+        ErrorKind::EmptyVersionFile => {
+            sink.put(err.file.as_bytes());
+            sink.put(b" holds no version; write one (e.g. 1.22.10) or delete the file");
+        }
+        ErrorKind::VersionFileIsDir => {
+            sink.put(err.file.as_bytes());
+            sink.put(b" is a directory, not a version file; remove it or replace it with a file holding a version");
+        }
+        ErrorKind::Unreadable => {
+            sink.put(b"cannot read ");
+            sink.put(err.file.as_bytes());
+            sink.put(b": ");
+            sink.put(errno_text(err.errno));
+            sink.put(b"; fix its permissions or remove it");
+        }
+        ErrorKind::BadGoLine | ErrorKind::BadToolchainLine => {
+            put_where(sink, err);
+            sink.put(if err.kind == ErrorKind::BadGoLine {
+                b": invalid go version \""
+            } else {
+                b": invalid toolchain \""
+            });
+            sink.put(value);
+            sink.put(if err.kind == ErrorKind::BadGoLine {
+                &b"\"; fix the go line (e.g. go 1.22.0)"[..]
+            } else {
+                &b"\"; fix the toolchain line (e.g. toolchain go1.22.10 or toolchain default)"[..]
+            });
+        }
+        ErrorKind::GoworkNotAbsolute => {
+            sink.put(b"GOWORK=");
+            sink.put(value);
+            sink.put(b" is not an absolute path; set it to an absolute path or off, or unset it");
+        }
+        ErrorKind::NotInstalled => {
+            let name = value.strip_prefix(b"go").unwrap_or(value);
+            sink.put(b"Go ");
+            sink.put(name);
+            sink.put(b" is not installed (requested by ");
+            put_where(sink, err);
+            sink.put(b"); run: gomig install ");
+            put_install_arg(sink, value);
+        }
+        ErrorKind::DefaultBroken => {
+            sink.put(b"the default toolchain ");
+            sink.put(value);
+            sink.put(b" is missing from the store; run: gomig install ");
+            put_install_arg(sink, value);
+            sink.put(b" (or gomig rollback / gomig switch VERSION)");
+        }
+        ErrorKind::SystemNotFound => {
+            sink.put(b"system Go requested by ");
+            put_where(sink, err);
+            sink.put(b", but no ");
+            sink.put(value);
+            sink.put(b" is on PATH apart from gomig's shims; install Go or pin a version");
+        }
+        ErrorKind::NoToolchain => {
+            sink.put(b"no Go toolchain selected here and no default set; run: gomig install latest && gomig switch latest");
+        }
+        ErrorKind::BadPath => {
+            sink.put(b"cannot resolve a Go toolchain: the working directory or a store path is unreadable or too long");
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! The few system calls the resolver needs, on fixed buffers: no heap, no `std`.
+
+use core::ffi::c_char;
+
+/// Longest path the resolver handles (Linux `PATH_MAX`, including the NUL).
+pub const PATH_CAP: usize = 4096;
+
+/// A NUL-terminated path in a fixed stack buffer.
+#[derive(Clone)]
+pub struct PathBuf {
+    buf: [u8; PATH_CAP],
+    len: usize,
+}
+
+impl Default for PathBuf {
+    fn default() -> Self {
+        PathBuf {
+            buf: [0; PATH_CAP],
+            len: 0,
+        }
+    }
+}
+
+impl PathBuf {
+    pub fn from_bytes(bytes: &[u8]) -> Option<PathBuf> {
+        let mut p = PathBuf::default();
+        p.set(bytes)?;
+        Some(p)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn as_ptr(&self) -> *const c_char {
+        self.buf.as_ptr().cast()
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.buf[0] = 0;
+    }
+
+    pub fn set(&mut self, bytes: &[u8]) -> Option<()> {
+        self.clear();
+        self.extend(bytes)
+    }
+
+    /// Appends raw bytes (no separator). `None` if it would not fit, or the bytes hold a NUL.
+    pub fn extend(&mut self, bytes: &[u8]) -> Option<()> {
+        let end = self.len + bytes.len();
+        if end >= PATH_CAP || bytes.contains(&0) {
+            return None;
+        }
+        self.buf[self.len..end].copy_from_slice(bytes);
+        self.buf[end] = 0;
+        self.len = end;
+        Some(())
+    }
+
+    /// Appends `/name`, avoiding a doubled slash after the root.
+    pub fn push(&mut self, name: &[u8]) -> Option<()> {
+        if self.len == 0 || self.buf[self.len - 1] != b'/' {
+            self.extend(b"/")?;
+        }
+        self.extend(name)
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.len {
+            self.len = len;
+            self.buf[len] = 0;
+        }
+    }
+
+    /// Drops the last component; returns false at the root.
+    pub fn pop(&mut self) -> bool {
+        let bytes = self.as_bytes();
+        if bytes.len() <= 1 {
+            return false;
+        }
+        let cut = bytes.iter().rposition(|&c| c == b'/').unwrap_or(0);
+        self.truncate(if cut == 0 { 1 } else { cut });
+        true
+    }
+
+    /// The last path component.
+    pub fn file_name(&self) -> &[u8] {
+        let bytes = self.as_bytes();
+        match bytes.iter().rposition(|&c| c == b'/') {
+            Some(i) => &bytes[i + 1..],
+            None => bytes,
+        }
+    }
+}
+
+/// The identity of a file: device and inode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    File,
+    Dir,
+    Other,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Meta {
+    pub id: FileId,
+    pub kind: FileKind,
+    pub mode: u32,
+}
+
+pub fn errno() -> i32 {
+    #[cfg(target_os = "linux")]
+    unsafe {
+        *libc::__errno_location()
+    }
+    #[cfg(not(target_os = "linux"))]
+    unsafe {
+        *libc::__error()
+    }
+}
+
+fn meta_from(st: &libc::stat) -> Meta {
+    let fmt = st.st_mode & libc::S_IFMT;
+    let kind = if fmt == libc::S_IFREG {
+        FileKind::File
+    } else if fmt == libc::S_IFDIR {
+        FileKind::Dir
+    } else {
+        FileKind::Other
+    };
+    Meta {
+        id: FileId {
+            dev: st.st_dev as u64,
+            ino: st.st_ino as u64,
+        },
+        kind,
+        mode: st.st_mode as u32,
+    }
+}
+
+/// `stat(2)`, following links. `Err(errno)` on failure.
+pub fn stat(path: &PathBuf) -> Result<Meta, i32> {
+    let mut st = core::mem::MaybeUninit::<libc::stat>::uninit();
+    if unsafe { libc::stat(path.as_ptr(), st.as_mut_ptr()) } != 0 {
+        return Err(errno());
+    }
+    Ok(meta_from(unsafe { st.assume_init_ref() }))
+}
+
+pub fn fstat(fd: i32) -> Result<Meta, i32> {
+    let mut st = core::mem::MaybeUninit::<libc::stat>::uninit();
+    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } != 0 {
+        return Err(errno());
+    }
+    Ok(meta_from(unsafe { st.assume_init_ref() }))
+}
+
+pub fn is_executable(path: &PathBuf) -> bool {
+    unsafe { libc::access(path.as_ptr(), libc::X_OK) == 0 }
+}
+
+/// `readlink(2)` into `out`; `Err(errno)` if it is not a link or cannot be read.
+pub fn readlink(path: &PathBuf, out: &mut PathBuf) -> Result<(), i32> {
+    let n = unsafe { libc::readlink(path.as_ptr(), out.buf.as_mut_ptr().cast(), PATH_CAP - 1) };
+    if n < 0 {
+        return Err(errno());
+    }
+    let n = n as usize;
+    if n >= PATH_CAP - 1 {
+        return Err(libc::ENAMETOOLONG);
+    }
+    out.buf[n] = 0;
+    out.len = n;
+    Ok(())
+}
+
+pub fn getcwd(out: &mut PathBuf) -> Result<(), i32> {
+    let p = unsafe { libc::getcwd(out.buf.as_mut_ptr().cast(), PATH_CAP) };
+    if p.is_null() {
+        return Err(errno());
+    }
+    out.len = out.buf.iter().position(|&c| c == 0).unwrap_or(0);
+    Ok(())
+}
+
+/// An open file descriptor, closed on drop.
+pub struct Fd(pub i32);
+
+impl Fd {
+    pub fn open_read(path: &PathBuf) -> Result<Fd, i32> {
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd < 0 { Err(errno()) } else { Ok(Fd(fd)) }
+    }
+
+    pub fn open_dir(path: &PathBuf) -> Result<Fd, i32> {
+        let fd = unsafe {
+            libc::open(
+                path.as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC | libc::O_DIRECTORY,
+            )
+        };
+        if fd < 0 { Err(errno()) } else { Ok(Fd(fd)) }
+    }
+
+    /// Reads up to `buf.len()` bytes, retrying on EINTR.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize, i32> {
+        loop {
+            let n = unsafe { libc::read(self.0, buf.as_mut_ptr().cast(), buf.len()) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = errno();
+            if e != libc::EINTR {
+                return Err(e);
+            }
+        }
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// Calls `f` with the name of each entry of the directory `dir` (dot entries included),
+/// reading with `getdents64` into a stack buffer.
+#[cfg(target_os = "linux")]
+pub fn for_each_dir_entry(dir: &PathBuf, mut f: impl FnMut(&[u8])) -> Result<(), i32> {
+    let fd = Fd::open_dir(dir)?;
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = unsafe { libc::syscall(libc::SYS_getdents64, fd.0, buf.as_mut_ptr(), buf.len()) };
+        if n < 0 {
+            return Err(errno());
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let n = n as usize;
+        let mut off = 0;
+        // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+        while off + 19 <= n {
+            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+            if reclen == 0 || off + reclen > n {
+                break;
+            }
+            let name = &buf[off + 19..off + reclen];
+            let name_len = name.iter().position(|&c| c == 0).unwrap_or(name.len());
+            f(&name[..name_len]);
+            off += reclen;
+        }
+    }
+}
+
+/// Non-Linux fallback: `opendir` may allocate in libc, so the shim's no-heap guarantee is
+/// only tested and promised on Linux.
+#[cfg(not(target_os = "linux"))]
+pub fn for_each_dir_entry(dir: &PathBuf, mut f: impl FnMut(&[u8])) -> Result<(), i32> {
+    let d = unsafe { libc::opendir(dir.as_ptr()) };
+    if d.is_null() {
+        return Err(errno());
+    }
+    loop {
+        let e = unsafe { libc::readdir(d) };
+        if e.is_null() {
+            break;
+        }
+        let name = unsafe { core::ffi::CStr::from_ptr((*e).d_name.as_ptr()) };
+        f(name.to_bytes());
+    }
+    unsafe { libc::closedir(d) };
+    Ok(())
+}

@@ -1,0 +1,311 @@
+//! The `go` / `gofmt` shim: resolve, then `execve` the chosen toolchain.
+//!
+//! `no_std` and `no_main`: std's runtime start-up allocates and leaves SIGPIPE ignored for the
+//! exec'd program, so this binary starts at C `main` and never links an allocator at all.
+//! From process start to `execve` it uses stack buffers and raw libc calls only. It shares the
+//! resolver with the CLI (`src/resolve`), so `gomig current` gives the same answer.
+#![no_std]
+#![no_main]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../resolve/mod.rs"]
+#[allow(dead_code)]
+mod resolve;
+
+use core::ffi::{c_char, c_int};
+
+use resolve::message::{self, Sink, StackBuf};
+use resolve::sys::{self, FileId, PathBuf};
+use resolve::{Env, Resolution, Tool};
+
+/// Fail after this many nested shim resolutions (a loop through copies of the shim).
+const MAX_DEPTH: u32 = 20;
+/// Environment entries handled on the stack; larger environments use an anonymous mapping.
+const STACK_ENV: usize = 2048;
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    unsafe { libc::abort() }
+}
+
+// Without std nothing links the C library (memcpy, execve, ...): ask for it.
+#[link(name = "c")]
+unsafe extern "C" {}
+
+/// The precompiled `core` refers to this symbol; with `panic = "abort"` nothing unwinds, so it
+/// is never called.
+#[unsafe(no_mangle)]
+extern "C" fn rust_eh_personality() {}
+
+/// Writes `gomig: <message>\n` to stderr in one `write`.
+fn fail(msg: &[u8]) -> c_int {
+    let mut out = StackBuf::<8192>::default();
+    out.put(b"gomig: ");
+    out.put(msg);
+    out.put(b"\n");
+    let bytes = out.as_bytes();
+    unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+    1
+}
+
+unsafe fn cstr_bytes<'a>(p: *const c_char) -> &'a [u8] {
+    unsafe { core::ffi::CStr::from_ptr(p).to_bytes() }
+}
+
+fn basename(path: &[u8]) -> &[u8] {
+    match path.iter().rposition(|&c| c == b'/') {
+        Some(i) => &path[i + 1..],
+        None => path,
+    }
+}
+
+fn parse_u32(s: &[u8]) -> u32 {
+    s.iter()
+        .try_fold(0u32, |n, &c| {
+            if c.is_ascii_digit() {
+                n.checked_mul(10)?.checked_add((c - b'0') as u32)
+            } else {
+                None
+            }
+        })
+        .unwrap_or(0)
+}
+
+/// Go's `os.Getwd`: `$PWD` when it is clean and names the current directory (keeps the
+/// user's symlinked path), else `getcwd`.
+fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> bool {
+    if let Some(p) = pwd {
+        let clean = p[0] == b'/'
+            && !p.windows(2).any(|w| w == b"//")
+            && !p.windows(3).any(|w| w == b"/./")
+            && !p.windows(4).any(|w| w == b"/../")
+            && !p.ends_with(b"/.")
+            && !p.ends_with(b"/..");
+        if clean && out.set(p).is_some() {
+            let dot = PathBuf::from_bytes(b".");
+            if let (Ok(a), Some(Ok(b))) = (sys::stat(out), dot.as_ref().map(sys::stat)) {
+                if a.id == b.id {
+                    return true;
+                }
+            }
+        }
+    }
+    sys::getcwd(out).is_ok()
+}
+
+fn self_id() -> Option<FileId> {
+    let exe = PathBuf::from_bytes(b"/proc/self/exe")?;
+    sys::stat(&exe).ok().map(|m| m.id)
+}
+
+/// `KEY=value` assembled in a stack buffer.
+struct EnvEntry {
+    buf: [u8; sys::PATH_CAP + 32],
+    len: usize,
+}
+
+impl EnvEntry {
+    fn new(key: &[u8], value: &[u8]) -> Option<EnvEntry> {
+        let mut e = EnvEntry {
+            buf: [0; sys::PATH_CAP + 32],
+            len: 0,
+        };
+        let total = key.len() + 1 + value.len();
+        if total >= e.buf.len() {
+            return None;
+        }
+        e.buf[..key.len()].copy_from_slice(key);
+        e.buf[key.len()] = b'=';
+        e.buf[key.len() + 1..total].copy_from_slice(value);
+        e.len = total;
+        Some(e)
+    }
+    fn as_ptr(&self) -> *const c_char {
+        self.buf.as_ptr().cast()
+    }
+}
+
+fn key_of(entry: &[u8]) -> &[u8] {
+    match entry.iter().position(|&c| c == b'=') {
+        Some(i) => &entry[..i],
+        None => entry,
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn main(
+    _argc: c_int,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    let arg0 = if argv.is_null() || unsafe { (*argv).is_null() } {
+        &b""[..]
+    } else {
+        unsafe { cstr_bytes(*argv) }
+    };
+
+    // Index the environment once: slices point into envp, nothing is copied.
+    let mut env = Env::default();
+    let mut env_count = 0usize;
+    let mut depth = 0u32;
+    let mut has_gotoolchain = false;
+    let mut trace = false;
+    let mut force_arg0: Option<&[u8]> = None;
+    if !envp.is_null() {
+        loop {
+            let p = unsafe { *envp.add(env_count) };
+            if p.is_null() {
+                break;
+            }
+            env_count += 1;
+            let entry = unsafe { cstr_bytes(p) };
+            let key = key_of(entry);
+            let value = entry.get(key.len() + 1..).unwrap_or(b"");
+            match key {
+                b"GOMIG_SHIM_DEPTH" => depth = parse_u32(value),
+                b"GOTOOLCHAIN" => has_gotoolchain = true,
+                b"GOMIG_SHIM_TRACE" => trace = value == b"1",
+                b"GOMIG_FORCE_ARG0" if !value.is_empty() => force_arg0 = Some(value),
+                _ => env.set(key, value),
+            }
+        }
+    }
+
+    let Some(tool) = Tool::from_name(basename(force_arg0.unwrap_or(arg0))) else {
+        return fail(b"this is gomig's shim; it runs as `go` or `gofmt` from the shims directory (see: gomig doctor)");
+    };
+    if depth >= MAX_DEPTH {
+        return fail(b"shim recursion: resolved 20 times in a row without reaching a Go toolchain (a PATH loop through copies of the shim?); run: gomig doctor");
+    }
+
+    let mut cwd = PathBuf::default();
+    if !current_dir(env.pwd, &mut cwd) {
+        return fail(
+            b"cannot determine the current directory (deleted?); cd to an existing directory",
+        );
+    }
+
+    let own_id = self_id();
+    let mut res = Resolution::new(tool);
+    if let Err(err) = resolve::resolve(&env, cwd.as_bytes(), own_id, &mut res) {
+        let mut msg = StackBuf::<6144>::default();
+        message::write_error(&err, &mut msg);
+        return fail(msg.as_bytes());
+    }
+
+    // Never exec ourselves: a GOROOT whose bin/go is this very shim.
+    if let (Some(own), Ok(target)) = (own_id, sys::stat(&res.exe)) {
+        if target.id == own {
+            let mut msg = StackBuf::<6144>::default();
+            msg.put(res.exe.as_bytes());
+            msg.put(b" is the gomig shim itself, not a Go toolchain; reinstall ");
+            msg.put(res.name.as_bytes());
+            msg.put(b" (gomig install) or remove it (gomig uninstall)");
+            return fail(msg.as_bytes());
+        }
+    }
+
+    if trace {
+        let mut msg = StackBuf::<8192>::default();
+        msg.put(b"gomig: trace: ");
+        msg.put(res.source.as_str().as_bytes());
+        if !res.file.is_empty() {
+            msg.put(b" ");
+            msg.put(res.file.as_bytes());
+        }
+        msg.put(b" -> ");
+        msg.put(res.exe.as_bytes());
+        msg.put(b"\n");
+        unsafe { libc::write(2, msg.buf.as_ptr().cast(), msg.len) };
+    }
+
+    exec(&res, argv, envp, env_count, depth, has_gotoolchain)
+}
+
+/// Builds the child's environment on the stack (GOROOT replaced or removed, GOTOOLCHAIN=local
+/// unless set, the hop counter bumped) and `execve`s.
+fn exec(
+    res: &Resolution,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    env_count: usize,
+    depth: u32,
+    has_gotoolchain: bool,
+) -> c_int {
+    let goroot = if res.goroot.is_empty() {
+        None
+    } else {
+        EnvEntry::new(b"GOROOT", res.goroot.as_bytes())
+    };
+    if !res.goroot.is_empty() && goroot.is_none() {
+        return fail(b"GOROOT path too long");
+    }
+    let mut depth_text = StackBuf::<12>::default();
+    depth_text.put_u64(depth as u64 + 1);
+    let Some(depth_entry) = EnvEntry::new(b"GOMIG_SHIM_DEPTH", depth_text.as_bytes()) else {
+        return fail(b"internal error building the environment");
+    };
+    let gotoolchain: &[u8] = b"GOTOOLCHAIN=local\0";
+
+    let needed = env_count + 4;
+    let mut stack_slots = [core::ptr::null::<c_char>(); STACK_ENV];
+    let slots: &mut [*const c_char] = if needed <= STACK_ENV {
+        &mut stack_slots[..needed]
+    } else {
+        // A huge environment: an anonymous mapping is still no heap allocation.
+        let bytes = needed * core::mem::size_of::<*const c_char>();
+        let p = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                bytes,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return fail(b"environment too large");
+        }
+        unsafe { core::slice::from_raw_parts_mut(p.cast(), needed) }
+    };
+
+    let mut n = 0;
+    for i in 0..env_count {
+        let p = unsafe { *envp.add(i) };
+        let key = key_of(unsafe { cstr_bytes(p) });
+        if key == b"GOROOT" || key == b"GOMIG_SHIM_DEPTH" {
+            continue;
+        }
+        slots[n] = p;
+        n += 1;
+    }
+    if let Some(g) = &goroot {
+        slots[n] = g.as_ptr();
+        n += 1;
+    }
+    if !has_gotoolchain {
+        slots[n] = gotoolchain.as_ptr().cast();
+        n += 1;
+    }
+    slots[n] = depth_entry.as_ptr();
+    n += 1;
+    slots[n] = core::ptr::null();
+
+    unsafe { libc::execve(res.exe.as_ptr(), argv, slots.as_ptr()) };
+
+    let e = sys::errno();
+    let mut msg = StackBuf::<6144>::default();
+    msg.put(b"cannot run ");
+    msg.put(res.exe.as_bytes());
+    msg.put(b": ");
+    msg.put(message::errno_text(e));
+    if !res.name.is_empty() {
+        msg.put(b"; the toolchain ");
+        msg.put(res.name.as_bytes());
+        msg.put(b" looks broken: run gomig verify ");
+        msg.put(res.name.as_bytes());
+        msg.put(b", then reinstall it (gomig install) if needed");
+    }
+    fail(msg.as_bytes())
+}
