@@ -1,1 +1,19 @@
+//! gomig: a Go toolchain manager that makes a Go upgrade safe.
+//!
+//! Data flow: argv ([`cli`]) -> a command ([`commands`]) -> the resolver ([`resolve`], shared
+//! with the shim) -> the store ([`store`]) -> exec.
+
+pub mod adopt;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod events;
+pub mod lookup;
+/// The allocation-free resolver, also compiled into the `go` shim.
 pub mod resolve;
+pub mod shells;
+pub mod shims;
+pub mod store;
+
+/// Go version parsing and ordering (lives with the resolver, which the shim shares).
+pub use resolve::version;

@@ -44,10 +44,7 @@ impl LineReader {
 
     pub fn next_line(&mut self) -> Result<Option<Line<'_>>, i32> {
         loop {
-            if let Some(pos) = self.buf[self.start..self.end]
-                .iter()
-                .position(|&c| c == b'\n')
-            {
+            if let Some(pos) = self.buf[self.start..self.end].iter().position(|&c| c == b'\n') {
                 let (s, e) = (self.start, self.start + pos);
                 self.start = e + 1;
                 if core::mem::take(&mut self.skip_rest_of_line) {
@@ -140,9 +137,7 @@ pub fn read_go_version(reader: &mut LineReader, out: &mut [u8]) -> Result<Option
 pub fn read_tool_versions(reader: &mut LineReader, out: &mut [u8]) -> Result<Option<Found>, i32> {
     while let Some(line) = reader.next_line()? {
         let text = trim(strip_hash_comment(line.text));
-        let mut words = text
-            .split(|c| c.is_ascii_whitespace())
-            .filter(|w| !w.is_empty());
+        let mut words = text.split(|c| c.is_ascii_whitespace()).filter(|w| !w.is_empty());
         let Some(tool) = words.next() else { continue };
         if tool != b"golang" && tool != b"go" {
             continue;
@@ -196,19 +191,9 @@ pub fn read_go_directives(
         if text.ends_with(b"(") {
             in_block = true;
         } else if found.go.is_none() && has_key(text, b"go") {
-            found.go = Some(copy_found(
-                line.number,
-                trim(&text[2..]),
-                line.truncated,
-                go_out,
-            ));
+            found.go = Some(copy_found(line.number, trim(&text[2..]), line.truncated, go_out));
         } else if found.toolchain.is_none() && has_key(text, b"toolchain") {
-            found.toolchain = Some(copy_found(
-                line.number,
-                trim(&text[9..]),
-                line.truncated,
-                toolchain_out,
-            ));
+            found.toolchain = Some(copy_found(line.number, trim(&text[9..]), line.truncated, toolchain_out));
         }
         if found.go.is_some() && found.toolchain.is_some() {
             break;

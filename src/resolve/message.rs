@@ -30,10 +30,7 @@ pub struct StackBuf<const N: usize> {
 
 impl<const N: usize> Default for StackBuf<N> {
     fn default() -> Self {
-        StackBuf {
-            buf: [0; N],
-            len: 0,
-        }
+        StackBuf { buf: [0; N], len: 0 }
     }
 }
 
@@ -170,7 +167,9 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
             sink.put(b" is on PATH apart from gomig's shims; install Go or pin a version");
         }
         ErrorKind::NoToolchain => {
-            sink.put(b"no Go toolchain selected here and no default set; run: gomig install latest && gomig switch latest");
+            sink.put(
+                b"no Go toolchain selected here and no default set; run: gomig install latest && gomig switch latest",
+            );
         }
         ErrorKind::BadPath => {
             sink.put(b"cannot resolve a Go toolchain: the working directory or a store path is unreadable or too long");

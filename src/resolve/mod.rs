@@ -24,10 +24,7 @@ pub struct Name {
 
 impl Default for Name {
     fn default() -> Self {
-        Name {
-            buf: [0; 64],
-            len: 0,
-        }
+        Name { buf: [0; 64], len: 0 }
     }
 }
 
@@ -328,13 +325,7 @@ pub fn home_dir(env: &Env<'_>, out: &mut PathBuf) -> Result<(), Error> {
     let fail = || Error::new(ErrorKind::NoHome, Source::Default);
     if let Some(h) = env.gomig_home {
         if h[0] != b'/' {
-            return Err(Error::at(
-                ErrorKind::NoHome,
-                Source::Default,
-                &PathBuf::default(),
-                0,
-                h,
-            ));
+            return Err(Error::at(ErrorKind::NoHome, Source::Default, &PathBuf::default(), 0, h));
         }
         return out.set(h).ok_or_else(fail);
     }
@@ -346,8 +337,7 @@ pub fn home_dir(env: &Env<'_>, out: &mut PathBuf) -> Result<(), Error> {
     let home = env.home.filter(|h| h[0] == b'/').ok_or_else(fail)?;
     out.set(home).ok_or_else(fail)?;
     #[cfg(target_os = "macos")]
-    out.push(b"Library/Application Support/gomig")
-        .ok_or_else(fail)?;
+    out.push(b"Library/Application Support/gomig").ok_or_else(fail)?;
     #[cfg(not(target_os = "macos"))]
     out.push(b".local/share/gomig").ok_or_else(fail)?;
     Ok(())
@@ -415,9 +405,7 @@ fn pick_installed(home: &PathBuf, want: &Want<'_>, out: &mut Name) -> bool {
 fn matches_want(v: &Version<'_>, want: &Want<'_>) -> bool {
     match want {
         Want::Newest { major, minor } => {
-            !v.is_prerelease()
-                && major.is_none_or(|m| v.major == m)
-                && minor.is_none_or(|m| v.minor == m)
+            !v.is_prerelease() && major.is_none_or(|m| v.major == m) && minor.is_none_or(|m| v.minor == m)
         }
         Want::AtLeast(min) => v.compare(min) != Ordering::Less,
     }
@@ -443,13 +431,7 @@ fn better(v: &Version<'_>, cur: &Version<'_>, want: &Want<'_>) -> bool {
 
 /// Sets `goroot` and `exe` for the installed toolchain `name`. An adopted toolchain is a
 /// link to a GOROOT elsewhere; the link is resolved so GOROOT names the real tree.
-fn locate_toolchain(
-    home: &PathBuf,
-    name: &Name,
-    tool: Tool,
-    goroot: &mut PathBuf,
-    exe: &mut PathBuf,
-) -> Option<()> {
+fn locate_toolchain(home: &PathBuf, name: &Name, tool: Tool, goroot: &mut PathBuf, exe: &mut PathBuf) -> Option<()> {
     goroot.set(home.as_bytes())?;
     goroot.push(b"toolchains")?;
     goroot.push(name.as_bytes())?;
@@ -479,35 +461,47 @@ fn is_installed(home: &PathBuf, name: &[u8]) -> bool {
 /// Resolves which binary to run for `tool` in directory `cwd` (absolute).
 ///
 /// `shim_id` is the identity of the shim itself, so a `system` lookup never finds it.
-pub fn resolve(
+pub fn resolve(env: &Env<'_>, cwd: &[u8], shim_id: Option<FileId>, out: &mut Resolution) -> Result<(), Error> {
+    resolve_with(env, cwd, shim_id, out, true)
+}
+
+/// What Go's own files (go.work, go.mod) and the default would choose, ignoring
+/// `GOMIG_GO_VERSION` and version files: used to show a pin that conflicts with go.mod.
+pub fn resolve_ignoring_pins(
     env: &Env<'_>,
     cwd: &[u8],
     shim_id: Option<FileId>,
     out: &mut Resolution,
 ) -> Result<(), Error> {
+    resolve_with(env, cwd, shim_id, out, false)
+}
+
+fn resolve_with(
+    env: &Env<'_>,
+    cwd: &[u8],
+    shim_id: Option<FileId>,
+    out: &mut Resolution,
+    pins: bool,
+) -> Result<(), Error> {
     home_dir(env, &mut out.home)?;
 
-    if let Some(text) = env.gomig_go_version {
+    if let Some(text) = env.gomig_go_version.filter(|_| pins) {
         out.source = Source::Env;
         out.request.set(text);
-        let spec = parse_spec(text).ok_or_else(|| {
-            Error::at(
-                ErrorKind::BadVersion,
-                Source::Env,
-                &PathBuf::default(),
-                0,
-                text,
-            )
-        })?;
+        let spec = parse_spec(text)
+            .ok_or_else(|| Error::at(ErrorKind::BadVersion, Source::Env, &PathBuf::default(), 0, text))?;
         return select_spec(env, spec, shim_id, out);
     }
 
-    let mut dir =
-        PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
+    let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
     let mut gofiles = GoFiles::new(env)?;
     let mut text = [0u8; 256];
     loop {
-        if let Some((source, found)) = version_file_in(&mut dir, &mut text)? {
+        if let Some((source, found)) = if pins {
+            version_file_in(&mut dir, &mut text)?
+        } else {
+            None
+        } {
             let value = &text[..found.len];
             out.source = source;
             out.file = dir.clone();
@@ -516,13 +510,7 @@ pub fn resolve(
             let spec = match parse_spec(value) {
                 Some(spec) if !found.truncated => spec,
                 _ => {
-                    return Err(Error::at(
-                        ErrorKind::BadVersion,
-                        source,
-                        &dir,
-                        found.line,
-                        value,
-                    ));
+                    return Err(Error::at(ErrorKind::BadVersion, source, &dir, found.line, value));
                 }
             };
             return select_spec(env, spec, shim_id, out);
@@ -548,8 +536,7 @@ fn version_file_in(dir: &mut PathBuf, text: &mut [u8]) -> Result<Option<(Source,
         (&b".go-version"[..], Source::GoVersionFile),
         (b".tool-versions", Source::ToolVersions),
     ] {
-        dir.push(name)
-            .ok_or_else(|| Error::new(ErrorKind::BadPath, source))?;
+        dir.push(name).ok_or_else(|| Error::new(ErrorKind::BadPath, source))?;
         let fail = |kind: ErrorKind, errno: i32, dir: &PathBuf| {
             let mut e = Error::at(kind, source, dir, 0, b"");
             e.errno = errno;
@@ -634,10 +621,7 @@ impl<'a> GoFiles<'a> {
             return;
         }
         let len = dir.len();
-        if matches!(self.work, WorkMode::Search)
-            && self.work_dir_len.is_none()
-            && is_file_in(dir, b"go.work")
-        {
+        if matches!(self.work, WorkMode::Search) && self.work_dir_len.is_none() && is_file_in(dir, b"go.work") {
             self.work_dir_len = Some(len);
         }
         if self.mod_dir_len.is_none() && self.work_dir_len.is_none() && is_file_in(dir, b"go.mod") {
@@ -656,8 +640,7 @@ impl<'a> GoFiles<'a> {
         }
         if let WorkMode::File(p) = self.work {
             // GOWORK may name a file that does not exist yet (`go work init`): then go.mod.
-            if path.set(p).is_some() && matches!(sys::stat(path), Ok(m) if m.kind != FileKind::Dir)
-            {
+            if path.set(p).is_some() && matches!(sys::stat(path), Ok(m) if m.kind != FileKind::Dir) {
                 return Some(Source::GoWork);
             }
         }
@@ -687,20 +670,9 @@ fn is_file_in(dir: &mut PathBuf, name: &[u8]) -> bool {
     ok
 }
 
-fn select_spec(
-    env: &Env<'_>,
-    spec: Spec<'_>,
-    shim_id: Option<FileId>,
-    out: &mut Resolution,
-) -> Result<(), Error> {
+fn select_spec(env: &Env<'_>, spec: Spec<'_>, shim_id: Option<FileId>, out: &mut Resolution) -> Result<(), Error> {
     let not_installed = |out: &Resolution, value: &[u8]| {
-        let mut e = Error::at(
-            ErrorKind::NotInstalled,
-            out.source,
-            &out.file,
-            out.line,
-            value,
-        );
+        let mut e = Error::at(ErrorKind::NotInstalled, out.source, &out.file, out.line, value);
         e.value.set(value);
         e
     };
@@ -764,8 +736,7 @@ fn select_from_go_file(
         err
     };
     let mut reader = files::open_lines(path).map_err(unreadable)?;
-    let found =
-        files::read_go_directives(&mut reader, &mut go_text, &mut tc_text).map_err(unreadable)?;
+    let found = files::read_go_directives(&mut reader, &mut go_text, &mut tc_text).map_err(unreadable)?;
     out.source = source;
     out.file = path.clone();
 
@@ -787,13 +758,7 @@ fn select_from_go_file(
         }
         let v = Version::parse_go(value);
         if tc.truncated || !v.is_valid() || !version::is_safe_name(value) {
-            return Err(Error::at(
-                ErrorKind::BadToolchainLine,
-                source,
-                path,
-                tc.line,
-                value,
-            ));
+            return Err(Error::at(ErrorKind::BadToolchainLine, source, path, tc.line, value));
         }
         toolchain = Some((v, tc.line));
     }
@@ -802,24 +767,14 @@ fn select_from_go_file(
         let value = &go_text[..go.len];
         let v = Version::parse(value);
         if go.truncated || !v.is_valid() {
-            return Err(Error::at(
-                ErrorKind::BadGoLine,
-                source,
-                path,
-                go.line,
-                value,
-            ));
+            return Err(Error::at(ErrorKind::BadGoLine, source, path, go.line, value));
         }
         requirement = Some((v.lang_to_release(), go.line, value));
     }
     if let Some((t, line)) = toolchain {
         // A toolchain line older than (or equal to) the go line is ignored.
         if requirement.is_none_or(|(r, _, _)| t.compare(&r) == Ordering::Greater) {
-            requirement = Some((
-                t,
-                line,
-                &tc_text[..found.toolchain.as_ref().map_or(0, |f| f.len)],
-            ));
+            requirement = Some((t, line, &tc_text[..found.toolchain.as_ref().map_or(0, |f| f.len)]));
         }
     }
     let Some((min, line, text)) = requirement else {
@@ -849,12 +804,7 @@ fn select_from_go_file(
 }
 
 /// Uses the default when the file defers to it; without one, `system`.
-fn use_base(
-    env: &Env<'_>,
-    has_base: bool,
-    shim_id: Option<FileId>,
-    out: &mut Resolution,
-) -> Result<(), Error> {
+fn use_base(env: &Env<'_>, has_base: bool, shim_id: Option<FileId>, out: &mut Resolution) -> Result<(), Error> {
     if has_base {
         out.name = out.base;
         if !is_installed(&out.home, out.name.as_bytes()) {
@@ -872,11 +822,7 @@ fn use_base(
     })
 }
 
-fn select_default(
-    env: &Env<'_>,
-    shim_id: Option<FileId>,
-    out: &mut Resolution,
-) -> Result<(), Error> {
+fn select_default(env: &Env<'_>, shim_id: Option<FileId>, out: &mut Resolution) -> Result<(), Error> {
     let mut base = Name::default();
     let has_base = read_default(&out.home, &mut base)?;
     out.file.clear();
@@ -901,10 +847,7 @@ fn find_system(env: &Env<'_>, shim_id: Option<FileId>, out: &mut Resolution) -> 
     out.name = Name::default();
     out.goroot.clear();
     let mut shims = out.home.clone();
-    let shims_id = shims
-        .push(b"shims")
-        .and_then(|_| sys::stat(&shims).ok())
-        .map(|m| m.id);
+    let shims_id = shims.push(b"shims").and_then(|_| sys::stat(&shims).ok()).map(|m| m.id);
     for entry in env.path.unwrap_or(b"").split(|&c| c == b':') {
         if entry.first() != Some(&b'/') {
             continue;
@@ -925,13 +868,7 @@ fn find_system(env: &Env<'_>, shim_id: Option<FileId>, out: &mut Resolution) -> 
         out.exe = dir;
         return Ok(());
     }
-    let mut e = Error::at(
-        ErrorKind::SystemNotFound,
-        out.source,
-        &out.file,
-        out.line,
-        b"",
-    );
+    let mut e = Error::at(ErrorKind::SystemNotFound, out.source, &out.file, out.line, b"");
     e.value.set(out.tool.name());
     Err(e)
 }

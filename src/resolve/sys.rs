@@ -208,12 +208,7 @@ impl Fd {
     }
 
     pub fn open_dir(path: &PathBuf) -> Result<Fd, i32> {
-        let fd = unsafe {
-            libc::open(
-                path.as_ptr(),
-                libc::O_RDONLY | libc::O_CLOEXEC | libc::O_DIRECTORY,
-            )
-        };
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_DIRECTORY) };
         if fd < 0 { Err(errno()) } else { Ok(Fd(fd)) }
     }
 

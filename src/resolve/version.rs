@@ -57,10 +57,7 @@ impl<'a> Version<'a> {
     /// becomes its first release. Older language versions (`1.20`) already are release names.
     pub fn lang_to_release(self) -> Version<'a> {
         if self.is_lang() && cmp_int(self.minor, b"21") != Ordering::Less {
-            Version {
-                patch: b"0",
-                ..self
-            }
+            Version { patch: b"0", ..self }
         } else {
             self
         }
@@ -94,9 +91,7 @@ impl<'a> Version<'a> {
             w.put(b".")?;
             w.put(self.minor)?;
         }
-        if !self.patch.is_empty()
-            && !(self.patch == b"0" && self.minor_below_21() && self.kind.is_empty())
-        {
+        if !self.patch.is_empty() && !(self.patch == b"0" && self.minor_below_21() && self.kind.is_empty()) {
             // Before 1.21, `go1.20` is the release name and `.0` is implied; keep it implied.
             w.put(b".")?;
             w.put(self.patch)?;
@@ -128,9 +123,7 @@ pub fn is_safe_name(name: &[u8]) -> bool {
     !name.is_empty()
         && name.len() <= 128
         && !name.windows(2).any(|w| w == b"..")
-        && name
-            .iter()
-            .all(|&c| c > b' ' && c != 0x7f && c != b'/' && c != b'\\')
+        && name.iter().all(|&c| c > b' ' && c != 0x7f && c != b'/' && c != b'\\')
 }
 
 fn strip_suffix(x: &[u8]) -> &[u8] {
@@ -288,11 +281,7 @@ mod tests {
     fn compare_matches_go_version_compare() {
         assert!(COMPARE_GO.len() >= 60);
         for &(x, y, want) in COMPARE_GO {
-            assert_eq!(
-                compare_go(x.as_bytes(), y.as_bytes()),
-                want,
-                "Compare({x:?}, {y:?})"
-            );
+            assert_eq!(compare_go(x.as_bytes(), y.as_bytes()), want, "Compare({x:?}, {y:?})");
             assert_eq!(
                 compare_go(y.as_bytes(), x.as_bytes()),
                 want.reverse(),
@@ -327,16 +316,10 @@ mod tests {
             "1.600+auto",
         ];
         for x in valid {
-            assert!(
-                Version::parse(x.as_bytes()).is_valid(),
-                "{x} should be valid"
-            );
+            assert!(Version::parse(x.as_bytes()).is_valid(), "{x} should be valid");
         }
         for x in invalid {
-            assert!(
-                !Version::parse(x.as_bytes()).is_valid(),
-                "{x} should be invalid"
-            );
+            assert!(!Version::parse(x.as_bytes()).is_valid(), "{x} should be invalid");
         }
         assert!(Version::parse(b"1.21").is_lang());
         assert!(Version::parse(b"1.22").is_lang());
@@ -388,14 +371,8 @@ mod tests {
                 .unwrap();
             assert_eq!(&buf[..n], want.as_bytes(), "{input}");
         }
-        assert_eq!(
-            Version::parse_loose(b"garbage").write_canonical(&mut [0u8; 32]),
-            None
-        );
-        assert_eq!(
-            Version::parse_loose(b"1.22.10").write_canonical(&mut [0u8; 4]),
-            None
-        );
+        assert_eq!(Version::parse_loose(b"garbage").write_canonical(&mut [0u8; 32]), None);
+        assert_eq!(Version::parse_loose(b"1.22.10").write_canonical(&mut [0u8; 4]), None);
     }
 
     #[test]
@@ -412,13 +389,7 @@ mod tests {
         ] {
             assert!(!is_safe_name(bad.as_bytes()), "{bad:?}");
         }
-        for good in [
-            "go1.22.10",
-            "1.23rc1",
-            "go1.21.0-bigcorp",
-            "latest",
-            "system",
-        ] {
+        for good in ["go1.22.10", "1.23rc1", "go1.21.0-bigcorp", "latest", "system"] {
             assert!(is_safe_name(good.as_bytes()), "{good:?}");
         }
     }

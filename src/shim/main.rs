@@ -133,11 +133,7 @@ fn key_of(entry: &[u8]) -> &[u8] {
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn main(
-    _argc: c_int,
-    argv: *const *const c_char,
-    envp: *const *const c_char,
-) -> c_int {
+pub extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
     let arg0 = if argv.is_null() || unsafe { (*argv).is_null() } {
         &b""[..]
     } else {
@@ -180,9 +176,7 @@ pub extern "C" fn main(
 
     let mut cwd = PathBuf::default();
     if !current_dir(env.pwd, &mut cwd) {
-        return fail(
-            b"cannot determine the current directory (deleted?); cd to an existing directory",
-        );
+        return fail(b"cannot determine the current directory (deleted?); cd to an existing directory");
     }
 
     let own_id = self_id();

@@ -1,0 +1,115 @@
+//! `gomig current`: which Go runs here, and why.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::Ctx;
+use crate::lookup::{self, EnvSnapshot, path_of, text_of};
+use crate::resolve::{Resolution, Rule, Source, Tool, version};
+
+/// Print the Go version this directory resolves to, and why.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  gomig current           go1.22.10 (from /src/app/.go-version)\n  gomig current --json"
+)]
+pub struct Args {
+    /// {"version","goroot","source","path","line","reason"} on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The version name to show: the toolchain, or `system`.
+pub fn version_label(res: &Resolution) -> String {
+    if res.name.is_empty() {
+        "system".into()
+    } else {
+        text_of(res.name.as_bytes())
+    }
+}
+
+/// One human sentence for why this toolchain was chosen.
+pub fn reason(res: &Resolution) -> String {
+    let file = path_of(res.file.as_bytes()).display().to_string();
+    let request = text_of(res.request.as_bytes());
+    let base = text_of(res.base.as_bytes());
+    let requirement = text_of(res.requirement.as_bytes());
+    let line_kind =
+        if requirement.is_empty() || version::compare_loose(request.as_bytes(), requirement.as_bytes()).is_ne() {
+            "toolchain"
+        } else {
+            "go"
+        };
+    match (res.source, res.rule) {
+        (Source::Env, _) => format!("from GOMIG_GO_VERSION={request} (gomig shell)"),
+        (Source::GoVersionFile, _) => format!("from {file}"),
+        (Source::ToolVersions, _) => format!("from {file} line {}", res.line),
+        (Source::GoMod | Source::GoWork, Rule::ToolchainDefault) => {
+            format!("{file} says toolchain default: the global default")
+        }
+        (Source::GoMod | Source::GoWork, Rule::BaseSatisfies) => {
+            format!("{file} {line_kind} line {request} requires {requirement}; the default {base} satisfies it")
+        }
+        (Source::GoMod | Source::GoWork, Rule::Upgrade) if base.is_empty() => {
+            format!("required by {file} {line_kind} line {request}; no default is set")
+        }
+        (Source::GoMod | Source::GoWork, Rule::Upgrade) => {
+            format!("required by {file} {line_kind} line {request}; base {base} is older")
+        }
+        (Source::GoMod | Source::GoWork, _) => format!("the global default ({file} requires no version)"),
+        (Source::Default, _) => "the global default".into(),
+        (Source::System, _) => "the first go on PATH: no version requested here and no default set".into(),
+    }
+}
+
+/// A pin (`.go-version`, `.tool-versions`, `GOMIG_GO_VERSION`) older than what go.mod or
+/// go.work requires: the pinned Go runs and Go itself will refuse, so say so.
+pub fn pin_conflict(res: &Resolution) -> Option<String> {
+    if !matches!(res.source, Source::Env | Source::GoVersionFile | Source::ToolVersions) || res.name.is_empty() {
+        return None;
+    }
+    let dir = lookup::current_dir().ok()?;
+    let go_files = lookup::resolve_with(&EnvSnapshot::capture(), &dir, Tool::Go, false).ok()?;
+    if go_files.requirement.is_empty()
+        || version::compare_go(res.name.as_bytes(), go_files.requirement.as_bytes()).is_ge()
+    {
+        return None;
+    }
+    let pin = if res.source == Source::Env {
+        "GOMIG_GO_VERSION".to_string()
+    } else {
+        path_of(res.file.as_bytes()).display().to_string()
+    };
+    Some(format!(
+        "{pin} pins {} but {} line {} requires {}: Go will refuse to build; raise the pin or remove it",
+        text_of(res.name.as_bytes()),
+        path_of(go_files.file.as_bytes()).display(),
+        go_files.line,
+        text_of(go_files.requirement.as_bytes()),
+    ))
+}
+
+pub fn run(args: Args, _ctx: &Ctx) -> Result<ExitCode> {
+    let res = lookup::resolve_here(Tool::Go)?;
+    let conflict = pin_conflict(&res);
+    if args.json {
+        let out = json!({
+            "version": version_label(&res),
+            "goroot": if res.goroot.is_empty() { None } else { Some(path_of(res.goroot.as_bytes())) },
+            "exe": path_of(res.exe.as_bytes()),
+            "source": res.source.as_str(),
+            "path": if res.file.is_empty() { None } else { Some(path_of(res.file.as_bytes())) },
+            "line": if res.line == 0 { None } else { Some(res.line) },
+            "reason": reason(&res),
+            "conflict": conflict,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("{} ({})", version_label(&res), reason(&res));
+        if let Some(c) = conflict {
+            eprintln!("warning: {c}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,57 @@
+//! `gomig exec VERSION -- CMD ARGS...`: run a command with that Go first on PATH.
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitCode};
+
+use anyhow::{Result, anyhow};
+
+use super::Ctx;
+use crate::lookup;
+use crate::resolve::{Resolution, Tool};
+
+/// Run a command with a given Go: its bin first on PATH, GOROOT set, GOTOOLCHAIN=local.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  gomig exec 1.22.10 -- go test ./...")]
+pub struct Args {
+    /// An installed version: exact (1.22.10), a prefix (1.22), latest or system.
+    pub version: String,
+    /// The command and its arguments.
+    #[arg(last = true, required = true)]
+    pub command: Vec<OsString>,
+}
+
+/// The environment changes that select `res`: (PATH entry to prepend, GOROOT or None to unset).
+pub fn selection_env(res: &Resolution) -> (std::path::PathBuf, Option<std::path::PathBuf>) {
+    let exe = lookup::path_of(res.exe.as_bytes());
+    let bin = exe.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let goroot = if res.goroot.is_empty() {
+        None
+    } else {
+        Some(lookup::path_of(res.goroot.as_bytes()))
+    };
+    (bin, goroot)
+}
+
+pub fn run(args: Args, _ctx: &Ctx) -> Result<ExitCode> {
+    let res = lookup::resolve_spec(&args.version, Tool::Go)?;
+    let (bin, goroot) = selection_env(&res);
+    let mut path = OsString::from(bin.as_os_str());
+    if let Some(old) = std::env::var_os("PATH").filter(|p| !p.is_empty()) {
+        path.push(":");
+        path.push(old);
+    }
+    let mut cmd = Command::new(&args.command[0]);
+    cmd.args(&args.command[1..])
+        .env("PATH", path)
+        .env_remove("GOMIG_GO_VERSION");
+    match goroot {
+        Some(root) => cmd.env("GOROOT", root),
+        None => cmd.env_remove("GOROOT"),
+    };
+    if std::env::var_os("GOTOOLCHAIN").is_none() {
+        cmd.env("GOTOOLCHAIN", "local");
+    }
+    let err = cmd.exec();
+    Err(anyhow!("cannot run {}: {err}", args.command[0].to_string_lossy()))
+}

@@ -1,0 +1,73 @@
+//! One file per subcommand: an `Args` struct (clap) and a `run`. Logic lives in the domain
+//! modules; commands wire it together and print.
+
+pub mod add;
+pub mod completions;
+pub mod current;
+pub mod doctor;
+pub mod env;
+pub mod exec;
+pub mod init;
+pub mod list;
+pub mod local;
+pub mod remove;
+pub mod rollback;
+pub mod shell;
+pub mod switch;
+pub mod which;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::lookup::{self, EnvSnapshot};
+use crate::store::Store;
+
+/// What every command gets: output settings and access to the store.
+pub struct Ctx {
+    pub quiet: bool,
+}
+
+impl Ctx {
+    /// The store, refusing one that other users can write. Nothing is created.
+    pub fn store(&self) -> Result<Store> {
+        let store = Store::at(lookup::home_dir(&EnvSnapshot::capture())?);
+        store.check_permissions()?;
+        Ok(store)
+    }
+
+    /// The store, with its layout created if missing (for commands that change it).
+    pub fn store_for_change(&self) -> Result<Store> {
+        let store = Store::at(lookup::home_dir(&EnvSnapshot::capture())?);
+        store.ensure_layout()?;
+        Ok(store)
+    }
+
+    /// A progress or status line on stderr, unless `-q`.
+    pub fn note(&self, msg: impl std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let ctx = Ctx { quiet: cli.quiet };
+    match cli.command {
+        Command::Init(a) => init::run(a, &ctx),
+        Command::Completions(a) => completions::run(a, &ctx),
+        Command::Current(a) => current::run(a, &ctx),
+        Command::Which(a) => which::run(a, &ctx),
+        Command::Local(a) => local::run(a, &ctx),
+        Command::Shell(a) => shell::run(a, &ctx),
+        Command::Switch(a) => switch::run(a, &ctx),
+        Command::Rollback(a) => rollback::run(a, &ctx),
+        Command::Exec(a) => exec::run(a, &ctx),
+        Command::Env(a) => env::run(a, &ctx),
+        Command::Add(a) => add::run(a, &ctx),
+        Command::Remove(a) => remove::run(a, &ctx),
+        Command::List(a) => list::run(a, &ctx),
+        Command::Doctor(a) => doctor::run(a, &ctx),
+    }
+}

@@ -1,0 +1,157 @@
+//! Runs the shared resolver for this process, exactly as the shim would: same environment
+//! variables, same working directory rule, same shim identity for the `system` lookup.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::resolve::message::{self, Sink};
+use crate::resolve::sys::FileId;
+use crate::resolve::{self, Env, Resolution, Tool};
+
+/// A resolution failure with the same one-line message the shim prints.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ResolveFailure {
+    pub message: String,
+    pub kind: resolve::ErrorKind,
+}
+
+impl From<resolve::Error> for ResolveFailure {
+    fn from(err: resolve::Error) -> Self {
+        let mut sink = StringSink(Vec::new());
+        message::write_error(&err, &mut sink);
+        ResolveFailure {
+            message: String::from_utf8_lossy(&sink.0).into_owned(),
+            kind: err.kind,
+        }
+    }
+}
+
+struct StringSink(Vec<u8>);
+
+impl Sink for StringSink {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+}
+
+/// The environment the resolver reads, captured once (the resolver borrows from it).
+pub struct EnvSnapshot {
+    vars: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl EnvSnapshot {
+    pub fn capture() -> EnvSnapshot {
+        EnvSnapshot {
+            vars: std::env::vars_os().map(|(k, v)| (k.into_vec(), v.into_vec())).collect(),
+        }
+    }
+
+    /// With `GOMIG_GO_VERSION` replaced: how `gomig exec 1.22` and friends reuse the
+    /// resolver's version rules.
+    pub fn with_version(mut self, spec: &str) -> EnvSnapshot {
+        self.vars.retain(|(k, _)| k != b"GOMIG_GO_VERSION");
+        self.vars.push((b"GOMIG_GO_VERSION".to_vec(), spec.as_bytes().to_vec()));
+        self
+    }
+
+    pub fn env(&self) -> Env<'_> {
+        let mut env = Env::default();
+        for (k, v) in &self.vars {
+            env.set(k, v);
+        }
+        env
+    }
+}
+
+/// Go's `os.Getwd`: `$PWD` if it is clean and names the current directory, else the real path.
+pub fn current_dir() -> std::io::Result<PathBuf> {
+    let dot = std::fs::metadata(".")?;
+    if let Some(pwd) = std::env::var_os("PWD") {
+        let p = PathBuf::from(&pwd);
+        let b = pwd.as_bytes();
+        let clean = p.is_absolute()
+            && !b.windows(2).any(|w| w == b"//")
+            && !b.windows(3).any(|w| w == b"/./")
+            && !b.windows(4).any(|w| w == b"/../")
+            && !b.ends_with(b"/.")
+            && !b.ends_with(b"/..");
+        if clean {
+            if let Ok(m) = std::fs::metadata(&p) {
+                if m.dev() == dot.dev() && m.ino() == dot.ino() {
+                    return Ok(p);
+                }
+            }
+        }
+    }
+    std::env::current_dir()
+}
+
+/// The store's home directory, as the shim computes it.
+pub fn home_dir(snapshot: &EnvSnapshot) -> Result<PathBuf, ResolveFailure> {
+    let mut buf = resolve::sys::PathBuf::default();
+    resolve::home_dir(&snapshot.env(), &mut buf)?;
+    Ok(PathBuf::from(OsString::from_vec(buf.as_bytes().to_vec())))
+}
+
+fn file_id(path: &Path) -> Option<FileId> {
+    std::fs::metadata(path).ok().map(|m| FileId {
+        dev: m.dev(),
+        ino: m.ino(),
+    })
+}
+
+/// Resolves `tool` in `dir` with `snapshot`'s environment. The shim's own identity is that of
+/// the installed shim in the store, so `system` skips it here too.
+pub fn resolve_in(snapshot: &EnvSnapshot, dir: &Path, tool: Tool) -> Result<Box<Resolution>, ResolveFailure> {
+    resolve_with(snapshot, dir, tool, true)
+}
+
+/// Like [`resolve_in`]; without `pins`, `GOMIG_GO_VERSION` and version files are ignored.
+pub fn resolve_with(
+    snapshot: &EnvSnapshot,
+    dir: &Path,
+    tool: Tool,
+    pins: bool,
+) -> Result<Box<Resolution>, ResolveFailure> {
+    let env = snapshot.env();
+    let home = home_dir(snapshot)?;
+    let shim_id = file_id(
+        &home
+            .join("shims")
+            .join(std::str::from_utf8(tool.name()).unwrap_or("go")),
+    );
+    let mut res = Box::new(Resolution::new(tool));
+    let cwd = dir.as_os_str().as_bytes();
+    if pins {
+        resolve::resolve(&env, cwd, shim_id, &mut res)?;
+    } else {
+        resolve::resolve_ignoring_pins(&env, cwd, shim_id, &mut res)?;
+    }
+    Ok(res)
+}
+
+/// Resolves `tool` for the current process (environment and working directory).
+pub fn resolve_here(tool: Tool) -> anyhow::Result<Box<Resolution>> {
+    let dir = current_dir().map_err(|e| anyhow::anyhow!("cannot determine the current directory: {e}"))?;
+    Ok(resolve_in(&EnvSnapshot::capture(), &dir, tool)?)
+}
+
+/// Resolves a version request (`1.22.10`, `1.22`, `latest`, `system`) to an installed toolchain,
+/// with the resolver's own rules.
+pub fn resolve_spec(spec: &str, tool: Tool) -> anyhow::Result<Box<Resolution>> {
+    let dir = current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    Ok(resolve_in(&EnvSnapshot::capture().with_version(spec), &dir, tool)?)
+}
+
+/// Bytes from the resolver as a path.
+pub fn path_of(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(OsString::from_vec(bytes.to_vec()))
+}
+
+/// Bytes from the resolver as text.
+pub fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

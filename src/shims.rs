@@ -1,0 +1,81 @@
+//! Installing the shim into the store as `shims/go` and `shims/gofmt`.
+//!
+//! Real files, not symlinks: tools that canonicalize paths would otherwise run the wrong
+//! program (rustup #4224). `go` and `gofmt` are hardlinks of one copy, each renamed into
+//! place so a running `go` never finds a half-written shim.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::store::{Store, unique_suffix};
+
+pub const TOOLS: [&str; 2] = ["go", "gofmt"];
+
+/// The shim binary shipped beside the `gomig` executable (`GOMIG_SHIM_BIN` overrides).
+pub fn shim_source() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("GOMIG_SHIM_BIN").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().context("cannot locate the gomig executable")?;
+    let candidate = exe.with_file_name("gomig-shim");
+    if candidate.is_file() {
+        return Ok(candidate);
+    }
+    bail!(
+        "cannot find the shim binary {} (it is installed beside gomig); reinstall gomig (cargo install --path .) or set GOMIG_SHIM_BIN",
+        candidate.display()
+    )
+}
+
+/// Are the installed shims byte-for-byte the shipped shim?
+pub fn shims_current(store: &Store, source: &Path) -> Result<bool> {
+    let want = fs::read(source).with_context(|| format!("cannot read {}", source.display()))?;
+    for tool in TOOLS {
+        match fs::read(store.shims_dir().join(tool)) {
+            Ok(have) if have == want => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
+/// Quick check used on every `gomig init`: present, and the same size as the shipped shim.
+pub fn shims_look_current(store: &Store, source: &Path) -> bool {
+    let Ok(want) = fs::metadata(source) else { return false };
+    TOOLS
+        .iter()
+        .all(|t| fs::metadata(store.shims_dir().join(t)).is_ok_and(|m| m.len() == want.len()))
+}
+
+/// (Re)creates `shims/go` and `shims/gofmt` from `source`, atomically per file.
+pub fn install(store: &Store, source: &Path) -> Result<()> {
+    let dir = store.shims_dir();
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(format!(".shim.tmp-{}", unique_suffix()));
+    fs::copy(source, &tmp)
+        .with_context(|| format!("cannot copy the shim {} to {}", source.display(), tmp.display()))?;
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755))?;
+    let result = (|| -> Result<()> {
+        for tool in TOOLS {
+            let staged = dir.join(format!(".{tool}.tmp-{}", unique_suffix()));
+            fs::hard_link(&tmp, &staged).or_else(|_| fs::copy(&tmp, &staged).map(|_| ()))?;
+            fs::rename(&staged, dir.join(tool))
+                .with_context(|| format!("cannot install {}", dir.join(tool).display()))?;
+        }
+        Ok(())
+    })();
+    let _ = fs::remove_file(&tmp);
+    result
+}
+
+/// Makes sure the shims exist and match this gomig's shim.
+pub fn ensure(store: &Store) -> Result<()> {
+    let source = shim_source()?;
+    if !shims_look_current(store, &source) {
+        install(store, &source)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,321 @@
+//! The store (`../shared/spec/store.md`): where toolchains, shims, the default and the
+//! history live, and how they change: whole or not at all, under locks.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::resolve::version::{self, Version};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path} is writable by other users, so they could put a program on your PATH; run: chmod go-w {path}")]
+    OthersCanWrite { path: String },
+    #[error("toolchain {name} is not installed; run: gomig install {short} (or gomig list to see what is)")]
+    NotInstalled { name: String, short: String },
+    #[error("{name:?} is not a valid toolchain name (expected a Go version such as go1.22.10)")]
+    BadName { name: String },
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        source: io::Error,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+pub(crate) fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io {
+        action,
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// An installed (directory) or adopted (symlink) toolchain.
+#[derive(Debug, Clone)]
+pub struct Toolchain {
+    pub name: String,
+    /// `toolchains/<name>` in the store.
+    pub path: PathBuf,
+    /// For adopted toolchains, the GOROOT the link points to.
+    pub adopted_from: Option<PathBuf>,
+}
+
+impl Toolchain {
+    /// The tree itself: the adopted GOROOT, or the store directory.
+    pub fn root(&self) -> &Path {
+        self.adopted_from.as_deref().unwrap_or(&self.path)
+    }
+    pub fn is_present(&self) -> bool {
+        self.root().join("bin/go").is_file()
+    }
+}
+
+/// Validates a toolchain directory name: a Go version (optionally with a `-suffix`).
+pub fn check_name(name: &str) -> Result<()> {
+    if version::is_safe_name(name.as_bytes()) && Version::parse_go(name.as_bytes()).is_valid() {
+        Ok(())
+    } else {
+        Err(StoreError::BadName { name: name.to_string() })
+    }
+}
+
+/// `go1.22.10` -> `1.22.10`, as users type it.
+pub fn short(name: &str) -> &str {
+    name.strip_prefix("go").unwrap_or(name)
+}
+
+pub struct Store {
+    home: PathBuf,
+}
+
+impl Store {
+    pub fn at(home: impl Into<PathBuf>) -> Store {
+        Store { home: home.into() }
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+    pub fn toolchains_dir(&self) -> PathBuf {
+        self.home.join("toolchains")
+    }
+    pub fn toolchain_path(&self, name: &str) -> PathBuf {
+        self.toolchains_dir().join(name)
+    }
+    pub fn manifests_dir(&self) -> PathBuf {
+        self.home.join("manifests")
+    }
+    pub fn shims_dir(&self) -> PathBuf {
+        self.home.join("shims")
+    }
+    pub fn default_link(&self) -> PathBuf {
+        self.home.join("default")
+    }
+    pub fn state_dir(&self) -> PathBuf {
+        self.home.join("state")
+    }
+    pub fn history_path(&self) -> PathBuf {
+        self.state_dir().join("history")
+    }
+    pub fn log_dir(&self) -> PathBuf {
+        self.home.join("log")
+    }
+    pub fn cache_dir(&self) -> PathBuf {
+        self.home.join("cache")
+    }
+    fn locks_dir(&self) -> PathBuf {
+        self.state_dir().join("locks")
+    }
+
+    /// Creates the layout (owner-only writable) and refuses a store others can write.
+    pub fn ensure_layout(&self) -> Result<()> {
+        for dir in [
+            self.home.clone(),
+            self.toolchains_dir(),
+            self.manifests_dir(),
+            self.shims_dir(),
+            self.state_dir(),
+            self.locks_dir(),
+            self.log_dir(),
+            self.cache_dir(),
+        ] {
+            if !dir.is_dir() {
+                fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
+                fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).map_err(io_err("cannot chmod", &dir))?;
+            }
+        }
+        self.check_permissions()
+    }
+
+    /// GOMIG_HOME and the shims directory must not be writable by group or others.
+    pub fn check_permissions(&self) -> Result<()> {
+        for dir in [self.home.clone(), self.shims_dir()] {
+            if let Ok(meta) = fs::metadata(&dir) {
+                if meta.mode() & 0o022 != 0 {
+                    return Err(StoreError::OthersCanWrite {
+                        path: dir.display().to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Installed and adopted toolchains, sorted by Go's version order (oldest first).
+    pub fn toolchains(&self) -> Result<Vec<Toolchain>> {
+        let dir = self.toolchains_dir();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err("cannot read", &dir)(e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io_err("cannot read", &dir))?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if name.starts_with('.') || check_name(&name).is_err() {
+                continue;
+            }
+            out.push(self.toolchain_entry(name));
+        }
+        out.sort_by(|a, b| version::compare_go(a.name.as_bytes(), b.name.as_bytes()).then_with(|| a.name.cmp(&b.name)));
+        Ok(out)
+    }
+
+    fn toolchain_entry(&self, name: String) -> Toolchain {
+        let path = self.toolchain_path(&name);
+        let adopted_from = fs::read_link(&path).ok().map(|t| {
+            if t.is_absolute() {
+                t
+            } else {
+                self.toolchains_dir().join(t)
+            }
+        });
+        Toolchain {
+            name,
+            path,
+            adopted_from,
+        }
+    }
+
+    pub fn toolchain(&self, name: &str) -> Result<Toolchain> {
+        check_name(name)?;
+        let path = self.toolchain_path(name);
+        if fs::symlink_metadata(&path).is_err() {
+            return Err(StoreError::NotInstalled {
+                name: name.to_string(),
+                short: short(name).to_string(),
+            });
+        }
+        Ok(self.toolchain_entry(name.to_string()))
+    }
+
+    /// The global default's toolchain name, if set.
+    pub fn default_name(&self) -> Result<Option<String>> {
+        let link = self.default_link();
+        match fs::read_link(&link) {
+            Ok(target) => Ok(target.file_name().and_then(|n| n.to_str()).map(str::to_string)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("cannot read", &link)(e)),
+        }
+    }
+
+    /// Points `default` at `name` atomically: a new link is made beside it and renamed over it,
+    /// so a concurrent `go` sees the old default or the new one, never none.
+    /// Callers hold [`Store::lock_default`].
+    pub fn set_default(&self, name: &str) -> Result<()> {
+        check_name(name)?;
+        let tmp = self.home.join(format!(".default.tmp-{}", unique_suffix()));
+        std::os::unix::fs::symlink(Path::new("toolchains").join(name), &tmp).map_err(io_err("cannot create", &tmp))?;
+        let link = self.default_link();
+        fs::rename(&tmp, &link).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io_err("cannot replace", &link)(e)
+        })?;
+        sync_dir(&self.home);
+        Ok(())
+    }
+
+    /// Previous defaults, oldest first.
+    pub fn history(&self) -> Result<Vec<String>> {
+        let path = self.history_path();
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(io_err("cannot read", &path)(e)),
+        }
+    }
+
+    /// Replaces the history file atomically. Callers hold [`Store::lock_default`].
+    pub fn write_history(&self, entries: &[String]) -> Result<()> {
+        let mut text = entries.join("\n");
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        write_atomic(&self.history_path(), text.as_bytes())
+    }
+
+    /// The rollback target: the newest history entry.
+    pub fn rollback_target(&self) -> Result<Option<String>> {
+        Ok(self.history()?.pop())
+    }
+
+    /// Serializes changes to `default` and `state/history`.
+    pub fn lock_default(&self) -> Result<File> {
+        self.lock("default")
+    }
+
+    /// One lock file per toolchain (installs of one version wait for each other).
+    pub fn lock_toolchain(&self, name: &str) -> Result<File> {
+        check_name(name)?;
+        self.lock(&format!("toolchain-{name}"))
+    }
+
+    fn lock(&self, what: &str) -> Result<File> {
+        let dir = self.locks_dir();
+        fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
+        let path = dir.join(format!("{what}.lock"));
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err("cannot open", &path))?;
+        file.lock().map_err(io_err("cannot lock", &path))?;
+        Ok(file)
+    }
+}
+
+/// A short random-enough suffix for temporary names: pid, time and a counter.
+pub fn unique_suffix() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}-{:x}-{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Writes a file whole or not at all: temp file, fsync, rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.tmp-{}", unique_suffix()));
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_err("cannot write", path)(e));
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Makes a rename durable; failure only weakens durability, never correctness.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
