@@ -49,6 +49,16 @@ impl EnvSnapshot {
         }
     }
 
+    /// An explicit environment (tests, and callers that build one).
+    pub fn from_vars<K: AsRef<[u8]>, V: AsRef<[u8]>>(vars: impl IntoIterator<Item = (K, V)>) -> EnvSnapshot {
+        EnvSnapshot {
+            vars: vars
+                .into_iter()
+                .map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))
+                .collect(),
+        }
+    }
+
     /// With `GOMIG_GO_VERSION` replaced: how `gomig exec 1.22` and friends reuse the
     /// resolver's version rules.
     pub fn with_version(mut self, spec: &str) -> EnvSnapshot {

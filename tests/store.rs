@@ -1,0 +1,224 @@
+//! The store's guarantees: atomic default switches with rollback, history, the event log,
+//! and refusing a store that other users can write.
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use support::*;
+
+/// A fake toolchain whose `bin/go` is `/bin/true`: cheap enough to exec ten thousand times.
+fn true_toolchain(env: &TestEnv, name: &str) {
+    let bin = env.gomig_home.join("toolchains").join(name).join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    fs::copy("/bin/true", bin.join("go")).unwrap();
+}
+
+fn events(env: &TestEnv) -> Vec<serde_json::Value> {
+    let text = fs::read_to_string(env.gomig_home.join("log/events.jsonl")).unwrap_or_default();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad log line {l:?}: {e}")))
+        .collect()
+}
+
+#[test]
+fn switch_and_rollback_walk_the_history() {
+    let env = TestEnv::new();
+    for name in ["go1.21.13", "go1.22.10", "go1.23.9"] {
+        env.fake_toolchain(name);
+    }
+    env.gomig_ok(&["switch", "1.21.13"]);
+    env.gomig_ok(&["switch", "1.22"]);
+    env.gomig_ok(&["global", "go1.23.9"]);
+    let current = |env: &TestEnv| {
+        env.gomig_ok(&["current"])
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(current(&env), "go1.23.9");
+    let out = run(&mut env.gomig(&["switch", "1.21.13"]));
+    assert!(
+        stderr(&out).contains("gomig rollback"),
+        "switch prints the rollback command:\n{}",
+        describe(&out)
+    );
+    env.gomig_ok(&["rollback"]);
+    assert_eq!(current(&env), "go1.23.9");
+    env.gomig_ok(&["rollback"]);
+    assert_eq!(current(&env), "go1.22.10");
+    env.gomig_ok(&["rollback"]);
+    assert_eq!(current(&env), "go1.21.13");
+    let err = fails(&mut env.gomig(&["rollback"]));
+    assert!(err.contains("nothing to roll back to"), "{err}");
+    assert_eq!(current(&env), "go1.21.13", "a failed rollback changes nothing");
+
+    let log = events(&env);
+    let actions: Vec<_> = log.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    assert_eq!(
+        actions,
+        [
+            "switch", "switch", "switch", "switch", "rollback", "rollback", "rollback"
+        ]
+    );
+    assert_eq!(log[4]["from"], "go1.21.13");
+    assert_eq!(log[4]["to"], "go1.23.9");
+    for e in &log {
+        for key in ["time", "user", "pid", "host", "result"] {
+            assert!(e.get(key).is_some(), "{key} missing in {e}");
+        }
+    }
+}
+
+#[test]
+fn switch_refuses_what_is_not_installed_and_keeps_the_default() {
+    let env = TestEnv::new();
+    env.fake_toolchain("go1.21.13");
+    env.gomig_ok(&["switch", "1.21.13"]);
+    let err = fails(&mut env.gomig(&["switch", "1.30.1"]));
+    assert!(err.contains("gomig install 1.30.1"), "{err}");
+    assert_eq!(
+        fs::read_link(env.gomig_home.join("default")).unwrap().to_str().unwrap(),
+        "toolchains/go1.21.13"
+    );
+}
+
+#[test]
+fn a_default_switched_a_thousand_times_is_never_missing_for_the_shim() {
+    let env = TestEnv::new();
+    true_toolchain(&env, "go1.22.10");
+    true_toolchain(&env, "go1.23.9");
+    env.gomig_ok(&["switch", "1.22.10"]);
+    env.install_shims();
+    let dir = env.dir("busy");
+
+    let switcher = {
+        let cmds: Vec<_> = (0..1000)
+            .map(|i| env.gomig(&["switch", if i % 2 == 0 { "1.23.9" } else { "1.22.10" }]))
+            .collect();
+        std::thread::spawn(move || {
+            for mut cmd in cmds {
+                let out = run(&mut cmd);
+                assert!(out.status.success(), "switch failed:\n{}", describe(&out));
+            }
+        })
+    };
+    let mut failures = Vec::new();
+    for i in 0..10_000 {
+        let out = run(&mut env.go_in(&dir, &["version"]));
+        if !out.status.success() {
+            failures.push(format!("run {i}: {}", describe(&out)));
+        }
+    }
+    switcher.join().expect("the switcher thread");
+    assert!(
+        failures.is_empty(),
+        "{} of 10000 shim runs failed, first: {}",
+        failures.len(),
+        failures[0]
+    );
+    assert_eq!(events(&env).len(), 1001);
+}
+
+#[test]
+fn a_store_that_others_can_write_is_refused() {
+    let env = TestEnv::new();
+    env.fake_toolchain("go1.21.13");
+    env.gomig_ok(&["switch", "1.21.13"]);
+    fs::set_permissions(&env.gomig_home, fs::Permissions::from_mode(0o777)).unwrap();
+    let err = fails(&mut env.gomig(&["list"]));
+    assert!(
+        err.contains("writable by other users") && err.contains("chmod go-w"),
+        "{err}"
+    );
+    fs::set_permissions(&env.gomig_home, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(env.shims_dir(), fs::Permissions::from_mode(0o775)).unwrap();
+    let err = fails(&mut env.gomig(&["switch", "1.21.13"]));
+    assert!(err.contains(env.shims_dir().to_str().unwrap()), "{err}");
+}
+
+#[test]
+fn remove_refuses_the_default_and_installed_trees() {
+    let env = TestEnv::new();
+    let other = env.dir("elsewhere");
+    fs::create_dir_all(other.join("bin")).unwrap();
+    fs::copy("/bin/true", other.join("bin/go")).unwrap();
+    fs::write(other.join("VERSION"), "go1.22.1\ntime 2024\n").unwrap();
+    env.gomig_ok(&["add", other.to_str().unwrap()]);
+    env.gomig_ok(&["switch", "1.22.1"]);
+    let err = fails(&mut env.gomig(&["remove", "go1.22.1"]));
+    assert!(err.contains("global default"), "{err}");
+    env.fake_toolchain("go1.21.13");
+    let err = fails(&mut env.gomig(&["remove", "1.21.13"]));
+    assert!(err.contains("gomig uninstall"), "{err}");
+    env.gomig_ok(&["remove", "go1.22.1", "--force"]);
+    assert!(other.join("bin/go").exists(), "the adopted tree is untouched");
+}
+
+#[test]
+fn adopting_the_same_tree_twice_is_harmless_and_a_clash_is_refused() {
+    let env = TestEnv::new();
+    let a = env.dir("a");
+    let b = env.dir("b");
+    for d in [&a, &b] {
+        fs::create_dir_all(d.join("bin")).unwrap();
+        fs::copy("/bin/true", d.join("bin/go")).unwrap();
+        fs::write(d.join("VERSION"), "go1.22.1\n").unwrap();
+    }
+    env.gomig_ok(&["add", a.to_str().unwrap()]);
+    let out = run(&mut env.gomig(&["add", a.to_str().unwrap()]));
+    assert!(
+        out.status.success() && stderr(&out).contains("already adopted"),
+        "{}",
+        describe(&out)
+    );
+    let err = fails(&mut env.gomig(&["add", b.to_str().unwrap()]));
+    assert!(err.contains("--name"), "{err}");
+    env.gomig_ok(&["add", b.to_str().unwrap(), "--name", "go1.22.1-b"]);
+    let list: serde_json::Value = serde_json::from_str(&env.gomig_ok(&["list", "--json"])).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn doctor_names_each_problem_with_its_fix() {
+    let env = TestEnv::new();
+    env.fake_toolchain("go1.21.13");
+    env.gomig_ok(&["switch", "1.21.13"]);
+    env.install_shims();
+    let out = run(&mut env.gomig(&["doctor"]));
+    assert!(out.status.success(), "{}", describe(&out));
+    // A stale GOROOT, a shadowing go earlier on PATH, a broken default and a leftover staging dir.
+    let shadow = env.dir("shadow");
+    fs::copy("/bin/true", shadow.join("go")).unwrap();
+    fs::create_dir_all(env.gomig_home.join("toolchains/.staging-go1.24.0-abc")).unwrap();
+    fs::remove_dir_all(env.gomig_home.join("toolchains/go1.21.13")).unwrap();
+    let out = run(env
+        .gomig(&["doctor"])
+        .env("GOROOT", "/old/go")
+        .env("PATH", format!("{}:{}", shadow.display(), env.path_with_shims())));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = stdout(&out);
+    for needle in [
+        "GOROOT is exported",
+        "not gomig's shim",
+        "default go1.21.13 is missing",
+        ".staging-go1.24.0-abc",
+    ] {
+        assert!(text.contains(needle), "doctor should report {needle:?}:\n{text}");
+    }
+    assert!(text.matches("fix:").count() >= 4, "{text}");
+}
+
+#[test]
+fn unknown_config_keys_are_errors_that_name_the_key() {
+    let env = TestEnv::new();
+    fs::write(
+        env.root().join("config.toml"),
+        "mirror = \"http://127.0.0.1:1/dl/\"\nauto_instal = true\n",
+    )
+    .unwrap();
+    let out = run(&mut env.gomig(&["doctor"]));
+    assert!(stdout(&out).contains("auto_instal"), "{}", describe(&out));
+}
