@@ -28,13 +28,11 @@ pub fn tree_version(root: &Path) -> Result<String, AdoptError> {
             path: root.display().to_string(),
         });
     }
-    if let Ok(text) = fs::read_to_string(root.join("VERSION")) {
-        if let Some(first) = text.lines().next().map(str::trim) {
-            if Version::parse_go(first.as_bytes()).is_valid() {
+    if let Ok(text) = fs::read_to_string(root.join("VERSION"))
+        && let Some(first) = text.lines().next().map(str::trim)
+            && Version::parse_go(first.as_bytes()).is_valid() {
                 return Ok(first.to_string());
             }
-        }
-    }
     let out = Command::new(root.join("bin/go"))
         .args(["env", "GOVERSION"])
         .env("GOROOT", root)

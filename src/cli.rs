@@ -37,4 +37,8 @@ pub enum Command {
     Remove(remove::Args),
     List(list::Args),
     Doctor(doctor::Args),
+    Install(install::Args),
+    Uninstall(uninstall::Args),
+    ListRemote(list_remote::Args),
+    Outdated(outdated::Args),
 }

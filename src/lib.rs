@@ -4,11 +4,16 @@
 //! with the shim) -> the store ([`store`]) -> exec.
 
 pub mod adopt;
+pub mod archive;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod download;
 pub mod events;
+pub mod index;
+pub mod install;
 pub mod lookup;
+pub mod manifest;
 /// The allocation-free resolver, also compiled into the `go` shim.
 pub mod resolve;
 pub mod shells;

@@ -16,6 +16,8 @@ use crate::resolve::{self, Env, Resolution, Tool};
 pub struct ResolveFailure {
     pub message: String,
     pub kind: resolve::ErrorKind,
+    /// The offending text or the missing version (`go1.23.0`).
+    pub value: String,
 }
 
 impl From<resolve::Error> for ResolveFailure {
@@ -24,7 +26,8 @@ impl From<resolve::Error> for ResolveFailure {
         message::write_error(&err, &mut sink);
         ResolveFailure {
             message: String::from_utf8_lossy(&sink.0).into_owned(),
-            kind: err.kind,
+                        kind: err.kind,
+            value: String::from_utf8_lossy(err.value.as_bytes()).into_owned(),
         }
     }
 }
@@ -40,12 +43,14 @@ impl Sink for StringSink {
 /// The environment the resolver reads, captured once (the resolver borrows from it).
 pub struct EnvSnapshot {
     vars: Vec<(Vec<u8>, Vec<u8>)>,
+    argument: Option<Vec<u8>>,
 }
 
 impl EnvSnapshot {
     pub fn capture() -> EnvSnapshot {
         EnvSnapshot {
-            vars: std::env::vars_os().map(|(k, v)| (k.into_vec(), v.into_vec())).collect(),
+                        vars: std::env::vars_os().map(|(k, v)| (k.into_vec(), v.into_vec())).collect(),
+            argument: None,
         }
     }
 
@@ -54,16 +59,16 @@ impl EnvSnapshot {
         EnvSnapshot {
             vars: vars
                 .into_iter()
-                .map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))
+                                .map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))
                 .collect(),
+            argument: None,
         }
     }
 
-    /// With `GOMIG_GO_VERSION` replaced: how `gomig exec 1.22` and friends reuse the
+    /// With a version given on the command line: how `gomig exec 1.22` and friends reuse the
     /// resolver's version rules.
     pub fn with_version(mut self, spec: &str) -> EnvSnapshot {
-        self.vars.retain(|(k, _)| k != b"GOMIG_GO_VERSION");
-        self.vars.push((b"GOMIG_GO_VERSION".to_vec(), spec.as_bytes().to_vec()));
+        self.argument = Some(spec.as_bytes().to_vec());
         self
     }
 
@@ -72,6 +77,7 @@ impl EnvSnapshot {
         for (k, v) in &self.vars {
             env.set(k, v);
         }
+        env.argument = self.argument.as_deref();
         env
     }
 }
@@ -88,13 +94,11 @@ pub fn current_dir() -> std::io::Result<PathBuf> {
             && !b.windows(4).any(|w| w == b"/../")
             && !b.ends_with(b"/.")
             && !b.ends_with(b"/..");
-        if clean {
-            if let Ok(m) = std::fs::metadata(&p) {
-                if m.dev() == dot.dev() && m.ino() == dot.ino() {
+        if clean
+            && let Ok(m) = std::fs::metadata(&p)
+                && m.dev() == dot.dev() && m.ino() == dot.ino() {
                     return Ok(p);
                 }
-            }
-        }
     }
     std::env::current_dir()
 }

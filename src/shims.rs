@@ -73,9 +73,23 @@ pub fn install(store: &Store, source: &Path) -> Result<()> {
 
 /// Makes sure the shims exist and match this gomig's shim.
 pub fn ensure(store: &Store) -> Result<()> {
+    record_cli(store)?;
     let source = shim_source()?;
     if !shims_look_current(store, &source) {
         install(store, &source)?;
     }
     Ok(())
+}
+
+/// Keeps `state/gomig` pointing at this gomig, so the shim can hand over to it (auto-install).
+pub fn record_cli(store: &Store) -> Result<()> {
+    let exe = std::env::current_exe().context("cannot locate the gomig executable")?;
+    let link = store.state_dir().join("gomig");
+    if fs::read_link(&link).ok().as_deref() == Some(exe.as_path()) {
+        return Ok(());
+    }
+    fs::create_dir_all(store.state_dir())?;
+    let tmp = store.state_dir().join(format!(".gomig.tmp-{}", unique_suffix()));
+    std::os::unix::fs::symlink(&exe, &tmp)?;
+    fs::rename(&tmp, &link).with_context(|| format!("cannot update {}", link.display()))
 }

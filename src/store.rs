@@ -134,13 +134,12 @@ impl Store {
     /// GOMIG_HOME and the shims directory must not be writable by group or others.
     pub fn check_permissions(&self) -> Result<()> {
         for dir in [self.home.clone(), self.shims_dir()] {
-            if let Ok(meta) = fs::metadata(&dir) {
-                if meta.mode() & 0o022 != 0 {
+            if let Ok(meta) = fs::metadata(&dir)
+                && meta.mode() & 0o022 != 0 {
                     return Err(StoreError::OthersCanWrite {
                         path: dir.display().to_string(),
                     });
                 }
-            }
         }
         Ok(())
     }
@@ -260,6 +259,19 @@ impl Store {
     pub fn lock_toolchain(&self, name: &str) -> Result<File> {
         check_name(name)?;
         self.lock(&format!("toolchain-{name}"))
+    }
+
+    /// The toolchain's lock if it is free right now (`None` if an install holds it).
+    pub fn try_lock_toolchain(&self, name: &str) -> Result<Option<File>> {
+        check_name(name)?;
+        let path = self.locks_dir().join(format!("toolchain-{name}.lock"));
+        fs::create_dir_all(self.locks_dir()).map_err(io_err("cannot create", &self.locks_dir()))?;
+        let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(io_err("cannot open", &path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(io_err("cannot lock", &path)(e)),
+        }
     }
 
     fn lock(&self, what: &str) -> Result<File> {

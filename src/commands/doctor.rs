@@ -129,8 +129,8 @@ fn check_overrides(r: &mut Report) {
         ),
         _ => r.ok("GOTOOLCHAIN is not overriding gomig"),
     }
-    if let Some(file) = go_env_file() {
-        if let Ok(text) = std::fs::read_to_string(&file) {
+    if let Some(file) = go_env_file()
+        && let Ok(text) = std::fs::read_to_string(&file) {
             for line in text.lines() {
                 let key = line.split('=').next().unwrap_or("").trim();
                 if key == "GOROOT" || (key == "GOTOOLCHAIN" && line.trim() != "GOTOOLCHAIN=local") {
@@ -141,7 +141,6 @@ fn check_overrides(r: &mut Report) {
                 }
             }
         }
-    }
 }
 
 fn check_store(store: &Store, r: &mut Report) {

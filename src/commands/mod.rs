@@ -8,12 +8,16 @@ pub mod doctor;
 pub mod env;
 pub mod exec;
 pub mod init;
+pub mod install;
 pub mod list;
+pub mod list_remote;
 pub mod local;
+pub mod outdated;
 pub mod remove;
 pub mod rollback;
 pub mod shell;
 pub mod switch;
+pub mod uninstall;
 pub mod which;
 
 use std::process::ExitCode;
@@ -69,5 +73,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Remove(a) => remove::run(a, &ctx),
         Command::List(a) => list::run(a, &ctx),
         Command::Doctor(a) => doctor::run(a, &ctx),
+        Command::Install(a) => install::run(a, &ctx),
+        Command::Uninstall(a) => uninstall::run(a, &ctx),
+        Command::ListRemote(a) => list_remote::run(a, &ctx),
+        Command::Outdated(a) => outdated::run(a, &ctx),
     }
 }

@@ -24,7 +24,7 @@ pub struct Args {
     pub unset: bool,
 }
 
-pub fn run(args: Args, _ctx: &Ctx) -> Result<ExitCode> {
+pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let Some(shell) = Shell::from_env().filter(|_| !std::io::stdout().is_terminal()) else {
         bail!(
             "gomig shell changes the current shell, so it needs the shell integration: add eval \"$(gomig init bash)\" (or zsh; fish: gomig init fish | source) to your shell's startup file, then open a new shell"
@@ -38,10 +38,10 @@ pub fn run(args: Args, _ctx: &Ctx) -> Result<ExitCode> {
     let pin = spec.strip_prefix("go").unwrap_or(&spec).to_string();
     let res = lookup::resolve_spec(&pin, Tool::Go)?;
     println!("{}", shell.set_var("GOMIG_GO_VERSION", &pin));
-    eprintln!(
+    ctx.note(format_args!(
         "this shell now uses {} ({})",
         super::current::version_label(&res),
         lookup::path_of(res.exe.as_bytes()).display()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }

@@ -63,6 +63,9 @@ pub fn errno_text(e: i32) -> &'static [u8] {
         libc::ENOEXEC => b"exec format error",
         libc::E2BIG => b"argument list too long",
         libc::ETXTBSY => b"text file busy",
+        // What open(2) says for a socket or a device without a driver; `Fd::open_read` also
+        // uses it for a FIFO.
+        libc::ENXIO => b"not a regular file (a FIFO, socket or device)",
         _ => b"system error",
     }
 }
@@ -74,7 +77,8 @@ fn put_install_arg(sink: &mut impl Sink, name: &[u8]) {
 
 fn put_where(sink: &mut impl Sink, err: &Error) {
     match err.source {
-        Source::Env => sink.put(b"GOMIG_GO_VERSION"),
+                Source::Env => sink.put(b"GOMIG_GO_VERSION"),
+        Source::Argument => sink.put(b"the command line"),
         _ if !err.file.is_empty() => {
             sink.put(err.file.as_bytes());
             if err.line > 0 {
@@ -105,8 +109,10 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
             sink.put(b": \"");
             sink.put(value);
             sink.put(b"\" is not a Go version; write an exact version (1.22.10), a prefix (1.22), latest or system");
-            if err.source == Source::Env {
-                sink.put(b", or run: gomig shell --unset");
+                        match err.source {
+                Source::Env => sink.put(b", or run: gomig shell --unset"),
+                Source::Argument => sink.put(b" (see gomig list)"),
+                _ => {}
             }
         }
         ErrorKind::EmptyVersionFile => {

@@ -4,6 +4,9 @@
 //! It uses `core` and `libc` only: no heap, no `std`, every path in a fixed stack buffer.
 //! The shim includes this directory with `#[path]`; the library exposes it as `gomig::resolve`.
 
+// Errors carry their file path in a fixed buffer: no heap means no `Box`, so they are large.
+#![allow(clippy::result_large_err)]
+
 pub mod files;
 pub mod message;
 pub mod sys;
@@ -92,6 +95,8 @@ impl Tool {
 /// The environment variables the resolver reads. Empty values count as unset.
 #[derive(Clone, Copy, Default)]
 pub struct Env<'a> {
+    /// A version given on gomig's command line (`gomig exec 1.22`); never set by the shim.
+    pub argument: Option<&'a [u8]>,
     pub gomig_go_version: Option<&'a [u8]>,
     pub gomig_home: Option<&'a [u8]>,
     pub home: Option<&'a [u8]>,
@@ -125,6 +130,8 @@ impl<'a> Env<'a> {
 /// Where the answer came from, in precedence order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
+    /// A version on gomig's command line.
+    Argument,
     /// `GOMIG_GO_VERSION` (set by `gomig shell`).
     Env,
     GoVersionFile,
@@ -140,6 +147,7 @@ pub enum Source {
 impl Source {
     pub fn as_str(self) -> &'static str {
         match self {
+                        Source::Argument => "argument",
             Source::Env => "env",
             Source::GoVersionFile => "go-version",
             Source::ToolVersions => "tool-versions",
@@ -485,11 +493,15 @@ fn resolve_with(
 ) -> Result<(), Error> {
     home_dir(env, &mut out.home)?;
 
-    if let Some(text) = env.gomig_go_version.filter(|_| pins) {
-        out.source = Source::Env;
+        let explicit = match (env.argument, env.gomig_go_version) {
+        (Some(text), _) => Some((text, Source::Argument)),
+        (None, Some(text)) => Some((text, Source::Env)),
+        _ => None,
+    };
+    if let Some((text, source)) = explicit.filter(|_| pins) {
+        out.source = source;
         out.request.set(text);
-        let spec = parse_spec(text)
-            .ok_or_else(|| Error::at(ErrorKind::BadVersion, Source::Env, &PathBuf::default(), 0, text))?;
+        let spec = parse_spec(text).ok_or_else(|| Error::at(ErrorKind::BadVersion, source, &PathBuf::default(), 0, text))?;
         return select_spec(env, spec, shim_id, out);
     }
 
@@ -839,7 +851,7 @@ fn select_default(env: &Env<'_>, shim_id: Option<FileId>, out: &mut Resolution) 
 /// `system`: the first `tool` on `PATH` that is not a gomig shim: empty and relative entries,
 /// the shims directory, and any file that is the shim itself are skipped.
 fn find_system(env: &Env<'_>, shim_id: Option<FileId>, out: &mut Resolution) -> Result<(), Error> {
-    out.source = if out.file.is_empty() && out.source != Source::Env {
+        out.source = if out.file.is_empty() && !matches!(out.source, Source::Env | Source::Argument) {
         Source::System
     } else {
         out.source

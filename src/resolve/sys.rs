@@ -134,6 +134,8 @@ pub fn errno() -> i32 {
     }
 }
 
+// The casts are no-ops on Linux but not on macOS, where `st_dev` is `i32` and `st_mode` `u16`.
+#[allow(clippy::unnecessary_cast)]
 fn meta_from(st: &libc::stat) -> Meta {
     let fmt = st.st_mode & libc::S_IFMT;
     let kind = if fmt == libc::S_IFREG {
@@ -202,9 +204,24 @@ pub fn getcwd(out: &mut PathBuf) -> Result<(), i32> {
 pub struct Fd(pub i32);
 
 impl Fd {
+    /// Opens for reading. A FIFO is refused with `ENXIO` ("not a regular file"): opening it
+    /// (`O_NONBLOCK`, so the open cannot wait for a writer) succeeds, but reading it could
+    /// block every `go` command forever.
     pub fn open_read(path: &PathBuf) -> Result<Fd, i32> {
-        let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-        if fd < 0 { Err(errno()) } else { Ok(Fd(fd)) }
+        let flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK;
+        let fd = unsafe { libc::open(path.as_ptr(), flags) };
+        if fd < 0 {
+            return Err(errno());
+        }
+        let fd = Fd(fd);
+        let mut st = core::mem::MaybeUninit::<libc::stat>::uninit();
+        if unsafe { libc::fstat(fd.0, st.as_mut_ptr()) } != 0 {
+            return Err(errno());
+        }
+        if unsafe { st.assume_init_ref() }.st_mode & libc::S_IFMT == libc::S_IFIFO {
+            return Err(libc::ENXIO);
+        }
+        Ok(fd)
     }
 
     pub fn open_dir(path: &PathBuf) -> Result<Fd, i32> {

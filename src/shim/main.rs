@@ -83,11 +83,10 @@ fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> bool {
             && !p.ends_with(b"/..");
         if clean && out.set(p).is_some() {
             let dot = PathBuf::from_bytes(b".");
-            if let (Ok(a), Some(Ok(b))) = (sys::stat(out), dot.as_ref().map(sys::stat)) {
-                if a.id == b.id {
+            if let (Ok(a), Some(Ok(b))) = (sys::stat(out), dot.as_ref().map(sys::stat))
+                && a.id == b.id {
                     return true;
                 }
-            }
         }
     }
     sys::getcwd(out).is_ok()
@@ -132,8 +131,12 @@ fn key_of(entry: &[u8]) -> &[u8] {
     }
 }
 
+/// The C entry point: resolve, then `execve`.
+///
+/// # Safety
+/// Called by the C runtime with `argv` and `envp` as NULL-terminated arrays of C strings.
 #[unsafe(no_mangle)]
-pub extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
     let arg0 = if argv.is_null() || unsafe { (*argv).is_null() } {
         &b""[..]
     } else {
@@ -146,7 +149,8 @@ pub extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *c
     let mut depth = 0u32;
     let mut has_gotoolchain = false;
     let mut trace = false;
-    let mut force_arg0: Option<&[u8]> = None;
+        let mut force_arg0: Option<&[u8]> = None;
+    let mut auto = AutoInstall::default();
     if !envp.is_null() {
         loop {
             let p = unsafe { *envp.add(env_count) };
@@ -161,7 +165,11 @@ pub extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *c
                 b"GOMIG_SHIM_DEPTH" => depth = parse_u32(value),
                 b"GOTOOLCHAIN" => has_gotoolchain = true,
                 b"GOMIG_SHIM_TRACE" => trace = value == b"1",
-                b"GOMIG_FORCE_ARG0" if !value.is_empty() => force_arg0 = Some(value),
+                                b"GOMIG_FORCE_ARG0" if !value.is_empty() => force_arg0 = Some(value),
+                b"GOMIG_AUTO_INSTALL" => auto.env_on = value == b"1",
+                b"GOMIG_AUTO_INSTALLING" => auto.in_progress = !value.is_empty(),
+                b"GOMIG_CONFIG" => auto.config = Some(value),
+                b"XDG_CONFIG_HOME" => auto.xdg_config = Some(value),
                 _ => env.set(key, value),
             }
         }
@@ -181,15 +189,19 @@ pub extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *c
 
     let own_id = self_id();
     let mut res = Resolution::new(tool);
-    if let Err(err) = resolve::resolve(&env, cwd.as_bytes(), own_id, &mut res) {
+        if let Err(err) = resolve::resolve(&env, cwd.as_bytes(), own_id, &mut res) {
+        if err.kind == resolve::ErrorKind::NotInstalled && auto.enabled(&env) {
+            // The slow, rare path: hand over to the CLI, which installs, then runs us again.
+            return auto_install(&res.home, tool, err.value.as_bytes(), argv, envp);
+        }
         let mut msg = StackBuf::<6144>::default();
         message::write_error(&err, &mut msg);
         return fail(msg.as_bytes());
     }
 
     // Never exec ourselves: a GOROOT whose bin/go is this very shim.
-    if let (Some(own), Ok(target)) = (own_id, sys::stat(&res.exe)) {
-        if target.id == own {
+    if let (Some(own), Ok(target)) = (own_id, sys::stat(&res.exe))
+        && target.id == own {
             let mut msg = StackBuf::<6144>::default();
             msg.put(res.exe.as_bytes());
             msg.put(b" is the gomig shim itself, not a Go toolchain; reinstall ");
@@ -197,7 +209,6 @@ pub extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *c
             msg.put(b" (gomig install) or remove it (gomig uninstall)");
             return fail(msg.as_bytes());
         }
-    }
 
     if trace {
         let mut msg = StackBuf::<8192>::default();
@@ -301,5 +312,91 @@ fn exec(
         msg.put(res.name.as_bytes());
         msg.put(b", then reinstall it (gomig install) if needed");
     }
+    fail(msg.as_bytes())
+}
+
+/// The shim's auto-install settings: `GOMIG_AUTO_INSTALL=1`, or `auto_install = true` in the
+/// config file, and never twice in a row (`GOMIG_AUTO_INSTALLING` is set by the CLI).
+#[derive(Default)]
+struct AutoInstall<'a> {
+    env_on: bool,
+    in_progress: bool,
+    config: Option<&'a [u8]>,
+    xdg_config: Option<&'a [u8]>,
+}
+
+impl AutoInstall<'_> {
+    fn enabled(&self, env: &Env<'_>) -> bool {
+        if self.in_progress {
+            return false;
+        }
+        self.env_on || self.config_says_so(env)
+    }
+
+    /// Scans the config for `auto_install = true` (only on a miss, never on the hot path).
+    fn config_says_so(&self, env: &Env<'_>) -> bool {
+        let mut path = PathBuf::default();
+        let found = match (self.config, self.xdg_config, env.home) {
+            (Some(c), _, _) => path.set(c),
+            (None, Some(x), _) => path.set(x).and_then(|_| path.push(b"gomig/config.toml")),
+            (None, None, Some(h)) => path.set(h).and_then(|_| path.push(b".config/gomig/config.toml")),
+            _ => None,
+        };
+        if found.is_none() {
+            return false;
+        }
+        let Ok(mut reader) = resolve::files::open_lines(&path) else { return false };
+        while let Ok(Some(line)) = reader.next_line() {
+            let text = resolve::files::trim(line.text);
+            let Some(eq) = text.iter().position(|&c| c == b'=') else { continue };
+            if resolve::files::trim(&text[..eq]) == b"auto_install" {
+                return resolve::files::trim(&text[eq + 1..]).starts_with(b"true");
+            }
+        }
+        false
+    }
+}
+
+/// Execs `gomig install --then-exec TOOL VERSION -- ARGS...`. The CLI is found through the
+/// `state/gomig` link that `gomig init` keeps.
+fn auto_install(home: &PathBuf, tool: Tool, version: &[u8], argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+    let mut link = home.clone();
+    let mut gomig = PathBuf::default();
+    if link.push(b"state/gomig").is_none() || sys::readlink(&link, &mut gomig).is_err() {
+        return fail(b"auto-install is on, but the gomig CLI is not recorded in the store; run gomig init once (or gomig install VERSION)");
+    }
+    let Some(version) = PathBuf::from_bytes(version) else { return fail(b"version name too long") };
+        let tool_name = if tool == Tool::Go { c"go" } else { c"gofmt" };
+    const FIXED: usize = 6;
+    let mut args = [core::ptr::null::<c_char>(); 512];
+    args[0] = gomig.as_ptr();
+    args[1] = c"install".as_ptr();
+    args[2] = c"--then-exec".as_ptr();
+    args[3] = tool_name.as_ptr();
+    args[4] = version.as_ptr();
+    args[5] = c"--".as_ptr();
+    let mut n = FIXED;
+    if !argv.is_null() {
+        let mut i = 1;
+        loop {
+            let p = unsafe { *argv.add(i) };
+            if p.is_null() {
+                break;
+            }
+            if n + 1 >= args.len() {
+                return fail(b"too many arguments for auto-install; run gomig install first");
+            }
+            args[n] = p;
+            n += 1;
+            i += 1;
+        }
+    }
+    unsafe { libc::execve(gomig.as_ptr(), args.as_ptr(), envp) };
+    let mut msg = StackBuf::<6144>::default();
+    msg.put(b"auto-install: cannot run ");
+    msg.put(gomig.as_bytes());
+    msg.put(b": ");
+    msg.put(message::errno_text(sys::errno()));
+    msg.put(b"; run gomig init again");
     fail(msg.as_bytes())
 }

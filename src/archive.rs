@@ -1,0 +1,328 @@
+//! Extracting a Go archive (`go/...` entries in a `.tar.gz`) into a staging directory, safely.
+//!
+//! Refused: absolute paths, `..`, entries outside `go/`, symlinks or hardlinks that leave the
+//! tree, device files and FIFOs, duplicate entries, anything written through a symlink, and
+//! more data or entries than the caps allow (a gzip bomb). Dropped: setuid/setgid/sticky bits
+//! and group/other write bits. Each file is hashed as it is written, so the manifest needs no
+//! second read.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::manifest::{Entry, Kind, hex};
+
+/// The top-level member of a `gomig archive` that carries its manifest (never written out).
+pub const MANIFEST_MEMBER: &str = "gomig.manifest";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("refusing archive entry {entry:?}: {why}")]
+    Unsafe { entry: String, why: &'static str },
+    #[error("the archive unpacks to more than {limit} {what}: refusing it (a damaged or malicious archive?); GOMIG_MAX_EXTRACT_BYTES raises the size cap")]
+    TooLarge { limit: u64, what: &'static str },
+    #[error("the archive is damaged or truncated: {0}")]
+    Corrupt(io::Error),
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: io::Error },
+    #[error("the archive holds no go/ tree")]
+    Empty,
+}
+
+/// Caps on what one archive may unpack to.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_bytes: u64,
+    pub max_entries: u64,
+}
+
+impl Default for Limits {
+    /// A Go release is about 250 MB in 15,000 entries; the caps leave ample room.
+    fn default() -> Self {
+        let max_bytes = std::env::var("GOMIG_MAX_EXTRACT_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(4 << 30);
+        Limits { max_bytes, max_entries: 200_000 }
+    }
+}
+
+pub struct Extracted {
+    pub entries: Vec<Entry>,
+    /// The embedded manifest of a `gomig archive`, if present.
+    pub embedded_manifest: Option<String>,
+    /// Entries whose setuid/setgid/sticky bits were dropped.
+    pub dropped_special_bits: Vec<String>,
+}
+
+/// Normalizes an archive path to components below `go/`; `None` for the `go/` root itself.
+fn tree_path(raw: &[u8]) -> Result<Option<Vec<&[u8]>>, &'static str> {
+    if raw.first() == Some(&b'/') {
+        return Err("absolute path");
+    }
+    let mut comps: Vec<&[u8]> = Vec::new();
+    for c in raw.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => return Err("path contains .."),
+            c if c.contains(&0) => return Err("NUL in path"),
+            c => comps.push(c),
+        }
+    }
+    match comps.first() {
+        Some(&b"go") => Ok(if comps.len() == 1 { None } else { Some(comps[1..].to_vec()) }),
+        _ => Err("entry outside go/"),
+    }
+}
+
+fn join(comps: &[&[u8]]) -> Vec<u8> {
+    comps.join(&b'/')
+}
+
+/// Where a relative symlink target lands, lexically, from the link's directory; `None` if it
+/// leaves the tree.
+fn link_stays_inside(link_dir: &[&[u8]], target: &[u8]) -> bool {
+    if target.first() == Some(&b'/') {
+        return false;
+    }
+    let mut at: Vec<&[u8]> = link_dir.to_vec();
+    for c in target.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                if at.pop().is_none() {
+                    return false;
+                }
+            }
+            c => at.push(c),
+        }
+    }
+    true
+}
+
+struct Extractor<'a> {
+    dest: &'a Path,
+    limits: Limits,
+    bytes: u64,
+    count: u64,
+    /// What each path already is, to refuse duplicates and resolve hardlinks.
+    seen: HashMap<Vec<u8>, usize>,
+    entries: Vec<Entry>,
+    dir_modes: Vec<(PathBuf, u32)>,
+    dropped: Vec<String>,
+}
+
+impl Extractor<'_> {
+    fn unsafe_entry(raw: &[u8], why: &'static str) -> ArchiveError {
+        ArchiveError::Unsafe { entry: String::from_utf8_lossy(raw).into_owned(), why }
+    }
+
+    fn write_err(path: &Path) -> impl FnOnce(io::Error) -> ArchiveError + '_ {
+        move |source| ArchiveError::Write { path: path.display().to_string(), source }
+    }
+
+    /// Creates the parent directories of `comps` as real directories, never through a link.
+    fn ensure_parents(&mut self, comps: &[&[u8]], raw: &[u8]) -> Result<PathBuf, ArchiveError> {
+        let mut path = self.dest.to_path_buf();
+        for (i, c) in comps[..comps.len() - 1].iter().enumerate() {
+            path.push(std::ffi::OsStr::from_bytes(c));
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_dir() => {}
+                Ok(m) if m.file_type().is_symlink() => return Err(Self::unsafe_entry(raw, "it would be written through a symlink")),
+                Ok(_) => return Err(Self::unsafe_entry(raw, "a parent is not a directory")),
+                Err(_) => {
+                    fs::create_dir(&path).map_err(Self::write_err(&path))?;
+                    let rel = join(&comps[..=i]);
+                    self.record(rel, Entry { path: Vec::new(), kind: Kind::Dir, mode: 0o755, size: 0, sha256: None, target: None });
+                    self.dir_modes.push((path.clone(), 0o755));
+                }
+            }
+        }
+        path.push(std::ffi::OsStr::from_bytes(comps[comps.len() - 1]));
+        Ok(path)
+    }
+
+    fn record(&mut self, rel: Vec<u8>, mut entry: Entry) {
+        entry.path = rel.clone();
+        match self.seen.get(&rel) {
+            Some(&i) => self.entries[i] = entry,
+            None => {
+                self.seen.insert(rel, self.entries.len());
+                self.entries.push(entry);
+            }
+        }
+    }
+
+    fn safe_mode(&mut self, raw: &[u8], mode: u32) -> u32 {
+        if mode & 0o7000 != 0 {
+            self.dropped.push(String::from_utf8_lossy(raw).into_owned());
+        }
+        mode & 0o755
+    }
+
+    fn entry<R: Read>(&mut self, mut entry: tar::Entry<'_, R>) -> Result<Option<String>, ArchiveError> {
+        let raw = entry.path_bytes().into_owned();
+        let header = entry.header();
+        let kind = header.entry_type();
+        if kind.is_pax_global_extensions() || kind.is_pax_local_extensions() || kind.is_gnu_longname() || kind.is_gnu_longlink() {
+            return Ok(None);
+        }
+        if raw.as_slice() == MANIFEST_MEMBER.as_bytes() && kind.is_file() {
+            let mut text = String::new();
+            entry.by_ref().take(64 << 20).read_to_string(&mut text).map_err(ArchiveError::Corrupt)?;
+            return Ok(Some(text));
+        }
+        self.count += 1;
+        if self.count > self.limits.max_entries {
+            return Err(ArchiveError::TooLarge { limit: self.limits.max_entries, what: "entries" });
+        }
+        let mode = header.mode().unwrap_or(0o644);
+        let Some(comps) = tree_path(&raw).map_err(|why| Self::unsafe_entry(&raw, why))? else {
+            return Ok(None); // the go/ directory itself
+        };
+        let rel = join(&comps);
+        if let Some(&i) = self.seen.get(&rel)
+            && !(kind.is_dir() && self.entries[i].kind == Kind::Dir) {
+                return Err(Self::unsafe_entry(&raw, "duplicate entry"));
+            }
+        if kind.is_dir() {
+            let path = self.ensure_parents(&comps, &raw)?;
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_dir() => {}
+                Ok(_) => return Err(Self::unsafe_entry(&raw, "a directory would replace another entry")),
+                Err(_) => fs::create_dir(&path).map_err(Self::write_err(&path))?,
+            }
+            let mode = self.safe_mode(&raw, mode) | 0o700;
+            self.dir_modes.push((path, mode));
+            self.record(rel, Entry { path: Vec::new(), kind: Kind::Dir, mode, size: 0, sha256: None, target: None });
+        } else if kind.is_file() || kind == tar::EntryType::Continuous {
+            let path = self.ensure_parents(&comps, &raw)?;
+            let size = header.size().map_err(ArchiveError::Corrupt)?;
+            if self.bytes.saturating_add(size) > self.limits.max_bytes {
+                return Err(ArchiveError::TooLarge { limit: self.limits.max_bytes, what: "bytes" });
+            }
+            let mode = self.safe_mode(&raw, mode);
+            let mut out = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .mode(0o600)
+                .open(&path)
+                .map_err(Self::write_err(&path))?;
+            let mut hasher = Sha256::new();
+            let mut buf = [0u8; 64 * 1024];
+            let mut written = 0u64;
+            loop {
+                let n = entry.read(&mut buf).map_err(ArchiveError::Corrupt)?;
+                if n == 0 {
+                    break;
+                }
+                written += n as u64;
+                self.bytes += n as u64;
+                if self.bytes > self.limits.max_bytes {
+                    return Err(ArchiveError::TooLarge { limit: self.limits.max_bytes, what: "bytes" });
+                }
+                hasher.update(&buf[..n]);
+                out.write_all(&buf[..n]).map_err(Self::write_err(&path))?;
+            }
+            if written != size {
+                return Err(ArchiveError::Corrupt(io::Error::new(io::ErrorKind::UnexpectedEof, "an entry is shorter than its header says")));
+            }
+            out.set_permissions(fs::Permissions::from_mode(mode)).map_err(Self::write_err(&path))?;
+            let sha256 = Some(hex(&hasher.finalize()));
+            self.record(rel, Entry { path: Vec::new(), kind: Kind::File, mode, size, sha256, target: None });
+        } else if kind.is_symlink() {
+            let target = entry.link_name_bytes().ok_or_else(|| Self::unsafe_entry(&raw, "symlink without a target"))?.into_owned();
+            if !link_stays_inside(&comps[..comps.len() - 1], &target) {
+                return Err(Self::unsafe_entry(&raw, "symlink points outside the tree"));
+            }
+            let path = self.ensure_parents(&comps, &raw)?;
+            std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), &path).map_err(Self::write_err(&path))?;
+            self.record(rel, Entry { path: Vec::new(), kind: Kind::Symlink, mode: 0, size: 0, sha256: None, target: Some(target) });
+        } else if kind.is_hard_link() {
+            let target = entry.link_name_bytes().ok_or_else(|| Self::unsafe_entry(&raw, "hardlink without a target"))?.into_owned();
+            let target_comps = match tree_path(&target) {
+                Ok(Some(c)) => c,
+                _ => return Err(Self::unsafe_entry(&raw, "hardlink points outside the tree")),
+            };
+            let target_rel = join(&target_comps);
+            let Some(existing) = self.seen.get(&target_rel).map(|&i| self.entries[i].clone()).filter(|e| e.kind == Kind::File) else {
+                return Err(Self::unsafe_entry(&raw, "hardlink to something that is not a file extracted earlier"));
+            };
+            let path = self.ensure_parents(&comps, &raw)?;
+            let from = self.dest.join(std::ffi::OsStr::from_bytes(&target_rel));
+            fs::hard_link(&from, &path).map_err(Self::write_err(&path))?;
+            self.record(rel, existing);
+        } else {
+            return Err(Self::unsafe_entry(&raw, "device files, FIFOs and other special entries are not allowed"));
+        }
+        Ok(None)
+    }
+}
+
+/// Extracts the `go/` tree of a `.tar.gz` stream into `dest` (which must exist and be empty).
+/// `on_progress` is told the bytes and entries written so far.
+pub fn extract_tar_gz<R: Read>(reader: R, dest: &Path, limits: Limits, mut on_progress: impl FnMut(u64, u64)) -> Result<Extracted, ArchiveError> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(reader));
+    let mut x = Extractor {
+        dest,
+        limits,
+        bytes: 0,
+        count: 0,
+        seen: HashMap::new(),
+        entries: Vec::new(),
+        dir_modes: Vec::new(),
+        dropped: Vec::new(),
+    };
+    let mut embedded_manifest = None;
+    for entry in archive.entries().map_err(ArchiveError::Corrupt)? {
+        let entry = entry.map_err(ArchiveError::Corrupt)?;
+        if let Some(m) = x.entry(entry)? {
+            embedded_manifest = Some(m);
+        }
+        on_progress(x.bytes, x.count);
+    }
+    if x.entries.is_empty() {
+        return Err(ArchiveError::Empty);
+    }
+    // Directory modes last: a read-only directory would have blocked its own contents.
+    for (path, mode) in x.dir_modes.iter().rev() {
+        fs::set_permissions(path, fs::Permissions::from_mode(*mode)).map_err(Extractor::write_err(path))?;
+    }
+    let mut entries = x.entries;
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Extracted { entries, embedded_manifest, dropped_special_bits: x.dropped })
+}
+
+/// Opens an archive file for [`extract_tar_gz`].
+pub fn open(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_must_stay_under_go() {
+        assert_eq!(tree_path(b"go/bin/go").unwrap().unwrap(), vec![&b"bin"[..], b"go"]);
+        assert_eq!(tree_path(b"./go/./src//fmt").unwrap().unwrap(), vec![&b"src"[..], b"fmt"]);
+        assert!(tree_path(b"go/").unwrap().is_none());
+        assert!(tree_path(b"/go/bin").is_err());
+        assert!(tree_path(b"go/../etc/passwd").is_err());
+        assert!(tree_path(b"other/file").is_err());
+        assert!(tree_path(b"gox/file").is_err());
+    }
+
+    #[test]
+    fn symlinks_must_not_leave_the_tree() {
+        let dir: Vec<&[u8]> = vec![b"src", b"pkg"];
+        assert!(link_stays_inside(&dir, b"../lib/x"));
+        assert!(link_stays_inside(&dir, b"../../VERSION"));
+        assert!(!link_stays_inside(&dir, b"../../../etc"));
+        assert!(!link_stays_inside(&dir, b"/etc"));
+        assert!(!link_stays_inside(&[], b".."));
+    }
+}
