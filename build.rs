@@ -1,9 +1,13 @@
-//! Links the `go` shim (`gomig-shim`) statically on Linux with glibc; `gomig` is left alone.
+//! Optionally links the `go` shim (`gomig-shim`) statically on Linux with glibc
+//! (`GOMIG_SHIM_STATIC=1`); `gomig` is left alone.
 //!
-//! The shim runs before every `go` command, and in a dynamically linked binary most of its
-//! start-up is the dynamic loader mapping and relocating libc (`cargo bench --bench shim`
-//! measures it). Per-binary link arguments are the only per-binary knob stable Cargo has
-//! (`+crt-static` would apply to `gomig` too), so the static link is spelled out here:
+//! The default is a dynamically linked shim: static glibc's start-up code calls `malloc`
+//! (4x) and `calloc` (1x) before `main`, which breaks the shim's contract of no heap
+//! allocation between process start and `execve` (tests/shim_process.rs proves it). The
+//! static build saves the dynamic loader's work (`cargo bench --bench shim` shows how much)
+//! for those who prefer that to the contract. Per-binary link arguments are the only
+//! per-binary knob stable Cargo has (`+crt-static` would apply to `gomig` too), so the static
+//! link is spelled out here:
 //!
 //! - `-static-pie` alone is not enough: rustc passes `-Wl,-Bdynamic -lc` before any link
 //!   argument, which makes an executable that needs `libc.so.6` but has no interpreter and
@@ -12,8 +16,8 @@
 //! - static glibc needs `libgcc_eh`/`libgcc` (`_Unwind_Resume`, `__gcc_personality_v0`), which
 //!   rustc does not add for a `no_std` binary.
 //!
-//! Set `GOMIG_SHIM_DYNAMIC=1` to build a dynamically linked shim. If the C toolchain has no
-//! static libc (or no static-pie support) the shim stays dynamic, with a warning.
+//! If the C toolchain has no static libc (or no static-pie support) the shim stays dynamic,
+//! with a warning.
 
 use std::env;
 use std::fs;
@@ -24,14 +28,14 @@ const SHIM: &str = "gomig-shim";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-env-changed=GOMIG_SHIM_DYNAMIC");
+    println!("cargo:rerun-if-env-changed=GOMIG_SHIM_STATIC");
     println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
 
     let var = |name: &str| env::var(name).unwrap_or_default();
     if var("CARGO_CFG_TARGET_OS") != "linux" || var("CARGO_CFG_TARGET_ENV") != "gnu" {
         return;
     }
-    if var("GOMIG_SHIM_DYNAMIC") == "1" {
+    if var("GOMIG_SHIM_STATIC") != "1" {
         return;
     }
     // The C compiler rustc links with: the configured linker for this target, else `cc`.

@@ -78,6 +78,7 @@ fn run() -> Result<()> {
     go_shim.check(Some(GO_TARGET))?;
     go_switch.check(Some(GO_TARGET))?;
 
+    let load_before = load_average();
     let mut rng = Rng::seeded();
     let trivial = measure(&[&true_direct, &true_shim], runs_true, &mut rng)?;
     let go = measure(&[&go_direct, &go_shim, &go_switch], runs_go, &mut rng)?;
@@ -86,6 +87,10 @@ fn run() -> Result<()> {
     println!("gomig shim benchmark");
     println!("  shim: {} ({size} bytes, {})", shim.display(), linkage(&shim));
     println!("  cwd {DEPTH} levels below .go-version (go{GO_TARGET}) and go.mod; variants interleaved in random order");
+    println!(
+        "  load average {load_before} before, {} after (other work on the machine adds noise)",
+        load_average()
+    );
     println!("  {:<44}{:>10}{:>10}{:>10}", "", "median", "p10", "p90");
 
     println!("target bin/go = /bin/true, {runs_true} rounds");
@@ -398,6 +403,12 @@ fn percentile(v: &[f64], p: f64) -> f64 {
     let pos = p * (s.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     (s[lo] + s[hi]) / 2.0
+}
+
+/// The 1-minute load average, or "?" where there is no `/proc/loadavg`.
+fn load_average() -> String {
+    let text = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().next().unwrap_or("?").to_string()
 }
 
 /// How `path` is linked, from its ELF program headers: an interpreter means dynamic linking.

@@ -30,9 +30,10 @@ pub fn tree_version(root: &Path) -> Result<String, AdoptError> {
     }
     if let Ok(text) = fs::read_to_string(root.join("VERSION"))
         && let Some(first) = text.lines().next().map(str::trim)
-            && Version::parse_go(first.as_bytes()).is_valid() {
-                return Ok(first.to_string());
-            }
+        && Version::parse_go(first.as_bytes()).is_valid()
+    {
+        return Ok(first.to_string());
+    }
     let out = Command::new(root.join("bin/go"))
         .args(["env", "GOVERSION"])
         .env("GOROOT", root)

@@ -24,7 +24,9 @@ pub const MANIFEST_MEMBER: &str = "gomig.manifest";
 pub enum ArchiveError {
     #[error("refusing archive entry {entry:?}: {why}")]
     Unsafe { entry: String, why: &'static str },
-    #[error("the archive unpacks to more than {limit} {what}: refusing it (a damaged or malicious archive?); GOMIG_MAX_EXTRACT_BYTES raises the size cap")]
+    #[error(
+        "the archive unpacks to more than {limit} {what}: refusing it (a damaged or malicious archive?); GOMIG_MAX_EXTRACT_BYTES raises the size cap"
+    )]
     TooLarge { limit: u64, what: &'static str },
     #[error("the archive is damaged or truncated: {0}")]
     Corrupt(io::Error),
@@ -44,8 +46,14 @@ pub struct Limits {
 impl Default for Limits {
     /// A Go release is about 250 MB in 15,000 entries; the caps leave ample room.
     fn default() -> Self {
-        let max_bytes = std::env::var("GOMIG_MAX_EXTRACT_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(4 << 30);
-        Limits { max_bytes, max_entries: 200_000 }
+        let max_bytes = std::env::var("GOMIG_MAX_EXTRACT_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(4 << 30);
+        Limits {
+            max_bytes,
+            max_entries: 200_000,
+        }
     }
 }
 
@@ -72,7 +80,11 @@ fn tree_path(raw: &[u8]) -> Result<Option<Vec<&[u8]>>, &'static str> {
         }
     }
     match comps.first() {
-        Some(&b"go") => Ok(if comps.len() == 1 { None } else { Some(comps[1..].to_vec()) }),
+        Some(&b"go") => Ok(if comps.len() == 1 {
+            None
+        } else {
+            Some(comps[1..].to_vec())
+        }),
         _ => Err("entry outside go/"),
     }
 }
@@ -116,11 +128,17 @@ struct Extractor<'a> {
 
 impl Extractor<'_> {
     fn unsafe_entry(raw: &[u8], why: &'static str) -> ArchiveError {
-        ArchiveError::Unsafe { entry: String::from_utf8_lossy(raw).into_owned(), why }
+        ArchiveError::Unsafe {
+            entry: String::from_utf8_lossy(raw).into_owned(),
+            why,
+        }
     }
 
     fn write_err(path: &Path) -> impl FnOnce(io::Error) -> ArchiveError + '_ {
-        move |source| ArchiveError::Write { path: path.display().to_string(), source }
+        move |source| ArchiveError::Write {
+            path: path.display().to_string(),
+            source,
+        }
     }
 
     /// Creates the parent directories of `comps` as real directories, never through a link.
@@ -130,12 +148,24 @@ impl Extractor<'_> {
             path.push(std::ffi::OsStr::from_bytes(c));
             match fs::symlink_metadata(&path) {
                 Ok(m) if m.file_type().is_dir() => {}
-                Ok(m) if m.file_type().is_symlink() => return Err(Self::unsafe_entry(raw, "it would be written through a symlink")),
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(Self::unsafe_entry(raw, "it would be written through a symlink"));
+                }
                 Ok(_) => return Err(Self::unsafe_entry(raw, "a parent is not a directory")),
                 Err(_) => {
                     fs::create_dir(&path).map_err(Self::write_err(&path))?;
                     let rel = join(&comps[..=i]);
-                    self.record(rel, Entry { path: Vec::new(), kind: Kind::Dir, mode: 0o755, size: 0, sha256: None, target: None });
+                    self.record(
+                        rel,
+                        Entry {
+                            path: Vec::new(),
+                            kind: Kind::Dir,
+                            mode: 0o755,
+                            size: 0,
+                            sha256: None,
+                            target: None,
+                        },
+                    );
                     self.dir_modes.push((path.clone(), 0o755));
                 }
             }
@@ -166,17 +196,28 @@ impl Extractor<'_> {
         let raw = entry.path_bytes().into_owned();
         let header = entry.header();
         let kind = header.entry_type();
-        if kind.is_pax_global_extensions() || kind.is_pax_local_extensions() || kind.is_gnu_longname() || kind.is_gnu_longlink() {
+        if kind.is_pax_global_extensions()
+            || kind.is_pax_local_extensions()
+            || kind.is_gnu_longname()
+            || kind.is_gnu_longlink()
+        {
             return Ok(None);
         }
         if raw.as_slice() == MANIFEST_MEMBER.as_bytes() && kind.is_file() {
             let mut text = String::new();
-            entry.by_ref().take(64 << 20).read_to_string(&mut text).map_err(ArchiveError::Corrupt)?;
+            entry
+                .by_ref()
+                .take(64 << 20)
+                .read_to_string(&mut text)
+                .map_err(ArchiveError::Corrupt)?;
             return Ok(Some(text));
         }
         self.count += 1;
         if self.count > self.limits.max_entries {
-            return Err(ArchiveError::TooLarge { limit: self.limits.max_entries, what: "entries" });
+            return Err(ArchiveError::TooLarge {
+                limit: self.limits.max_entries,
+                what: "entries",
+            });
         }
         let mode = header.mode().unwrap_or(0o644);
         let Some(comps) = tree_path(&raw).map_err(|why| Self::unsafe_entry(&raw, why))? else {
@@ -184,9 +225,10 @@ impl Extractor<'_> {
         };
         let rel = join(&comps);
         if let Some(&i) = self.seen.get(&rel)
-            && !(kind.is_dir() && self.entries[i].kind == Kind::Dir) {
-                return Err(Self::unsafe_entry(&raw, "duplicate entry"));
-            }
+            && !(kind.is_dir() && self.entries[i].kind == Kind::Dir)
+        {
+            return Err(Self::unsafe_entry(&raw, "duplicate entry"));
+        }
         if kind.is_dir() {
             let path = self.ensure_parents(&comps, &raw)?;
             match fs::symlink_metadata(&path) {
@@ -196,12 +238,25 @@ impl Extractor<'_> {
             }
             let mode = self.safe_mode(&raw, mode) | 0o700;
             self.dir_modes.push((path, mode));
-            self.record(rel, Entry { path: Vec::new(), kind: Kind::Dir, mode, size: 0, sha256: None, target: None });
+            self.record(
+                rel,
+                Entry {
+                    path: Vec::new(),
+                    kind: Kind::Dir,
+                    mode,
+                    size: 0,
+                    sha256: None,
+                    target: None,
+                },
+            );
         } else if kind.is_file() || kind == tar::EntryType::Continuous {
             let path = self.ensure_parents(&comps, &raw)?;
             let size = header.size().map_err(ArchiveError::Corrupt)?;
             if self.bytes.saturating_add(size) > self.limits.max_bytes {
-                return Err(ArchiveError::TooLarge { limit: self.limits.max_bytes, what: "bytes" });
+                return Err(ArchiveError::TooLarge {
+                    limit: self.limits.max_bytes,
+                    what: "bytes",
+                });
             }
             let mode = self.safe_mode(&raw, mode);
             let mut out = OpenOptions::new()
@@ -222,41 +277,85 @@ impl Extractor<'_> {
                 written += n as u64;
                 self.bytes += n as u64;
                 if self.bytes > self.limits.max_bytes {
-                    return Err(ArchiveError::TooLarge { limit: self.limits.max_bytes, what: "bytes" });
+                    return Err(ArchiveError::TooLarge {
+                        limit: self.limits.max_bytes,
+                        what: "bytes",
+                    });
                 }
                 hasher.update(&buf[..n]);
                 out.write_all(&buf[..n]).map_err(Self::write_err(&path))?;
             }
             if written != size {
-                return Err(ArchiveError::Corrupt(io::Error::new(io::ErrorKind::UnexpectedEof, "an entry is shorter than its header says")));
+                return Err(ArchiveError::Corrupt(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "an entry is shorter than its header says",
+                )));
             }
-            out.set_permissions(fs::Permissions::from_mode(mode)).map_err(Self::write_err(&path))?;
+            out.set_permissions(fs::Permissions::from_mode(mode))
+                .map_err(Self::write_err(&path))?;
             let sha256 = Some(hex(&hasher.finalize()));
-            self.record(rel, Entry { path: Vec::new(), kind: Kind::File, mode, size, sha256, target: None });
+            self.record(
+                rel,
+                Entry {
+                    path: Vec::new(),
+                    kind: Kind::File,
+                    mode,
+                    size,
+                    sha256,
+                    target: None,
+                },
+            );
         } else if kind.is_symlink() {
-            let target = entry.link_name_bytes().ok_or_else(|| Self::unsafe_entry(&raw, "symlink without a target"))?.into_owned();
+            let target = entry
+                .link_name_bytes()
+                .ok_or_else(|| Self::unsafe_entry(&raw, "symlink without a target"))?
+                .into_owned();
             if !link_stays_inside(&comps[..comps.len() - 1], &target) {
                 return Err(Self::unsafe_entry(&raw, "symlink points outside the tree"));
             }
             let path = self.ensure_parents(&comps, &raw)?;
             std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), &path).map_err(Self::write_err(&path))?;
-            self.record(rel, Entry { path: Vec::new(), kind: Kind::Symlink, mode: 0, size: 0, sha256: None, target: Some(target) });
+            self.record(
+                rel,
+                Entry {
+                    path: Vec::new(),
+                    kind: Kind::Symlink,
+                    mode: 0,
+                    size: 0,
+                    sha256: None,
+                    target: Some(target),
+                },
+            );
         } else if kind.is_hard_link() {
-            let target = entry.link_name_bytes().ok_or_else(|| Self::unsafe_entry(&raw, "hardlink without a target"))?.into_owned();
+            let target = entry
+                .link_name_bytes()
+                .ok_or_else(|| Self::unsafe_entry(&raw, "hardlink without a target"))?
+                .into_owned();
             let target_comps = match tree_path(&target) {
                 Ok(Some(c)) => c,
                 _ => return Err(Self::unsafe_entry(&raw, "hardlink points outside the tree")),
             };
             let target_rel = join(&target_comps);
-            let Some(existing) = self.seen.get(&target_rel).map(|&i| self.entries[i].clone()).filter(|e| e.kind == Kind::File) else {
-                return Err(Self::unsafe_entry(&raw, "hardlink to something that is not a file extracted earlier"));
+            let Some(existing) = self
+                .seen
+                .get(&target_rel)
+                .map(|&i| self.entries[i].clone())
+                .filter(|e| e.kind == Kind::File)
+            else {
+                return Err(Self::unsafe_entry(
+                    &raw,
+                    "hardlink to something that is not a file extracted earlier",
+                ));
             };
             let path = self.ensure_parents(&comps, &raw)?;
             let from = self.dest.join(std::ffi::OsStr::from_bytes(&target_rel));
             fs::hard_link(&from, &path).map_err(Self::write_err(&path))?;
             self.record(rel, existing);
         } else {
-            return Err(Self::unsafe_entry(&raw, "device files, FIFOs and other special entries are not allowed"));
+            return Err(Self::unsafe_entry(
+                &raw,
+                "device files, FIFOs and other special entries are not allowed",
+            ));
         }
         Ok(None)
     }
@@ -264,7 +363,12 @@ impl Extractor<'_> {
 
 /// Extracts the `go/` tree of a `.tar.gz` stream into `dest` (which must exist and be empty).
 /// `on_progress` is told the bytes and entries written so far.
-pub fn extract_tar_gz<R: Read>(reader: R, dest: &Path, limits: Limits, mut on_progress: impl FnMut(u64, u64)) -> Result<Extracted, ArchiveError> {
+pub fn extract_tar_gz<R: Read>(
+    reader: R,
+    dest: &Path,
+    limits: Limits,
+    mut on_progress: impl FnMut(u64, u64),
+) -> Result<Extracted, ArchiveError> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(reader));
     let mut x = Extractor {
         dest,
@@ -293,7 +397,11 @@ pub fn extract_tar_gz<R: Read>(reader: R, dest: &Path, limits: Limits, mut on_pr
     }
     let mut entries = x.entries;
     entries.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Extracted { entries, embedded_manifest, dropped_special_bits: x.dropped })
+    Ok(Extracted {
+        entries,
+        embedded_manifest,
+        dropped_special_bits: x.dropped,
+    })
 }
 
 /// Opens an archive file for [`extract_tar_gz`].
@@ -308,7 +416,10 @@ mod tests {
     #[test]
     fn paths_must_stay_under_go() {
         assert_eq!(tree_path(b"go/bin/go").unwrap().unwrap(), vec![&b"bin"[..], b"go"]);
-        assert_eq!(tree_path(b"./go/./src//fmt").unwrap().unwrap(), vec![&b"src"[..], b"fmt"]);
+        assert_eq!(
+            tree_path(b"./go/./src//fmt").unwrap().unwrap(),
+            vec![&b"src"[..], b"fmt"]
+        );
         assert!(tree_path(b"go/").unwrap().is_none());
         assert!(tree_path(b"/go/bin").is_err());
         assert!(tree_path(b"go/../etc/passwd").is_err());

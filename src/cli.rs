@@ -41,4 +41,6 @@ pub enum Command {
     Uninstall(uninstall::Args),
     ListRemote(list_remote::Args),
     Outdated(outdated::Args),
+    Snapshot(snapshot::Args),
+    Verify(verify::Args),
 }

@@ -52,14 +52,24 @@ impl Http {
             .user_agent(concat!("gomig/", env!("CARGO_PKG_VERSION")))
             .build()
             .new_agent();
-        Http { agent, attempts: 4, backoff: env_ms("GOMIG_RETRY_BASE_MS", 500) }
+        Http {
+            agent,
+            attempts: 4,
+            backoff: env_ms("GOMIG_RETRY_BASE_MS", 500),
+        }
     }
 
     fn classify(url: &str, err: ureq::Error) -> DownloadError {
         match err {
             ureq::Error::StatusCode(404) => DownloadError::NotFound { url: url.into() },
-            ureq::Error::StatusCode(status) => DownloadError::Status { url: url.into(), status },
-            other => DownloadError::Network { url: url.into(), message: other.to_string() },
+            ureq::Error::StatusCode(status) => DownloadError::Status {
+                url: url.into(),
+                status,
+            },
+            other => DownloadError::Network {
+                url: url.into(),
+                message: other.to_string(),
+            },
         }
     }
 
@@ -88,7 +98,10 @@ impl Http {
                 .into_reader()
                 .take(64 << 20)
                 .read_to_end(&mut body)
-                .map_err(|e| DownloadError::Network { url: url.into(), message: e.to_string() })?;
+                .map_err(|e| DownloadError::Network {
+                    url: url.into(),
+                    message: e.to_string(),
+                })?;
             Ok(body)
         })
     }
@@ -103,7 +116,10 @@ impl Http {
             }
             let resp = req.call().map_err(|e| Self::classify(url, e))?;
             let partial = resp.status().as_u16() == 206;
-            Ok((Box::new(resp.into_body().into_reader()) as Box<dyn Read + Send>, partial))
+            Ok((
+                Box::new(resp.into_body().into_reader()) as Box<dyn Read + Send>,
+                partial,
+            ))
         })
     }
 
@@ -178,7 +194,10 @@ impl Body {
             // The server ignored the range: skip what we already have.
             let skipped = io::copy(&mut (&mut reader).take(self.offset), &mut io::sink())?;
             if skipped != self.offset {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the server sent less on retry than before"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the server sent less on retry than before",
+                ));
             }
         }
         self.reader = reader;
@@ -203,7 +222,10 @@ impl Read for Body {
                     let n = match self.expected_size {
                         // Never accept more than the index promised.
                         Some(size) if self.offset + n as u64 > size => {
-                            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{} is larger than the index says ({size} bytes)", self.url)));
+                            return Err(io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                format!("{} is larger than the index says ({size} bytes)", self.url),
+                            ));
                         }
                         _ => n,
                     };

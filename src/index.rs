@@ -46,7 +46,9 @@ pub enum IndexError {
     Fetch { mirror: String, source: DownloadError },
     #[error("the download index from {mirror} is not valid JSON in go.dev's format: {message}")]
     Parse { mirror: String, message: String },
-    #[error("--offline: no cached download index for {mirror} in {cache}; run once online or install with --archive FILE")]
+    #[error(
+        "--offline: no cached download index for {mirror} in {cache}; run once online or install with --archive FILE"
+    )]
     NotCached { mirror: String, cache: String },
 }
 
@@ -64,7 +66,11 @@ pub fn index_url(mirror: &str) -> String {
 
 /// Makes a mirror a base URL that file names can be appended to.
 pub fn normalize_mirror(mirror: &str) -> String {
-    if mirror.ends_with('/') { mirror.to_string() } else { format!("{mirror}/") }
+    if mirror.ends_with('/') {
+        mirror.to_string()
+    } else {
+        format!("{mirror}/")
+    }
 }
 
 fn cache_path(cache_dir: &Path, mirror: &str) -> PathBuf {
@@ -85,23 +91,42 @@ impl Index {
             .unwrap_or(false);
         if opts.offline || (fresh && !opts.refresh) {
             if let Ok(bytes) = std::fs::read(&cache)
-                && let Ok(releases) = parse(&bytes, mirror) {
-                    return Ok(Index { mirror: mirror.into(), releases, from_cache: true });
-                }
+                && let Ok(releases) = parse(&bytes, mirror)
+            {
+                return Ok(Index {
+                    mirror: mirror.into(),
+                    releases,
+                    from_cache: true,
+                });
+            }
             if opts.offline {
-                return Err(IndexError::NotCached { mirror: mirror.into(), cache: cache_dir.display().to_string() });
+                return Err(IndexError::NotCached {
+                    mirror: mirror.into(),
+                    cache: cache_dir.display().to_string(),
+                });
             }
         }
-        let bytes = http.get_bytes(&index_url(mirror)).map_err(|source| IndexError::Fetch { mirror: mirror.into(), source })?;
+        let bytes = http.get_bytes(&index_url(mirror)).map_err(|source| IndexError::Fetch {
+            mirror: mirror.into(),
+            source,
+        })?;
         let releases = parse(&bytes, mirror)?;
         // The cache is an optimisation: failing to write it is not an error.
         let _ = crate::store::write_atomic(&cache, &bytes);
-        Ok(Index { mirror: mirror.into(), releases, from_cache: false })
+        Ok(Index {
+            mirror: mirror.into(),
+            releases,
+            from_cache: false,
+        })
     }
 
     /// Releases newest first (by Go's version order).
     pub fn sorted(&self) -> Vec<&Release> {
-        let mut r: Vec<&Release> = self.releases.iter().filter(|r| Version::parse_go(r.version.as_bytes()).is_valid()).collect();
+        let mut r: Vec<&Release> = self
+            .releases
+            .iter()
+            .filter(|r| Version::parse_go(r.version.as_bytes()).is_valid())
+            .collect();
         r.sort_by(|a, b| version::compare_go(b.version.as_bytes(), a.version.as_bytes()));
         r
     }
@@ -120,7 +145,9 @@ impl Index {
         }
         let dots = bare.matches('.').count();
         if v.is_prerelease() || dots >= 2 {
-            return sorted.into_iter().find(|r| Version::parse_go(r.version.as_bytes()).compare(&v) == Ordering::Equal);
+            return sorted
+                .into_iter()
+                .find(|r| Version::parse_go(r.version.as_bytes()).compare(&v) == Ordering::Equal);
         }
         sorted.into_iter().find(|r| {
             let rv = Version::parse_go(r.version.as_bytes());
@@ -132,7 +159,15 @@ impl Index {
     pub fn closest(&self, spec: &str, os: &str, arch: &str, n: usize) -> Vec<String> {
         let bare = spec.strip_prefix("go").unwrap_or(spec);
         let want = Version::parse(bare.as_bytes());
-        let mut candidates: Vec<&Release> = self.sorted().into_iter().filter(|r| r.files.iter().any(|f| f.os == os && f.arch == arch && f.kind == "archive")).collect();
+        let mut candidates: Vec<&Release> = self
+            .sorted()
+            .into_iter()
+            .filter(|r| {
+                r.files
+                    .iter()
+                    .any(|f| f.os == os && f.arch == arch && f.kind == "archive")
+            })
+            .collect();
         if want.is_valid() {
             candidates.sort_by_key(|r| {
                 let rv = Version::parse_go(r.version.as_bytes());
@@ -146,10 +181,15 @@ impl Index {
 impl Release {
     /// The archive for a platform.
     pub fn archive_for(&self, os: &str, arch: &str) -> Option<&FileInfo> {
-        self.files.iter().find(|f| f.os == os && f.arch == arch && f.kind == "archive" && f.filename.ends_with(".tar.gz"))
+        self.files
+            .iter()
+            .find(|f| f.os == os && f.arch == arch && f.kind == "archive" && f.filename.ends_with(".tar.gz"))
     }
 }
 
 fn parse(bytes: &[u8], mirror: &str) -> Result<Vec<Release>, IndexError> {
-    serde_json::from_slice(bytes).map_err(|e| IndexError::Parse { mirror: mirror.into(), message: e.to_string() })
+    serde_json::from_slice(bytes).map_err(|e| IndexError::Parse {
+        mirror: mirror.into(),
+        message: e.to_string(),
+    })
 }

@@ -17,7 +17,7 @@ use crate::archive::{self, ArchiveError, Extracted, Limits};
 use crate::download::{DownloadError, Http};
 use crate::events::Event;
 use crate::index::{FetchOptions, Index};
-use crate::manifest::{self, Header, Manifest};
+use crate::manifest::{self, Manifest};
 use crate::store::{self, Store, unique_suffix};
 
 /// A staging directory that is removed unless it was renamed into place.
@@ -28,7 +28,9 @@ struct Staging {
 
 impl Staging {
     fn create(store: &Store, name: &str) -> Result<Staging> {
-        let path = store.toolchains_dir().join(format!(".staging-{name}-{}", unique_suffix()));
+        let path = store
+            .toolchains_dir()
+            .join(format!(".staging-{name}-{}", unique_suffix()));
         fs::create_dir_all(store.toolchains_dir())?;
         fs::create_dir(&path).with_context(|| format!("cannot create {}", path.display()))?;
         Ok(Staging { path, committed: false })
@@ -46,17 +48,22 @@ impl Drop for Staging {
 /// Removes staging directories left by killed installs, when no install of that version is
 /// running (its lock is free). Returns how many were removed.
 pub fn clean_stale_staging(store: &Store) -> usize {
-    let Ok(entries) = fs::read_dir(store.toolchains_dir()) else { return 0 };
+    let Ok(entries) = fs::read_dir(store.toolchains_dir()) else {
+        return 0;
+    };
     let mut removed = 0;
     for e in entries.flatten() {
         let file_name = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file_name.strip_prefix(".staging-") else { continue };
+        let Some(rest) = file_name.strip_prefix(".staging-") else {
+            continue;
+        };
         // `.staging-<name>-<pid>-<nanos>-<n>`: the name is everything before the last three parts.
         let name = rest.rsplitn(4, '-').nth(3).unwrap_or(rest);
         if let Ok(Some(_lock)) = store.try_lock_toolchain(name)
-            && fs::remove_dir_all(e.path()).is_ok() {
-                removed += 1;
-            }
+            && fs::remove_dir_all(e.path()).is_ok()
+        {
+            removed += 1;
+        }
     }
     removed
 }
@@ -71,7 +78,10 @@ fn is_disk_full(err: &anyhow::Error) -> bool {
 
 fn explain_failure(err: anyhow::Error, store: &Store) -> anyhow::Error {
     if is_disk_full(&err) {
-        return err.context(format!("the disk holding {} is full: free some space and run the install again; nothing was installed", store.toolchains_dir().display()));
+        return err.context(format!(
+            "the disk holding {} is full: free some space and run the install again; nothing was installed",
+            store.toolchains_dir().display()
+        ));
     }
     err.context("nothing was installed")
 }
@@ -115,7 +125,11 @@ impl Installer<'_> {
         let (os, arch) = manifest::host_platform();
         let Some(release) = index.select(spec) else {
             let near = index.closest(spec, os, arch, 5);
-            bail!("no Go release matches {spec:?} in the index of {} (closest for {os}/{arch}: {})", index.mirror, near.join(", "));
+            bail!(
+                "no Go release matches {spec:?} in the index of {} (closest for {os}/{arch}: {})",
+                index.mirror,
+                near.join(", ")
+            );
         };
         let name = release.version.clone();
         store::check_name(&name)?;
@@ -124,7 +138,11 @@ impl Installer<'_> {
         }
         let Some(file) = release.archive_for(os, arch) else {
             let near = index.closest(spec, os, arch, 5);
-            bail!("{name} has no archive for {os}/{arch} in the index of {} (available: {})", index.mirror, near.join(", "));
+            bail!(
+                "{name} has no archive for {os}/{arch} in the index of {} (available: {})",
+                index.mirror,
+                near.join(", ")
+            );
         };
         let expected = match (sha256_override, file.sha256.is_empty()) {
             (Some(hex), _) => hex.to_ascii_lowercase(),
@@ -150,12 +168,21 @@ impl Installer<'_> {
             let url = format!("{mirror}{}", file.filename);
             match self.fetch_into_staging(&url, file.size, &expected, &name) {
                 Ok((staging, extracted)) => {
-                    let origin = Origin { url: Some(url), mirror: Some(mirror), sha256: expected };
-                    return self.commit(staging, extracted, &name, origin).map_err(|e| explain_failure(e, self.store));
+                    let origin = Origin {
+                        url: Some(url),
+                        mirror: Some(mirror),
+                        sha256: expected,
+                    };
+                    return self
+                        .commit(staging, extracted, &name, origin)
+                        .map_err(|e| explain_failure(e, self.store));
                 }
                 Err(e) => {
-                    let transient = e.downcast_ref::<DownloadError>().is_some_and(DownloadError::is_transient)
-                        || e.downcast_ref::<DownloadError>().is_some_and(|d| matches!(d, DownloadError::NotFound { .. }));
+                    let transient = e
+                        .downcast_ref::<DownloadError>()
+                        .is_some_and(DownloadError::is_transient)
+                        || e.downcast_ref::<DownloadError>()
+                            .is_some_and(|d| matches!(d, DownloadError::NotFound { .. }));
                     failures.push(format!("{url}: {e:#}"));
                     if !transient {
                         // A checksum mismatch or a hostile archive is not fixed by another mirror
@@ -166,7 +193,14 @@ impl Installer<'_> {
             }
         }
         let near = index.closest(spec, os, arch, 5);
-        Err(explain_failure(anyhow!("could not download {name} ({}); closest releases: {}", failures.join("; "), near.join(", ")), self.store))
+        Err(explain_failure(
+            anyhow!(
+                "could not download {name} ({}); closest releases: {}",
+                failures.join("; "),
+                near.join(", ")
+            ),
+            self.store,
+        ))
     }
 
     fn progress_bar(&self, len: Option<u64>, what: &str) -> indicatif::ProgressBar {
@@ -192,17 +226,24 @@ impl Installer<'_> {
         let mut body = self.http.open(url, (size > 0).then_some(size))?;
         let staging = Staging::create(self.store, name)?;
         let bar = self.progress_bar((size > 0).then_some(size), name);
-        let mut counted = ProgressReader { inner: &mut body, bar: &bar };
+        let mut counted = ProgressReader {
+            inner: &mut body,
+            bar: &bar,
+        };
         let result = archive::extract_tar_gz(&mut counted, &staging.path, Limits::default(), |_, _| {});
         let drained = body.drain();
         bar.finish_and_clear();
         let resumed = body.resumed();
         let (actual, received) = body.finish();
         if size > 0 && received != size {
-            bail!("{url}: received {received} bytes but the index says {size}: the download is incomplete or the index is wrong");
+            bail!(
+                "{url}: received {received} bytes but the index says {size}: the download is incomplete or the index is wrong"
+            );
         }
         if actual != expected {
-            bail!("checksum mismatch for {url}: expected SHA-256 {expected}, got {actual}; the download is damaged or was tampered with");
+            bail!(
+                "checksum mismatch for {url}: expected SHA-256 {expected}, got {actual}; the download is damaged or was tampered with"
+            );
         }
         let extracted = result.with_context(|| format!("unpacking {url}"))?;
         drained.with_context(|| format!("reading {url}"))?;
@@ -216,20 +257,38 @@ impl Installer<'_> {
     pub fn install_archive(&self, path: &Path, sha256: Option<&str>) -> Result<Outcome> {
         let file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let size = file.metadata().map(|m| m.len()).ok();
-        let mut hashing = HashingReader { inner: file, hasher: <sha2::Sha256 as sha2::Digest>::new() };
+        let mut hashing = HashingReader {
+            inner: file,
+            hasher: <sha2::Sha256 as sha2::Digest>::new(),
+        };
         let staging = Staging::create(self.store, "archive")?;
         let bar = self.progress_bar(size, "unpacking");
-        let result = archive::extract_tar_gz(ProgressReader { inner: &mut hashing, bar: &bar }, &staging.path, Limits::default(), |_, _| {});
+        let result = archive::extract_tar_gz(
+            ProgressReader {
+                inner: &mut hashing,
+                bar: &bar,
+            },
+            &staging.path,
+            Limits::default(),
+            |_, _| {},
+        );
         bar.finish_and_clear();
         io::copy(&mut hashing, &mut io::sink())?;
         let actual = manifest::hex(&sha2::Digest::finalize(hashing.hasher));
         if let Some(want) = sha256
-            && !actual.eq_ignore_ascii_case(want) {
-                bail!("checksum mismatch for {}: expected SHA-256 {want}, got {actual}; nothing was installed", path.display());
-            }
-        let extracted = result.with_context(|| format!("unpacking {}", path.display())).map_err(|e| explain_failure(e, self.store))?;
+            && !actual.eq_ignore_ascii_case(want)
+        {
+            bail!(
+                "checksum mismatch for {}: expected SHA-256 {want}, got {actual}; nothing was installed",
+                path.display()
+            );
+        }
+        let extracted = result
+            .with_context(|| format!("unpacking {}", path.display()))
+            .map_err(|e| explain_failure(e, self.store))?;
         let version = crate::adopt::tree_version(&staging.path)?;
-        let name = crate::adopt::canonical_name(&version).ok_or_else(|| anyhow!("{} holds {version:?}, which is not a Go version", path.display()))?;
+        let name = crate::adopt::canonical_name(&version)
+            .ok_or_else(|| anyhow!("{} holds {version:?}, which is not a Go version", path.display()))?;
         if let Some(text) = &extracted.embedded_manifest {
             check_embedded_manifest(text, &extracted, path)?;
         }
@@ -243,8 +302,13 @@ impl Installer<'_> {
         fs::rename(&staging.path, &named.path)?;
         let mut staging = staging;
         staging.committed = true;
-        let origin = Origin { url: None, mirror: None, sha256: actual };
-        self.commit(named, extracted, &name, origin).map_err(|e| explain_failure(e, self.store))
+        let origin = Origin {
+            url: None,
+            mirror: None,
+            sha256: actual,
+        };
+        self.commit(named, extracted, &name, origin)
+            .map_err(|e| explain_failure(e, self.store))
     }
 
     /// `bin/go version` check, manifest, rename into place, log.
@@ -253,22 +317,15 @@ impl Installer<'_> {
         if !reported.split_whitespace().any(|w| w == name) {
             bail!("the unpacked toolchain reports {reported:?}, not {name}: the archive is not what the index says");
         }
-        let (goos, goarch) = go_platform(&staging.path).unwrap_or_else(|_| {
-            let (os, arch) = manifest::host_platform();
-            (os.to_string(), arch.to_string())
-        });
-        let header = Header {
-            go_version: name.to_string(),
-            goos,
-            goarch,
-            created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-            env_fingerprint: None,
-        };
-        let m = Manifest::new(header, extracted.entries);
+        let m = Manifest::new(manifest::header_for(&staging.path, name), extracted.entries);
         let digest = m.tree_digest();
-        store::write_atomic(&self.store.manifests_dir().join(format!("{name}.manifest")), m.to_text().as_bytes())?;
+        store::write_atomic(
+            &self.store.manifests_dir().join(format!("{name}.manifest")),
+            m.to_text().as_bytes(),
+        )?;
         let dest = self.store.toolchain_path(name);
-        fs::rename(&staging.path, &dest).with_context(|| format!("cannot move {} to {}", staging.path.display(), dest.display()))?;
+        fs::rename(&staging.path, &dest)
+            .with_context(|| format!("cannot move {} to {}", staging.path.display(), dest.display()))?;
         staging.committed = true;
         store::sync_dir(&self.store.toolchains_dir());
         let mut event = Event::new("install")
@@ -286,7 +343,10 @@ impl Installer<'_> {
             event = event.field("dropped_setuid_setgid", extracted.dropped_special_bits);
         }
         event.append(self.store)?;
-        Ok(Outcome::Installed { name: name.to_string(), tree_digest: digest })
+        Ok(Outcome::Installed {
+            name: name.to_string(),
+            tree_digest: digest,
+        })
     }
 }
 
@@ -295,7 +355,12 @@ fn check_embedded_manifest(text: &str, extracted: &Extracted, path: &Path) -> Re
     let embedded = Manifest::parse(text, &format!("{} (embedded manifest)", path.display()))?;
     let unpacked = Manifest::new(embedded.header.clone(), extracted.entries.clone());
     if embedded.tree_digest() != unpacked.tree_digest() {
-        bail!("{}: the unpacked tree does not match the archive's own manifest (tree digest {} vs {}); the archive was altered", path.display(), unpacked.tree_digest(), embedded.tree_digest());
+        bail!(
+            "{}: the unpacked tree does not match the archive's own manifest (tree digest {} vs {}); the archive was altered",
+            path.display(),
+            unpacked.tree_digest(),
+            embedded.tree_digest()
+        );
     }
     Ok(())
 }
@@ -310,19 +375,13 @@ pub fn go_version(root: &Path) -> Result<String> {
         .output()
         .with_context(|| format!("cannot run {}/bin/go", root.display()))?;
     if !out.status.success() {
-        bail!("{}/bin/go version failed: {}", root.display(), String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "{}/bin/go version failed: {}",
+            root.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-fn go_platform(root: &Path) -> Result<(String, String)> {
-    let out = Command::new(root.join("bin/go")).args(["env", "GOOS", "GOARCH"]).env("GOROOT", root).env("GOTOOLCHAIN", "local").output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut lines = text.lines();
-    match (lines.next(), lines.next()) {
-        (Some(os), Some(arch)) if out.status.success() => Ok((os.to_string(), arch.to_string())),
-        _ => bail!("go env failed"),
-    }
 }
 
 struct ProgressReader<'a, R> {

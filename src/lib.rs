@@ -19,6 +19,7 @@ pub mod resolve;
 pub mod shells;
 pub mod shims;
 pub mod store;
+pub mod verify;
 
 /// Go version parsing and ordering (lives with the resolver, which the shim shares).
 pub use resolve::version;

@@ -26,7 +26,7 @@ impl From<resolve::Error> for ResolveFailure {
         message::write_error(&err, &mut sink);
         ResolveFailure {
             message: String::from_utf8_lossy(&sink.0).into_owned(),
-                        kind: err.kind,
+            kind: err.kind,
             value: String::from_utf8_lossy(err.value.as_bytes()).into_owned(),
         }
     }
@@ -49,7 +49,7 @@ pub struct EnvSnapshot {
 impl EnvSnapshot {
     pub fn capture() -> EnvSnapshot {
         EnvSnapshot {
-                        vars: std::env::vars_os().map(|(k, v)| (k.into_vec(), v.into_vec())).collect(),
+            vars: std::env::vars_os().map(|(k, v)| (k.into_vec(), v.into_vec())).collect(),
             argument: None,
         }
     }
@@ -59,7 +59,7 @@ impl EnvSnapshot {
         EnvSnapshot {
             vars: vars
                 .into_iter()
-                                .map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))
+                .map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))
                 .collect(),
             argument: None,
         }
@@ -96,9 +96,11 @@ pub fn current_dir() -> std::io::Result<PathBuf> {
             && !b.ends_with(b"/..");
         if clean
             && let Ok(m) = std::fs::metadata(&p)
-                && m.dev() == dot.dev() && m.ino() == dot.ino() {
-                    return Ok(p);
-                }
+            && m.dev() == dot.dev()
+            && m.ino() == dot.ino()
+        {
+            return Ok(p);
+        }
     }
     std::env::current_dir()
 }

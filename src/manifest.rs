@@ -35,7 +35,9 @@ pub const FORMAT_LINE: &str = "gomig-manifest 1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("{path}: not a gomig manifest (the first line should be {FORMAT_LINE:?}); re-create it with gomig snapshot")]
+    #[error(
+        "{path}: not a gomig manifest (the first line should be {FORMAT_LINE:?}); re-create it with gomig snapshot"
+    )]
     NotAManifest { path: String },
     #[error("{path} line {line}: {problem}; re-create it with gomig snapshot")]
     Malformed { path: String, line: usize, problem: String },
@@ -137,7 +139,13 @@ pub fn entry_line(e: &Entry) -> String {
     line.push(e.kind.letter());
     match e.kind {
         Kind::File => {
-            let _ = write!(line, " {:04o} {} {} ", e.mode, e.size, e.sha256.as_deref().unwrap_or("-"));
+            let _ = write!(
+                line,
+                " {:04o} {} {} ",
+                e.mode,
+                e.size,
+                e.sha256.as_deref().unwrap_or("-")
+            );
         }
         Kind::Dir => {
             let _ = write!(line, " {:04o} - - ", e.mode);
@@ -201,7 +209,11 @@ impl Manifest {
 
     pub fn parse(text: &str, path: &str) -> Result<Manifest, ManifestError> {
         let mut lines = text.split('\n').enumerate();
-        let malformed = |line: usize, problem: &str| ManifestError::Malformed { path: path.into(), line: line + 1, problem: problem.into() };
+        let malformed = |line: usize, problem: &str| ManifestError::Malformed {
+            path: path.into(),
+            line: line + 1,
+            problem: problem.into(),
+        };
         match lines.next() {
             Some((_, FORMAT_LINE)) => {}
             _ => return Err(ManifestError::NotAManifest { path: path.into() }),
@@ -212,7 +224,9 @@ impl Manifest {
             if line.is_empty() {
                 break;
             }
-            let (key, value) = line.split_once(' ').ok_or_else(|| malformed(n, "header line without a value"))?;
+            let (key, value) = line
+                .split_once(' ')
+                .ok_or_else(|| malformed(n, "header line without a value"))?;
             match key {
                 "go-version" => header.go_version = value.into(),
                 "goos" => header.goos = value.into(),
@@ -240,12 +254,31 @@ impl Manifest {
             if f.len() != want {
                 return Err(bad());
             }
-            let mode = if kind == Kind::Symlink { 0 } else { u32::from_str_radix(f[1], 8).map_err(|_| bad())? };
-            let size = if kind == Kind::File { f[2].parse().map_err(|_| bad())? } else { 0 };
+            let mode = if kind == Kind::Symlink {
+                0
+            } else {
+                u32::from_str_radix(f[1], 8).map_err(|_| bad())?
+            };
+            let size = if kind == Kind::File {
+                f[2].parse().map_err(|_| bad())?
+            } else {
+                0
+            };
             let sha256 = (kind == Kind::File).then(|| f[3].to_string());
             let path = decode(f[4]).ok_or_else(bad)?;
-            let target = if kind == Kind::Symlink { Some(decode(f[5]).ok_or_else(bad)?) } else { None };
-            entries.push(Entry { path, kind, mode, size, sha256, target });
+            let target = if kind == Kind::Symlink {
+                Some(decode(f[5]).ok_or_else(bad)?)
+            } else {
+                None
+            };
+            entries.push(Entry {
+                path,
+                kind,
+                mode,
+                size,
+                sha256,
+                target,
+            });
         }
         let m = Manifest::new(header, entries);
         if digest.as_deref() != Some(m.tree_digest().as_str()) {
@@ -255,7 +288,10 @@ impl Manifest {
     }
 
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
-        let text = fs::read_to_string(path).map_err(|source| ManifestError::Io { path: path.display().to_string(), source })?;
+        let text = fs::read_to_string(path).map_err(|source| ManifestError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         Manifest::parse(&text, &path.display().to_string())
     }
 }
@@ -275,7 +311,7 @@ pub fn scan(root: &Path) -> io::Result<Vec<Entry>> {
     let mut files = Vec::new();
     walk(root, root, &mut entries, &mut files)?;
     // Large files first, so the last thread is not left hashing a big one alone.
-        files.sort_by_key(|f: &(usize, PathBuf, u64)| std::cmp::Reverse(f.2));
+    files.sort_by_key(|f: &(usize, PathBuf, u64)| std::cmp::Reverse(f.2));
     let hashes: Vec<(usize, io::Result<String>)> = files.par_iter().map(|(i, p, _)| (*i, hash_file(p))).collect();
     for (i, h) in hashes {
         entries[i].sha256 = Some(h?);
@@ -293,16 +329,44 @@ fn walk(root: &Path, dir: &Path, entries: &mut Vec<Entry>, files: &mut Vec<(usiz
         let ft = meta.file_type();
         if ft.is_symlink() {
             let target = fs::read_link(&path)?.as_os_str().as_bytes().to_vec();
-            entries.push(Entry { path: rel, kind: Kind::Symlink, mode: 0, size: 0, sha256: None, target: Some(target) });
+            entries.push(Entry {
+                path: rel,
+                kind: Kind::Symlink,
+                mode: 0,
+                size: 0,
+                sha256: None,
+                target: Some(target),
+            });
         } else if ft.is_dir() {
-            entries.push(Entry { path: rel, kind: Kind::Dir, mode: meta.mode() & 0o7777, size: 0, sha256: None, target: None });
+            entries.push(Entry {
+                path: rel,
+                kind: Kind::Dir,
+                mode: meta.mode() & 0o7777,
+                size: 0,
+                sha256: None,
+                target: None,
+            });
             walk(root, &path, entries, files)?;
         } else if ft.is_file() {
             files.push((entries.len(), path, meta.len()));
-            entries.push(Entry { path: rel, kind: Kind::File, mode: meta.mode() & 0o7777, size: meta.len(), sha256: None, target: None });
+            entries.push(Entry {
+                path: rel,
+                kind: Kind::File,
+                mode: meta.mode() & 0o7777,
+                size: meta.len(),
+                sha256: None,
+                target: None,
+            });
         } else {
             // Devices, sockets, FIFOs do not belong in a GOROOT; record them so verify flags them.
-            entries.push(Entry { path: rel, kind: Kind::File, mode: meta.permissions().mode() & 0o7777, size: 0, sha256: Some("special-file".into()), target: None });
+            entries.push(Entry {
+                path: rel,
+                kind: Kind::File,
+                mode: meta.permissions().mode() & 0o7777,
+                size: 0,
+                sha256: Some("special-file".into()),
+                target: None,
+            });
         }
     }
     Ok(())
@@ -338,4 +402,50 @@ pub fn host_platform() -> (&'static str, &'static str) {
         other => other,
     };
     (std::env::consts::OS, arch)
+}
+
+/// A manifest header for the toolchain at `root`: its GOVERSION, GOOS and GOARCH as its own
+/// `go env` says (`name` and the host's names if it cannot run), and the time.
+pub fn header_for(root: &Path, name: &str) -> Header {
+    let out = std::process::Command::new(root.join("bin/go"))
+        .args(["env", "GOVERSION", "GOOS", "GOARCH"])
+        .env("GOROOT", root)
+        .env("GOTOOLCHAIN", "local")
+        .output();
+    let reported: Vec<String> = match &out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect(),
+        _ => Vec::new(),
+    };
+    let (go_version, goos, goarch) = match reported.as_slice() {
+        [v, os, arch, ..] => (v.clone(), os.clone(), arch.clone()),
+        _ => {
+            let (os, arch) = host_platform();
+            (name.to_string(), os.to_string(), arch.to_string())
+        }
+    };
+    Header {
+        go_version,
+        goos,
+        goarch,
+        created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        env_fingerprint: None,
+    }
+}
+
+/// Scans `root` and records its manifest as `path` (atomically).
+pub fn record(root: &Path, name: &str, path: &Path) -> io::Result<Manifest> {
+    let m = Manifest::new(header_for(root, name), scan(root)?);
+    crate::store::write_atomic(path, m.to_text().as_bytes()).map_err(io::Error::other)?;
+    Ok(m)
+}
+
+impl Manifest {
+    /// Total bytes of the regular files.
+    pub fn total_size(&self) -> u64 {
+        self.entries
+            .iter()
+            .filter(|e| e.kind == Kind::File)
+            .map(|e| e.size)
+            .sum()
+    }
 }

@@ -135,11 +135,12 @@ impl Store {
     pub fn check_permissions(&self) -> Result<()> {
         for dir in [self.home.clone(), self.shims_dir()] {
             if let Ok(meta) = fs::metadata(&dir)
-                && meta.mode() & 0o022 != 0 {
-                    return Err(StoreError::OthersCanWrite {
-                        path: dir.display().to_string(),
-                    });
-                }
+                && meta.mode() & 0o022 != 0
+            {
+                return Err(StoreError::OthersCanWrite {
+                    path: dir.display().to_string(),
+                });
+            }
         }
         Ok(())
     }
@@ -266,7 +267,12 @@ impl Store {
         check_name(name)?;
         let path = self.locks_dir().join(format!("toolchain-{name}.lock"));
         fs::create_dir_all(self.locks_dir()).map_err(io_err("cannot create", &self.locks_dir()))?;
-        let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(io_err("cannot open", &path))?;
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err("cannot open", &path))?;
         match file.try_lock() {
             Ok(()) => Ok(Some(file)),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),

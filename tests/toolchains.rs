@@ -87,7 +87,10 @@ fn plain_go_runs_the_right_release_in_each_kind_of_directory() {
 fn gofmt_is_shimmed_too() {
     let env = store_with_real_go();
     let file = env.write("fmt/x.go", "package x\nfunc  F( ) {}\n");
-        let out = ok(env.command(env.shims_dir().join("gofmt"), &env.work.join("fmt")).arg("-l").arg(&file));
+    let out = ok(env
+        .command(env.shims_dir().join("gofmt"), &env.work.join("fmt"))
+        .arg("-l")
+        .arg(&file));
     assert!(out.contains("x.go"), "{out}");
 }
 

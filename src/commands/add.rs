@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use super::Ctx;
 use crate::adopt::{self, Adopted};
@@ -52,9 +52,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     for path in targets {
         match adopt::adopt(&store, &path, args.name.as_deref()) {
             Ok(Adopted::New { name, root }) => {
+                // Stage 2's snapshot, taken at adoption: later `gomig verify` compares against it.
+                let manifest_path = store.manifests_dir().join(format!("{name}.manifest"));
+                let m = crate::manifest::record(&root, &name, &manifest_path)
+                    .with_context(|| format!("cannot record the manifest of {}", root.display()))?;
                 Event::new("add")
                     .field("version", name.clone())
                     .field("goroot", root.display().to_string())
+                    .field("tree_digest", m.tree_digest())
                     .append(&store)?;
                 ctx.note(format!("adopted {name} from {}", root.display()));
             }

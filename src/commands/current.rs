@@ -42,7 +42,7 @@ pub fn reason(res: &Resolution) -> String {
             "go"
         };
     match (res.source, res.rule) {
-                (Source::Env, _) => format!("from GOMIG_GO_VERSION={request} (gomig shell)"),
+        (Source::Env, _) => format!("from GOMIG_GO_VERSION={request} (gomig shell)"),
         (Source::Argument, _) => format!("requested as {request}"),
         (Source::GoVersionFile, _) => format!("from {file}"),
         (Source::ToolVersions, _) => format!("from {file} line {}", res.line),

@@ -130,17 +130,18 @@ fn check_overrides(r: &mut Report) {
         _ => r.ok("GOTOOLCHAIN is not overriding gomig"),
     }
     if let Some(file) = go_env_file()
-        && let Ok(text) = std::fs::read_to_string(&file) {
-            for line in text.lines() {
-                let key = line.split('=').next().unwrap_or("").trim();
-                if key == "GOROOT" || (key == "GOTOOLCHAIN" && line.trim() != "GOTOOLCHAIN=local") {
-                    r.warn(
-                        format!("{} sets {} (go env -w)", file.display(), line.trim()),
-                        format!("go env -u {key}"),
-                    );
-                }
+        && let Ok(text) = std::fs::read_to_string(&file)
+    {
+        for line in text.lines() {
+            let key = line.split('=').next().unwrap_or("").trim();
+            if key == "GOROOT" || (key == "GOTOOLCHAIN" && line.trim() != "GOTOOLCHAIN=local") {
+                r.warn(
+                    format!("{} sets {} (go env -w)", file.display(), line.trim()),
+                    format!("go env -u {key}"),
+                );
             }
         }
+    }
 }
 
 fn check_store(store: &Store, r: &mut Report) {

@@ -19,7 +19,9 @@ pub const DEFAULT_MIRROR: &str = "https://go.dev/dl/";
 
 /// Install Go releases side by side (checksummed against the index; nothing half-installed).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  gomig install                 # what this directory needs\n  gomig install 1.22.10 1.23    # several at once; 1.23 = newest 1.23.x\n  gomig install latest --mirror https://golang.google.cn/dl/\n  gomig install --archive go1.22.10.linux-amd64.tar.gz --sha256 HEX")]
+#[command(
+    after_help = "Examples:\n  gomig install                 # what this directory needs\n  gomig install 1.22.10 1.23    # several at once; 1.23 = newest 1.23.x\n  gomig install latest --mirror https://golang.google.cn/dl/\n  gomig install --archive go1.22.10.linux-amd64.tar.gz --sha256 HEX"
+)]
 pub struct Args {
     /// latest, 1.22 (newest 1.22.x), 1.23rc1, or exact versions; none: what `gomig current` needs.
     pub versions: Vec<String>,
@@ -50,7 +52,10 @@ pub fn mirrors(flags: &[String], config: &Config) -> Vec<String> {
     let list: Vec<String> = if !flags.is_empty() {
         flags.to_vec()
     } else if let Some(env) = std::env::var("GOMIG_MIRROR").ok().filter(|v| !v.trim().is_empty()) {
-        env.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+        env.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
     } else if let Some(m) = &config.mirror {
         m.to_vec()
     } else {
@@ -59,7 +64,13 @@ pub fn mirrors(flags: &[String], config: &Config) -> Vec<String> {
     list.iter().map(|m| normalize_mirror(m)).collect()
 }
 
-pub fn installer<'a>(store: &'a crate::store::Store, ctx: &Ctx, mirror_flags: &[String], refresh: bool, offline: bool) -> Result<Installer<'a>> {
+pub fn installer<'a>(
+    store: &'a crate::store::Store,
+    ctx: &Ctx,
+    mirror_flags: &[String],
+    refresh: bool,
+    offline: bool,
+) -> Result<Installer<'a>> {
     let config = Config::load()?;
     Ok(Installer {
         store,
@@ -86,7 +97,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let installer = installer(&store, ctx, &args.mirrors, args.refresh, args.offline)?;
     let mut failed = 0;
     let mut report = |result: Result<Outcome>, what: &str| match result {
-        Ok(Outcome::Installed { name, tree_digest }) => ctx.note(format!("installed {name} (tree digest {tree_digest})")),
+        Ok(Outcome::Installed { name, tree_digest }) => {
+            ctx.note(format!("installed {name} (tree digest {tree_digest})"))
+        }
         Ok(Outcome::AlreadyInstalled { name }) => ctx.note(format!("{name} is already installed")),
         Err(e) => {
             eprintln!("error: {what}: {e:#}");
@@ -94,7 +107,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         }
     };
     if let Some(file) = &args.archive {
-        report(installer.install_archive(file, args.sha256.as_deref()), &file.display().to_string());
+        report(
+            installer.install_archive(file, args.sha256.as_deref()),
+            &file.display().to_string(),
+        );
     } else {
         let versions = if args.versions.is_empty() {
             match needed_here()? {
@@ -115,11 +131,19 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         }
     }
     if let Some(tool) = &args.then_exec
-        && failed == 0 {
-            // Back to the shim, which now finds the toolchain; the command runs as typed.
-            let shim = store.shims_dir().join(tool);
-            let err = Command::new(&shim).args(&args.exec_args).env("GOMIG_AUTO_INSTALLING", "1").exec();
-            bail!("cannot run {}: {err}", shim.display());
-        }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        && failed == 0
+    {
+        // Back to the shim, which now finds the toolchain; the command runs as typed.
+        let shim = store.shims_dir().join(tool);
+        let err = Command::new(&shim)
+            .args(&args.exec_args)
+            .env("GOMIG_AUTO_INSTALLING", "1")
+            .exec();
+        bail!("cannot run {}: {err}", shim.display());
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

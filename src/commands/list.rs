@@ -28,7 +28,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let rows: Vec<_> = toolchains
         .iter()
         .map(|t| {
-            let manifest = store.manifests_dir().join(format!("{}.manifest", t.name));
+            let manifest = crate::manifest::Manifest::load(&store.manifests_dir().join(format!("{}.manifest", t.name)));
             json!({
                 "version": t.name,
                 "path": t.root(),
@@ -37,7 +37,12 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
                 "default": default.as_deref() == Some(t.name.as_str()),
                 "rollback_target": rollback.as_deref() == Some(t.name.as_str()),
                 "selected_here": here.as_deref() == Some(t.name.as_str()),
-                "manifest": if manifest.is_file() { "recorded" } else { "none" },
+                                "size": manifest.as_ref().ok().map(|m| m.total_size()),
+                "manifest": match &manifest {
+                    Ok(_) => "recorded",
+                    Err(crate::manifest::ManifestError::Io { .. }) => "none",
+                    Err(_) => "damaged",
+                },
             })
         })
         .collect();
@@ -67,7 +72,17 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             marks.push("MISSING");
         }
         let star = if row["selected_here"] == true { "*" } else { " " };
-        println!("{star} {:<16} {:<50} {}", t.name, t.root().display(), marks.join(", "));
+        let size = row["size"]
+            .as_u64()
+            .map(|b| format!("{:.0} MB", b as f64 / 1e6))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{star} {:<16} {:<50} {:>7}  {}",
+            t.name,
+            t.root().display(),
+            size,
+            marks.join(", ")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

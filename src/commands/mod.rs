@@ -16,8 +16,10 @@ pub mod outdated;
 pub mod remove;
 pub mod rollback;
 pub mod shell;
+pub mod snapshot;
 pub mod switch;
 pub mod uninstall;
+pub mod verify;
 pub mod which;
 
 use std::process::ExitCode;
@@ -77,5 +79,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Uninstall(a) => uninstall::run(a, &ctx),
         Command::ListRemote(a) => list_remote::run(a, &ctx),
         Command::Outdated(a) => outdated::run(a, &ctx),
+        Command::Snapshot(a) => snapshot::run(a, &ctx),
+        Command::Verify(a) => verify::run(a, &ctx),
     }
 }

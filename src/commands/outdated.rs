@@ -25,7 +25,11 @@ pub struct Args {
 
 fn line_of(name: &str) -> String {
     let v = Version::parse_go(name.as_bytes());
-    format!("{}.{}", String::from_utf8_lossy(v.major), String::from_utf8_lossy(v.minor))
+    format!(
+        "{}.{}",
+        String::from_utf8_lossy(v.major),
+        String::from_utf8_lossy(v.minor)
+    )
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
@@ -50,9 +54,19 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             continue;
         }
         seen.push(line.clone());
-        let newest = stable.iter().find(|r| line_of(&r.version) == line).map(|r| r.version.clone());
-        let installed_newest = toolchains.iter().filter(|x| line_of(&x.name) == line).map(|x| x.name.clone()).max_by(|a, b| version::compare_go(a.as_bytes(), b.as_bytes())).unwrap_or_default();
-        let behind = newest.as_ref().is_some_and(|n| version::compare_go(n.as_bytes(), installed_newest.as_bytes()).is_gt());
+        let newest = stable
+            .iter()
+            .find(|r| line_of(&r.version) == line)
+            .map(|r| r.version.clone());
+        let installed_newest = toolchains
+            .iter()
+            .filter(|x| line_of(&x.name) == line)
+            .map(|x| x.name.clone())
+            .max_by(|a, b| version::compare_go(a.as_bytes(), b.as_bytes()))
+            .unwrap_or_default();
+        let behind = newest
+            .as_ref()
+            .is_some_and(|n| version::compare_go(n.as_bytes(), installed_newest.as_bytes()).is_gt());
         rows.push(json!({
             "line": line,
             "installed": installed_newest,
@@ -68,12 +82,23 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     } else {
         for row in &rows {
             let status = match (row["outdated"] == true, row["supported"] == true) {
-                (true, _) => format!("update available: gomig install {}", row["newest"].as_str().unwrap_or("").trim_start_matches("go")),
+                (true, _) => format!(
+                    "update available: gomig install {}",
+                    row["newest"].as_str().unwrap_or("").trim_start_matches("go")
+                ),
                 (false, true) => "up to date".to_string(),
                 (false, false) => "up to date within its line".to_string(),
             };
-            let support = if row["supported"] == true { "" } else { " (no longer supported by Go: no security fixes)" };
-            println!("{:<6} {:<12} {status}{support}", row["line"].as_str().unwrap_or(""), row["installed"].as_str().unwrap_or(""));
+            let support = if row["supported"] == true {
+                ""
+            } else {
+                " (no longer supported by Go: no security fixes)"
+            };
+            println!(
+                "{:<6} {:<12} {status}{support}",
+                row["line"].as_str().unwrap_or(""),
+                row["installed"].as_str().unwrap_or("")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -2,12 +2,13 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 
 use super::Ctx;
 use crate::events::Event;
 use crate::lookup::{self, text_of};
 use crate::resolve::Tool;
+use crate::verify;
 
 /// Set the global default Go (atomic; the previous default becomes the rollback target).
 #[derive(Debug, clap::Args)]
@@ -17,6 +18,9 @@ use crate::resolve::Tool;
 pub struct Args {
     /// An installed version: exact (1.22.10), a prefix (1.22) or latest.
     pub version: String,
+    /// Switch without verifying the toolchain against its manifest first (logged).
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
@@ -26,6 +30,35 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         bail!("the default must be a toolchain gomig manages; adopt the system Go first: gomig add <GOROOT>");
     }
     let name = text_of(res.name.as_bytes());
+    // The gate: never make a toolchain the default unless it is what was recorded.
+    let digest = if args.no_verify {
+        ctx.note(format!(
+            "warning: switching to {name} without verifying it (--no-verify)"
+        ));
+        None
+    } else {
+        let report = verify::verify(&store, &store.toolchain(&name)?)
+            .map_err(|e| anyhow!("{e}\nrefusing to switch to an unverified toolchain (or pass --no-verify)"))?;
+        if !report.ok() {
+            let _ = Event::new("switch")
+                .field("to", name.clone())
+                .field("differences", report.differences.len())
+                .result(Err("verify failed"))
+                .append(&store);
+            let list: Vec<String> = report
+                .differences
+                .iter()
+                .take(10)
+                .map(|d| format!("  {}", d.describe()))
+                .collect();
+            bail!(
+                "{name} does not match its manifest ({} difference(s)); refusing to switch:\n{}\ncheck it with gomig verify {name}; reinstall it (gomig uninstall, gomig install) if it was damaged",
+                report.differences.len(),
+                list.join("\n")
+            );
+        }
+        Some(report.tree_digest)
+    };
     let _lock = store.lock_default()?;
     let previous = store.default_name()?;
     if previous.as_deref() == Some(name.as_str()) {
@@ -41,6 +74,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     Event::new("switch")
         .field("from", previous.clone())
         .field("to", name.clone())
+        .field("verified", digest.is_some())
+        .field("tree_digest", digest)
         .append(&store)?;
     match previous {
         Some(prev) => ctx.note(format!("default: {prev} -> {name}\nto undo: gomig rollback")),

@@ -20,11 +20,18 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store_for_change()?;
-    let name = if args.version.starts_with("go") { args.version.clone() } else { format!("go{}", args.version) };
+    let name = if args.version.starts_with("go") {
+        args.version.clone()
+    } else {
+        format!("go{}", args.version)
+    };
     let _default_lock = store.lock_default()?;
     let toolchain = store.toolchain(&name)?;
     if toolchain.adopted_from.is_some() {
-        bail!("{name} is adopted from {}; forget it with: gomig remove {name} (gomig never deletes adopted trees)", toolchain.root().display());
+        bail!(
+            "{name} is adopted from {}; forget it with: gomig remove {name} (gomig never deletes adopted trees)",
+            toolchain.root().display()
+        );
     }
     if !args.force {
         if store.default_name()?.as_deref() == Some(name.as_str()) {
@@ -36,8 +43,11 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     }
     let _lock = store.lock_toolchain(&name)?;
     // Out of toolchains/ in one rename, so nothing half-deleted ever looks installed.
-    let trash = store.toolchains_dir().join(format!(".trash-{name}-{}", unique_suffix()));
-    std::fs::rename(&toolchain.path, &trash).with_context(|| format!("cannot move {} aside", toolchain.path.display()))?;
+    let trash = store
+        .toolchains_dir()
+        .join(format!(".trash-{name}-{}", unique_suffix()));
+    std::fs::rename(&toolchain.path, &trash)
+        .with_context(|| format!("cannot move {} aside", toolchain.path.display()))?;
     std::fs::remove_dir_all(&trash).with_context(|| format!("cannot delete {}", trash.display()))?;
     let _ = std::fs::remove_file(store.manifests_dir().join(format!("{name}.manifest")));
     Event::new("uninstall").field("version", name.clone()).append(&store)?;

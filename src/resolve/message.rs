@@ -77,7 +77,7 @@ fn put_install_arg(sink: &mut impl Sink, name: &[u8]) {
 
 fn put_where(sink: &mut impl Sink, err: &Error) {
     match err.source {
-                Source::Env => sink.put(b"GOMIG_GO_VERSION"),
+        Source::Env => sink.put(b"GOMIG_GO_VERSION"),
         Source::Argument => sink.put(b"the command line"),
         _ if !err.file.is_empty() => {
             sink.put(err.file.as_bytes());
@@ -109,7 +109,7 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
             sink.put(b": \"");
             sink.put(value);
             sink.put(b"\" is not a Go version; write an exact version (1.22.10), a prefix (1.22), latest or system");
-                        match err.source {
+            match err.source {
                 Source::Env => sink.put(b", or run: gomig shell --unset"),
                 Source::Argument => sink.put(b" (see gomig list)"),
                 _ => {}

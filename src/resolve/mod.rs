@@ -147,7 +147,7 @@ pub enum Source {
 impl Source {
     pub fn as_str(self) -> &'static str {
         match self {
-                        Source::Argument => "argument",
+            Source::Argument => "argument",
             Source::Env => "env",
             Source::GoVersionFile => "go-version",
             Source::ToolVersions => "tool-versions",
@@ -493,7 +493,7 @@ fn resolve_with(
 ) -> Result<(), Error> {
     home_dir(env, &mut out.home)?;
 
-        let explicit = match (env.argument, env.gomig_go_version) {
+    let explicit = match (env.argument, env.gomig_go_version) {
         (Some(text), _) => Some((text, Source::Argument)),
         (None, Some(text)) => Some((text, Source::Env)),
         _ => None,
@@ -501,7 +501,8 @@ fn resolve_with(
     if let Some((text, source)) = explicit.filter(|_| pins) {
         out.source = source;
         out.request.set(text);
-        let spec = parse_spec(text).ok_or_else(|| Error::at(ErrorKind::BadVersion, source, &PathBuf::default(), 0, text))?;
+        let spec =
+            parse_spec(text).ok_or_else(|| Error::at(ErrorKind::BadVersion, source, &PathBuf::default(), 0, text))?;
         return select_spec(env, spec, shim_id, out);
     }
 
@@ -851,7 +852,7 @@ fn select_default(env: &Env<'_>, shim_id: Option<FileId>, out: &mut Resolution) 
 /// `system`: the first `tool` on `PATH` that is not a gomig shim: empty and relative entries,
 /// the shims directory, and any file that is the shim itself are skipped.
 fn find_system(env: &Env<'_>, shim_id: Option<FileId>, out: &mut Resolution) -> Result<(), Error> {
-        out.source = if out.file.is_empty() && !matches!(out.source, Source::Env | Source::Argument) {
+    out.source = if out.file.is_empty() && !matches!(out.source, Source::Env | Source::Argument) {
         Source::System
     } else {
         out.source

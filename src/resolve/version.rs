@@ -91,7 +91,7 @@ impl<'a> Version<'a> {
             w.put(b".")?;
             w.put(self.minor)?;
         }
-                let implied_zero = self.patch == b"0" && self.minor_below_21() && self.kind.is_empty();
+        let implied_zero = self.patch == b"0" && self.minor_below_21() && self.kind.is_empty();
         if !self.patch.is_empty() && !implied_zero {
             // Before 1.21, `go1.20` is the release name and `.0` is implied; keep it implied.
             w.put(b".")?;

@@ -84,9 +84,10 @@ fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> bool {
         if clean && out.set(p).is_some() {
             let dot = PathBuf::from_bytes(b".");
             if let (Ok(a), Some(Ok(b))) = (sys::stat(out), dot.as_ref().map(sys::stat))
-                && a.id == b.id {
-                    return true;
-                }
+                && a.id == b.id
+            {
+                return true;
+            }
         }
     }
     sys::getcwd(out).is_ok()
@@ -149,7 +150,7 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
     let mut depth = 0u32;
     let mut has_gotoolchain = false;
     let mut trace = false;
-        let mut force_arg0: Option<&[u8]> = None;
+    let mut force_arg0: Option<&[u8]> = None;
     let mut auto = AutoInstall::default();
     if !envp.is_null() {
         loop {
@@ -165,7 +166,7 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
                 b"GOMIG_SHIM_DEPTH" => depth = parse_u32(value),
                 b"GOTOOLCHAIN" => has_gotoolchain = true,
                 b"GOMIG_SHIM_TRACE" => trace = value == b"1",
-                                b"GOMIG_FORCE_ARG0" if !value.is_empty() => force_arg0 = Some(value),
+                b"GOMIG_FORCE_ARG0" if !value.is_empty() => force_arg0 = Some(value),
                 b"GOMIG_AUTO_INSTALL" => auto.env_on = value == b"1",
                 b"GOMIG_AUTO_INSTALLING" => auto.in_progress = !value.is_empty(),
                 b"GOMIG_CONFIG" => auto.config = Some(value),
@@ -189,7 +190,7 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
 
     let own_id = self_id();
     let mut res = Resolution::new(tool);
-        if let Err(err) = resolve::resolve(&env, cwd.as_bytes(), own_id, &mut res) {
+    if let Err(err) = resolve::resolve(&env, cwd.as_bytes(), own_id, &mut res) {
         if err.kind == resolve::ErrorKind::NotInstalled && auto.enabled(&env) {
             // The slow, rare path: hand over to the CLI, which installs, then runs us again.
             return auto_install(&res.home, tool, err.value.as_bytes(), argv, envp);
@@ -201,14 +202,15 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
 
     // Never exec ourselves: a GOROOT whose bin/go is this very shim.
     if let (Some(own), Ok(target)) = (own_id, sys::stat(&res.exe))
-        && target.id == own {
-            let mut msg = StackBuf::<6144>::default();
-            msg.put(res.exe.as_bytes());
-            msg.put(b" is the gomig shim itself, not a Go toolchain; reinstall ");
-            msg.put(res.name.as_bytes());
-            msg.put(b" (gomig install) or remove it (gomig uninstall)");
-            return fail(msg.as_bytes());
-        }
+        && target.id == own
+    {
+        let mut msg = StackBuf::<6144>::default();
+        msg.put(res.exe.as_bytes());
+        msg.put(b" is the gomig shim itself, not a Go toolchain; reinstall ");
+        msg.put(res.name.as_bytes());
+        msg.put(b" (gomig install) or remove it (gomig uninstall)");
+        return fail(msg.as_bytes());
+    }
 
     if trace {
         let mut msg = StackBuf::<8192>::default();
@@ -345,10 +347,14 @@ impl AutoInstall<'_> {
         if found.is_none() {
             return false;
         }
-        let Ok(mut reader) = resolve::files::open_lines(&path) else { return false };
+        let Ok(mut reader) = resolve::files::open_lines(&path) else {
+            return false;
+        };
         while let Ok(Some(line)) = reader.next_line() {
             let text = resolve::files::trim(line.text);
-            let Some(eq) = text.iter().position(|&c| c == b'=') else { continue };
+            let Some(eq) = text.iter().position(|&c| c == b'=') else {
+                continue;
+            };
             if resolve::files::trim(&text[..eq]) == b"auto_install" {
                 return resolve::files::trim(&text[eq + 1..]).starts_with(b"true");
             }
@@ -359,14 +365,22 @@ impl AutoInstall<'_> {
 
 /// Execs `gomig install --then-exec TOOL VERSION -- ARGS...`. The CLI is found through the
 /// `state/gomig` link that `gomig init` keeps.
-fn auto_install(home: &PathBuf, tool: Tool, version: &[u8], argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+fn auto_install(
+    home: &PathBuf,
+    tool: Tool,
+    version: &[u8],
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
     let mut link = home.clone();
     let mut gomig = PathBuf::default();
     if link.push(b"state/gomig").is_none() || sys::readlink(&link, &mut gomig).is_err() {
         return fail(b"auto-install is on, but the gomig CLI is not recorded in the store; run gomig init once (or gomig install VERSION)");
     }
-    let Some(version) = PathBuf::from_bytes(version) else { return fail(b"version name too long") };
-        let tool_name = if tool == Tool::Go { c"go" } else { c"gofmt" };
+    let Some(version) = PathBuf::from_bytes(version) else {
+        return fail(b"version name too long");
+    };
+    let tool_name = if tool == Tool::Go { c"go" } else { c"gofmt" };
     const FIXED: usize = 6;
     let mut args = [core::ptr::null::<c_char>(); 512];
     args[0] = gomig.as_ptr();
