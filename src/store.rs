@@ -222,6 +222,23 @@ impl Store {
         Ok(())
     }
 
+    /// Makes `name` the default if there is none (the first toolchain a user gets, like rustup
+    /// and fnm do), logging it as a switch. Returns whether it did.
+    pub fn default_if_unset(&self, name: &str, reason: &str) -> Result<bool> {
+        let _lock = self.lock_default()?;
+        if self.default_name()?.is_some() {
+            return Ok(false);
+        }
+        self.set_default(name)?;
+        crate::events::Event::new("switch")
+            .field("from", None::<String>)
+            .field("to", name.to_string())
+            .field("reason", reason.to_string())
+            .append(self)
+            .map_err(io_err("cannot append to", &self.log_dir().join("events.jsonl")))?;
+        Ok(true)
+    }
+
     /// Previous defaults, oldest first.
     pub fn history(&self) -> Result<Vec<String>> {
         let path = self.history_path();

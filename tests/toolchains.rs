@@ -107,14 +107,34 @@ fn a_debian_goroot_is_adopted_with_its_version_read_from_the_tree() {
     env.write("old/.go-version", "1.19\n");
     let out = go_version(&env, &env.work.join("old"));
     assert!(out.starts_with("go version go1.19"), "{out}");
-    // Adopted trees are never modified: removing forgets the link only.
     let list = env.gomig_ok(&["list", "--json"]);
     let rows: serde_json::Value = serde_json::from_str(&list).unwrap();
     let name = rows[0]["version"].as_str().unwrap().to_string();
     assert_eq!(rows[0]["adopted"], true);
-    env.gomig_ok(&["remove", &name]);
+
+    // The first toolchain a store gets becomes the default, so `go` works at once; later ones
+    // leave the default alone.
+    let current = |env: &TestEnv| {
+        env.gomig_ok(&["current"])
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(current(&env), name);
+    env.adopt(GO_121);
+    assert_eq!(current(&env), name, "a second adoption does not move the default");
+
+    // Adopted trees are never modified: removing forgets the link only (not the default's).
+    let err = fails(&mut env.gomig(&["remove", &name]));
+    assert!(err.contains("default"), "{err}");
+    env.gomig_ok(&["switch", GO_121]);
+    let err = fails(&mut env.gomig(&["remove", &name]));
+    assert!(err.contains("rollback target"), "{err}");
+    env.gomig_ok(&["remove", &name, "--force"]);
     assert!(Path::new(DEBIAN_GOROOT).join("bin/go").exists());
-    assert!(env.gomig_ok(&["list", "--json"]).trim() == "[]");
+    let list: serde_json::Value = serde_json::from_str(&env.gomig_ok(&["list", "--json"])).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use super::Ctx;
 use crate::adopt::{self, Adopted};
 use crate::events::Event;
+use crate::resolve::version::compare_go;
 
 /// Adopt a Go installed by something else (the tree is never modified).
 #[derive(Debug, clap::Args)]
@@ -49,6 +50,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         args.path.into_iter().collect()
     };
     let mut failed = 0;
+    let mut adopted = Vec::new();
     for path in targets {
         match adopt::adopt(&store, &path, args.name.as_deref()) {
             Ok(Adopted::New { name, root }) => {
@@ -62,6 +64,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
                     .field("tree_digest", m.tree_digest())
                     .append(&store)?;
                 ctx.note(format!("adopted {name} from {}", root.display()));
+                adopted.push(name);
             }
             Ok(Adopted::AlreadyThere { name, root }) => {
                 ctx.note(format!("{name} from {} is already adopted", root.display()))
@@ -72,6 +75,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             }
             Err(e) => return Err(e.into()),
         }
+    }
+    // With no default yet, the newest adopted toolchain becomes it: `go` works right away.
+    if let Some(newest) = adopted.iter().max_by(|a, b| compare_go(a.as_bytes(), b.as_bytes()))
+        && store.default_if_unset(newest, "first toolchain adopted")?
+    {
+        ctx.note(format!(
+            "default: {newest} (there was none; change it with gomig switch)"
+        ));
     }
     if failed > 0 {
         bail!("{failed} installation(s) could not be adopted");

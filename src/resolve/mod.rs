@@ -9,6 +9,7 @@
 
 pub mod files;
 pub mod message;
+pub mod os;
 pub mod sys;
 pub mod version;
 

@@ -2,6 +2,8 @@
 
 use core::ffi::c_char;
 
+use super::os;
+
 /// Longest path the resolver handles (Linux `PATH_MAX`, including the NUL).
 pub const PATH_CAP: usize = 4096;
 
@@ -123,17 +125,6 @@ pub struct Meta {
     pub mode: u32,
 }
 
-pub fn errno() -> i32 {
-    #[cfg(target_os = "linux")]
-    unsafe {
-        *libc::__errno_location()
-    }
-    #[cfg(not(target_os = "linux"))]
-    unsafe {
-        *libc::__error()
-    }
-}
-
 // The casts are no-ops on Linux but not on macOS, where `st_dev` is `i32` and `st_mode` `u16`.
 #[allow(clippy::unnecessary_cast)]
 fn meta_from(st: &libc::stat) -> Meta {
@@ -157,32 +148,20 @@ fn meta_from(st: &libc::stat) -> Meta {
 
 /// `stat(2)`, following links. `Err(errno)` on failure.
 pub fn stat(path: &PathBuf) -> Result<Meta, i32> {
-    let mut st = core::mem::MaybeUninit::<libc::stat>::uninit();
-    if unsafe { libc::stat(path.as_ptr(), st.as_mut_ptr()) } != 0 {
-        return Err(errno());
-    }
-    Ok(meta_from(unsafe { st.assume_init_ref() }))
+    os::stat_of(path.as_ptr()).map(|st| meta_from(&st))
 }
 
 pub fn fstat(fd: i32) -> Result<Meta, i32> {
-    let mut st = core::mem::MaybeUninit::<libc::stat>::uninit();
-    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } != 0 {
-        return Err(errno());
-    }
-    Ok(meta_from(unsafe { st.assume_init_ref() }))
+    os::fstat_of(fd).map(|st| meta_from(&st))
 }
 
 pub fn is_executable(path: &PathBuf) -> bool {
-    unsafe { libc::access(path.as_ptr(), libc::X_OK) == 0 }
+    os::access(path.as_ptr(), libc::X_OK).is_ok()
 }
 
 /// `readlink(2)` into `out`; `Err(errno)` if it is not a link or cannot be read.
 pub fn readlink(path: &PathBuf, out: &mut PathBuf) -> Result<(), i32> {
-    let n = unsafe { libc::readlink(path.as_ptr(), out.buf.as_mut_ptr().cast(), PATH_CAP - 1) };
-    if n < 0 {
-        return Err(errno());
-    }
-    let n = n as usize;
+    let n = os::readlink(path.as_ptr(), out.buf.as_mut_ptr(), PATH_CAP - 1)?;
     if n >= PATH_CAP - 1 {
         return Err(libc::ENAMETOOLONG);
     }
@@ -192,10 +171,7 @@ pub fn readlink(path: &PathBuf, out: &mut PathBuf) -> Result<(), i32> {
 }
 
 pub fn getcwd(out: &mut PathBuf) -> Result<(), i32> {
-    let p = unsafe { libc::getcwd(out.buf.as_mut_ptr().cast(), PATH_CAP) };
-    if p.is_null() {
-        return Err(errno());
-    }
+    os::getcwd(out.buf.as_mut_ptr(), PATH_CAP)?;
     out.len = out.buf.iter().position(|&c| c == 0).unwrap_or(0);
     Ok(())
 }
@@ -209,36 +185,23 @@ impl Fd {
     /// block every `go` command forever.
     pub fn open_read(path: &PathBuf) -> Result<Fd, i32> {
         let flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK;
-        let fd = unsafe { libc::open(path.as_ptr(), flags) };
-        if fd < 0 {
-            return Err(errno());
-        }
-        let fd = Fd(fd);
-        let mut st = core::mem::MaybeUninit::<libc::stat>::uninit();
-        if unsafe { libc::fstat(fd.0, st.as_mut_ptr()) } != 0 {
-            return Err(errno());
-        }
-        if unsafe { st.assume_init_ref() }.st_mode & libc::S_IFMT == libc::S_IFIFO {
+        let fd = Fd(os::open(path.as_ptr(), flags)?);
+        if os::fstat_of(fd.0)?.st_mode & libc::S_IFMT == libc::S_IFIFO {
             return Err(libc::ENXIO);
         }
         Ok(fd)
     }
 
     pub fn open_dir(path: &PathBuf) -> Result<Fd, i32> {
-        let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_DIRECTORY) };
-        if fd < 0 { Err(errno()) } else { Ok(Fd(fd)) }
+        os::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_DIRECTORY).map(Fd)
     }
 
     /// Reads up to `buf.len()` bytes, retrying on EINTR.
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, i32> {
         loop {
-            let n = unsafe { libc::read(self.0, buf.as_mut_ptr().cast(), buf.len()) };
-            if n >= 0 {
-                return Ok(n as usize);
-            }
-            let e = errno();
-            if e != libc::EINTR {
-                return Err(e);
+            match os::read(self.0, buf.as_mut_ptr(), buf.len()) {
+                Err(libc::EINTR) => continue,
+                result => return result,
             }
         }
     }
@@ -246,7 +209,7 @@ impl Fd {
 
 impl Drop for Fd {
     fn drop(&mut self) {
-        unsafe { libc::close(self.0) };
+        os::close(self.0);
     }
 }
 
@@ -257,14 +220,10 @@ pub fn for_each_dir_entry(dir: &PathBuf, mut f: impl FnMut(&[u8])) -> Result<(),
     let fd = Fd::open_dir(dir)?;
     let mut buf = [0u8; 8192];
     loop {
-        let n = unsafe { libc::syscall(libc::SYS_getdents64, fd.0, buf.as_mut_ptr(), buf.len()) };
-        if n < 0 {
-            return Err(errno());
-        }
+        let n = os::getdents64(fd.0, buf.as_mut_ptr(), buf.len())?;
         if n == 0 {
             return Ok(());
         }
-        let n = n as usize;
         let mut off = 0;
         // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
         while off + 19 <= n {
@@ -286,7 +245,7 @@ pub fn for_each_dir_entry(dir: &PathBuf, mut f: impl FnMut(&[u8])) -> Result<(),
 pub fn for_each_dir_entry(dir: &PathBuf, mut f: impl FnMut(&[u8])) -> Result<(), i32> {
     let d = unsafe { libc::opendir(dir.as_ptr()) };
     if d.is_null() {
-        return Err(errno());
+        return Err(os::errno());
     }
     loop {
         let e = unsafe { libc::readdir(d) };

@@ -6,6 +6,8 @@
 //! resolver with the CLI (`src/resolve`), so `gomig current` gives the same answer.
 #![no_std]
 #![no_main]
+// Without a C library nothing may turn our own `memcpy` loops back into calls to `memcpy`.
+#![cfg_attr(gomig_freestanding, no_builtins)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../resolve/mod.rs"]
@@ -15,6 +17,7 @@ mod resolve;
 use core::ffi::{c_char, c_int};
 
 use resolve::message::{self, Sink, StackBuf};
+use resolve::os;
 use resolve::sys::{self, FileId, PathBuf};
 use resolve::{Env, Resolution, Tool};
 
@@ -25,10 +28,15 @@ const STACK_ENV: usize = 2048;
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    unsafe { libc::abort() }
+    os::abort()
 }
 
-// Without std nothing links the C library (memcpy, execve, ...): ask for it.
+/// The entry point and the memory functions of a shim with no C runtime (build.rs decides).
+#[cfg(gomig_freestanding)]
+mod rt;
+
+// Linked with the C runtime, the shim takes `memcpy` and friends from the C library.
+#[cfg(not(gomig_freestanding))]
 #[link(name = "c")]
 unsafe extern "C" {}
 
@@ -44,7 +52,7 @@ fn fail(msg: &[u8]) -> c_int {
     out.put(msg);
     out.put(b"\n");
     let bytes = out.as_bytes();
-    unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+    let _ = os::write(2, bytes.as_ptr(), bytes.len());
     1
 }
 
@@ -223,7 +231,7 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
         msg.put(b" -> ");
         msg.put(res.exe.as_bytes());
         msg.put(b"\n");
-        unsafe { libc::write(2, msg.buf.as_ptr().cast(), msg.len) };
+        let _ = os::write(2, msg.buf.as_ptr(), msg.len);
     }
 
     exec(&res, argv, envp, env_count, depth, has_gotoolchain)
@@ -261,19 +269,9 @@ fn exec(
     } else {
         // A huge environment: an anonymous mapping is still no heap allocation.
         let bytes = needed * core::mem::size_of::<*const c_char>();
-        let p = unsafe {
-            libc::mmap(
-                core::ptr::null_mut(),
-                bytes,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
+        let Ok(p) = os::mmap_anon(bytes) else {
             return fail(b"environment too large");
-        }
+        };
         unsafe { core::slice::from_raw_parts_mut(p.cast(), needed) }
     };
 
@@ -299,9 +297,7 @@ fn exec(
     n += 1;
     slots[n] = core::ptr::null();
 
-    unsafe { libc::execve(res.exe.as_ptr(), argv, slots.as_ptr()) };
-
-    let e = sys::errno();
+    let e = os::execve(res.exe.as_ptr(), argv, slots.as_ptr());
     let mut msg = StackBuf::<6144>::default();
     msg.put(b"cannot run ");
     msg.put(res.exe.as_bytes());
@@ -405,12 +401,12 @@ fn auto_install(
             i += 1;
         }
     }
-    unsafe { libc::execve(gomig.as_ptr(), args.as_ptr(), envp) };
+    let e = os::execve(gomig.as_ptr(), args.as_ptr(), envp);
     let mut msg = StackBuf::<6144>::default();
     msg.put(b"auto-install: cannot run ");
     msg.put(gomig.as_bytes());
     msg.put(b": ");
-    msg.put(message::errno_text(sys::errno()));
+    msg.put(message::errno_text(e));
     msg.put(b"; run gomig init again");
     fail(msg.as_bytes())
 }
