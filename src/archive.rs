@@ -22,7 +22,9 @@ pub const MANIFEST_MEMBER: &str = "gomig.manifest";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
-    #[error("refusing archive entry {entry:?}: {why}")]
+    #[error(
+        "refusing archive entry {entry:?}: {why}; no Go release archive holds such an entry, so this file is damaged or malicious: get the release from go.dev or a mirror you trust"
+    )]
     Unsafe { entry: String, why: &'static str },
     #[error(
         "the archive unpacks to more than {limit} {what}: refusing it (a damaged or malicious archive?); GOMIG_MAX_EXTRACT_BYTES raises the size cap"
@@ -30,8 +32,9 @@ pub enum ArchiveError {
     TooLarge { limit: u64, what: &'static str },
     #[error("the archive is damaged or truncated: {0}")]
     Corrupt(io::Error),
-    #[error("cannot write {path}: {source}")]
-    Write { path: String, source: io::Error },
+    /// (`error`, not `source`: the message already shows it, once.)
+    #[error("cannot write {path}: {error}")]
+    Write { path: String, error: io::Error },
     #[error("the archive holds no go/ tree")]
     Empty,
 }
@@ -135,9 +138,9 @@ impl Extractor<'_> {
     }
 
     fn write_err(path: &Path) -> impl FnOnce(io::Error) -> ArchiveError + '_ {
-        move |source| ArchiveError::Write {
+        move |error| ArchiveError::Write {
             path: path.display().to_string(),
-            source,
+            error,
         }
     }
 

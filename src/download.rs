@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum DownloadError {
     #[error("{url}: not found (HTTP 404)")]
     NotFound { url: String },
@@ -15,6 +15,16 @@ pub enum DownloadError {
     Status { url: String, status: u16 },
     #[error("{url}: {message}")]
     Network { url: String, message: String },
+    /// The transfer ended short of the size the index lists and could not be resumed.
+    #[error(
+        "{url}: the server sent {received} of {expected} bytes the index lists, and resuming failed ({why}); the file on this mirror is short, or the index is stale (try --refresh)"
+    )]
+    Incomplete {
+        url: String,
+        received: u64,
+        expected: u64,
+        why: String,
+    },
 }
 
 impl DownloadError {
@@ -23,7 +33,7 @@ impl DownloadError {
         match self {
             DownloadError::NotFound { .. } => false,
             DownloadError::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
-            DownloadError::Network { .. } => true,
+            DownloadError::Network { .. } | DownloadError::Incomplete { .. } => true,
         }
     }
 }
@@ -33,6 +43,8 @@ pub struct Http {
     agent: ureq::Agent,
     attempts: u32,
     backoff: Duration,
+    /// How long a read may wait for data, for messages.
+    idle: Duration,
 }
 
 fn env_ms(name: &str, default: u64) -> Duration {
@@ -56,21 +68,40 @@ impl Http {
             agent,
             attempts: 4,
             backoff: env_ms("GOMIG_RETRY_BASE_MS", 500),
+            idle,
         }
     }
 
-    fn classify(url: &str, err: ureq::Error) -> DownloadError {
-        match err {
-            ureq::Error::StatusCode(404) => DownloadError::NotFound { url: url.into() },
-            ureq::Error::StatusCode(status) => DownloadError::Status {
-                url: url.into(),
-                status,
-            },
-            other => DownloadError::Network {
-                url: url.into(),
-                message: other.to_string(),
-            },
+    fn classify(&self, url: &str, err: ureq::Error) -> DownloadError {
+        let message = match err {
+            ureq::Error::StatusCode(404) => return DownloadError::NotFound { url: url.into() },
+            ureq::Error::StatusCode(status) => {
+                return DownloadError::Status {
+                    url: url.into(),
+                    status,
+                };
+            }
+            ureq::Error::Timeout(_) => self.timed_out(),
+            ureq::Error::Io(e) => self.describe_io(&e),
+            other => other.to_string(),
+        };
+        DownloadError::Network {
+            url: url.into(),
+            message,
         }
+    }
+
+    fn timed_out(&self) -> String {
+        format!("timed out: no data for {} ms", self.idle.as_millis())
+    }
+
+    /// An I/O error as a user reads it: a timeout says how long it waited.
+    fn describe_io(&self, e: &io::Error) -> String {
+        let timed_out = matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock)
+            || e.get_ref()
+                .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+                .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)));
+        if timed_out { self.timed_out() } else { e.to_string() }
     }
 
     /// Runs `f` until it succeeds, fails for good, or runs out of attempts.
@@ -92,7 +123,7 @@ impl Http {
     /// A whole (small) document, such as the index.
     pub fn get_bytes(&self, url: &str) -> Result<Vec<u8>, DownloadError> {
         self.retry(|| {
-            let resp = self.agent.get(url).call().map_err(|e| Self::classify(url, e))?;
+            let resp = self.agent.get(url).call().map_err(|e| self.classify(url, e))?;
             let mut body = Vec::new();
             resp.into_body()
                 .into_reader()
@@ -100,7 +131,7 @@ impl Http {
                 .read_to_end(&mut body)
                 .map_err(|e| DownloadError::Network {
                     url: url.into(),
-                    message: e.to_string(),
+                    message: self.describe_io(&e),
                 })?;
             Ok(body)
         })
@@ -114,7 +145,7 @@ impl Http {
             if offset > 0 {
                 req = req.header("Range", format!("bytes={offset}-"));
             }
-            let resp = req.call().map_err(|e| Self::classify(url, e))?;
+            let resp = req.call().map_err(|e| self.classify(url, e))?;
             let partial = resp.status().as_u16() == 206;
             Ok((
                 Box::new(resp.into_body().into_reader()) as Box<dyn Read + Send>,
@@ -134,8 +165,10 @@ impl Http {
             reader,
             offset: 0,
             expected_size,
-            resumes_left: 5,
+            stuck: 0,
             resumed: 0,
+            progress_since_resume: 0,
+            failure: None,
             hasher: Sha256::new(),
         })
     }
@@ -147,14 +180,23 @@ impl Default for Http {
     }
 }
 
+/// Resumes in a row that brought no new byte before the transfer is given up.
+const MAX_STUCK_RESUMES: u32 = 4;
+/// Resumes in all, so a server that always stalls after a little data cannot keep us forever.
+const MAX_RESUMES: u32 = 30;
+
 pub struct Body {
     http: Http,
     url: String,
     reader: Box<dyn Read + Send>,
     offset: u64,
     expected_size: Option<u64>,
-    resumes_left: u32,
+    /// Resumes in a row without progress.
+    stuck: u32,
     resumed: u32,
+    progress_since_resume: u64,
+    /// Why the transfer was given up, once it was.
+    failure: Option<DownloadError>,
     hasher: Sha256,
 }
 
@@ -169,6 +211,12 @@ impl Body {
         self.resumed
     }
 
+    /// Why the transfer was given up (after retries), if it was: the download failed, whatever
+    /// the reader of the body made of the error it got.
+    pub fn failure(&self) -> Option<&DownloadError> {
+        self.failure.as_ref()
+    }
+
     /// The SHA-256 of everything read, once the body is finished.
     pub fn finish(self) -> (String, u64) {
         (crate::manifest::hex(&self.hasher.finalize()), self.offset)
@@ -180,16 +228,49 @@ impl Body {
         io::copy(self, &mut io::sink()).map(|_| ())
     }
 
-    fn reconnect(&mut self, why: io::Error) -> io::Result<()> {
-        if self.resumes_left == 0 {
-            return Err(why);
+    fn give_up(&mut self, failure: DownloadError) -> io::Error {
+        let err = io::Error::other(failure.to_string());
+        self.failure = Some(failure);
+        err
+    }
+
+    /// Reconnects after `why` (a dropped or stalled connection), from the current offset.
+    fn reconnect(&mut self, why: String, short: bool) -> io::Result<()> {
+        if self.progress_since_resume > 0 {
+            self.stuck = 0;
         }
-        self.resumes_left -= 1;
+        self.stuck += 1;
+        if self.stuck > MAX_STUCK_RESUMES || self.resumed >= MAX_RESUMES {
+            let message = format!("{why} (gave up after {} resumed attempts)", self.resumed);
+            return Err(self.give_up(DownloadError::Network {
+                url: self.url.clone(),
+                message,
+            }));
+        }
+        if self.stuck > 1 {
+            // Back off a little when resuming brings nothing.
+            std::thread::sleep(self.http.backoff * (1 << (self.stuck - 2).min(4)));
+        }
         self.resumed += 1;
-        let (mut reader, partial) = self
-            .http
-            .open_at(&self.url, self.offset)
-            .map_err(|e| io::Error::other(format!("{e} (while resuming after: {why})")))?;
+        self.progress_since_resume = 0;
+        let (mut reader, partial) = match self.http.open_at(&self.url, self.offset) {
+            Ok(opened) => opened,
+            Err(e) => {
+                let failure = match (&e, self.expected_size) {
+                    (DownloadError::Status { status: 416, .. }, Some(expected)) if short => DownloadError::Incomplete {
+                        url: self.url.clone(),
+                        received: self.offset,
+                        expected,
+                        why: "the server has no more bytes: HTTP 416".into(),
+                    },
+                    _ => DownloadError::Network {
+                        url: self.url.clone(),
+                        message: format!("{why}; resuming failed: {e}"),
+                    },
+                };
+                return Err(self.give_up(failure));
+            }
+        };
         if !partial && self.offset > 0 {
             // The server ignored the range: skip what we already have.
             let skipped = io::copy(&mut (&mut reader).take(self.offset), &mut io::sink())?;
@@ -207,35 +288,41 @@ impl Body {
 
 impl Read for Body {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(f) = &self.failure {
+            return Err(io::Error::other(f.to_string()));
+        }
         loop {
             match self.reader.read(buf) {
                 Ok(0) => {
                     // A clean end before the expected size is a dropped connection.
                     match self.expected_size {
                         Some(size) if self.offset < size => {
-                            self.reconnect(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed early"))?
+                            self.reconnect("the connection closed early".into(), true)?
                         }
                         _ => return Ok(0),
                     }
                 }
                 Ok(n) => {
-                    let n = match self.expected_size {
+                    if let Some(size) = self.expected_size
+                        && self.offset + n as u64 > size
+                    {
                         // Never accept more than the index promised.
-                        Some(size) if self.offset + n as u64 > size => {
-                            return Err(io::Error::new(
-                                io::ErrorKind::InvalidData,
-                                format!("{} is larger than the index says ({size} bytes)", self.url),
-                            ));
-                        }
-                        _ => n,
-                    };
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!("{} is larger than the index says ({size} bytes)", self.url),
+                        ));
+                    }
                     self.hasher.update(&buf[..n]);
                     self.offset += n as u64;
+                    self.progress_since_resume += n as u64;
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::InvalidData => return Err(e),
-                Err(e) => self.reconnect(e)?,
+                Err(e) => {
+                    let why = self.http.describe_io(&e);
+                    self.reconnect(why, false)?
+                }
             }
         }
     }

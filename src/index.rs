@@ -155,24 +155,19 @@ impl Index {
         })
     }
 
-    /// Versions near `spec` that exist for this platform, for "did you mean" messages.
-    pub fn closest(&self, spec: &str, os: &str, arch: &str, n: usize) -> Vec<String> {
+    /// Versions near `spec` that exist for this platform, for "did you mean" messages: the
+    /// same minor line first, newest first; `exclude` (the release that just failed) left out.
+    pub fn closest(&self, spec: &str, os: &str, arch: &str, n: usize, exclude: Option<&str>) -> Vec<String> {
         let bare = spec.strip_prefix("go").unwrap_or(spec);
         let want = Version::parse(bare.as_bytes());
         let mut candidates: Vec<&Release> = self
             .sorted()
             .into_iter()
-            .filter(|r| {
-                r.files
-                    .iter()
-                    .any(|f| f.os == os && f.arch == arch && f.kind == "archive")
-            })
+            .filter(|r| Some(r.version.as_str()) != exclude && r.archive_for(os, arch).is_some())
             .collect();
         if want.is_valid() {
-            candidates.sort_by_key(|r| {
-                let rv = Version::parse_go(r.version.as_bytes());
-                (!rv.same_line(&want), r.version.len())
-            });
+            // A stable sort: newest first within each group.
+            candidates.sort_by_key(|r| !Version::parse_go(r.version.as_bytes()).same_line(&want));
         }
         candidates.into_iter().take(n).map(|r| r.version.clone()).collect()
     }

@@ -20,18 +20,22 @@ use crate::index::{FetchOptions, Index};
 use crate::manifest::{self, Manifest};
 use crate::store::{self, Store, unique_suffix};
 
-/// A staging directory that is removed unless it was renamed into place.
+/// A staging directory that is removed unless it was renamed into place. Its label (a
+/// toolchain name, or `archive`) names the lock that its creator holds while it exists, so a
+/// later run can tell a killed install's leftovers from a live one's.
 struct Staging {
     path: PathBuf,
     committed: bool,
 }
 
 impl Staging {
-    fn create(store: &Store, name: &str) -> Result<Staging> {
+    /// The caller holds the lock for `label` (see [`Store::staging_lock_name`]).
+    fn create(store: &Store, label: &str) -> Result<Staging> {
         let path = store
             .toolchains_dir()
-            .join(format!(".staging-{name}-{}", unique_suffix()));
-        fs::create_dir_all(store.toolchains_dir())?;
+            .join(format!(".staging-{label}-{}", unique_suffix()));
+        fs::create_dir_all(store.toolchains_dir())
+            .with_context(|| format!("cannot create {}", store.toolchains_dir().display()))?;
         fs::create_dir(&path).with_context(|| format!("cannot create {}", path.display()))?;
         Ok(Staging { path, committed: false })
     }
@@ -45,23 +49,30 @@ impl Drop for Staging {
     }
 }
 
-/// Removes staging directories left by killed installs, when no install of that version is
-/// running (its lock is free). Returns how many were removed.
-pub fn clean_stale_staging(store: &Store) -> usize {
+/// `.staging-<label>-<pid>-<nanos>-<n>` or `.trash-<name>-<pid>-<nanos>-<n>` → the label.
+fn leftover_label(file_name: &str) -> Option<&str> {
+    let rest = file_name
+        .strip_prefix(".staging-")
+        .or_else(|| file_name.strip_prefix(".trash-"))?;
+    rest.rsplitn(4, '-').nth(3)
+}
+
+/// Removes staging directories left by killed installs (and trash left by killed uninstalls):
+/// those whose lock is free, and those guarded by `held`, the lock the caller holds itself.
+/// Returns how many were removed.
+pub fn clean_stale_staging(store: &Store, held: Option<&str>) -> usize {
     let Ok(entries) = fs::read_dir(store.toolchains_dir()) else {
         return 0;
     };
     let mut removed = 0;
     for e in entries.flatten() {
         let file_name = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file_name.strip_prefix(".staging-") else {
+        let Some(label) = leftover_label(&file_name) else {
             continue;
         };
-        // `.staging-<name>-<pid>-<nanos>-<n>`: the name is everything before the last three parts.
-        let name = rest.rsplitn(4, '-').nth(3).unwrap_or(rest);
-        if let Ok(Some(_lock)) = store.try_lock_toolchain(name)
-            && fs::remove_dir_all(e.path()).is_ok()
-        {
+        let ours = held.is_some_and(|h| h == Store::staging_lock_name(label));
+        let stale = ours || matches!(store.try_lock_staging(label), Ok(Some(_)));
+        if stale && fs::remove_dir_all(e.path()).is_ok() {
             removed += 1;
         }
     }
@@ -72,18 +83,26 @@ pub fn clean_stale_staging(store: &Store) -> usize {
 fn is_disk_full(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
         c.downcast_ref::<io::Error>().and_then(io::Error::raw_os_error) == Some(libc::ENOSPC)
-            || matches!(c.downcast_ref::<ArchiveError>(), Some(ArchiveError::Write { source, .. }) if source.raw_os_error() == Some(libc::ENOSPC))
+            || matches!(c.downcast_ref::<ArchiveError>(), Some(ArchiveError::Write { error, .. }) if error.raw_os_error() == Some(libc::ENOSPC))
     })
 }
 
 fn explain_failure(err: anyhow::Error, store: &Store) -> anyhow::Error {
     if is_disk_full(&err) {
         return err.context(format!(
-            "the disk holding {} is full: free some space and run the install again; nothing was installed",
+            "nothing was installed: the disk holding {} is full; free some space and run the install again",
             store.toolchains_dir().display()
         ));
     }
     err.context("nothing was installed")
+}
+
+/// `HEX` as given to `--sha256`: 64 hex digits, lower-cased.
+fn parse_sha256(hex: &str) -> Result<String> {
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("--sha256 {hex:?} is not a SHA-256: it needs 64 hex digits (as sha256sum prints)");
+    }
+    Ok(hex.to_ascii_lowercase())
 }
 
 /// Where an install came from, for the log.
@@ -98,15 +117,59 @@ pub enum Outcome {
     AlreadyInstalled { name: String },
 }
 
+/// A download attempt from one mirror that failed.
+struct Attempt {
+    error: anyhow::Error,
+    /// Another mirror might serve what this one could not (a network fault, a damaged or short
+    /// file); not so for an archive that is hostile by its verified checksum.
+    next_mirror_may_help: bool,
+    not_found: bool,
+}
+
+impl Attempt {
+    fn transport(err: DownloadError) -> Attempt {
+        Attempt {
+            not_found: matches!(err, DownloadError::NotFound { .. }),
+            error: err.into(),
+            next_mirror_may_help: true,
+        }
+    }
+
+    fn bad_bytes(error: anyhow::Error) -> Attempt {
+        Attempt {
+            error,
+            next_mirror_may_help: true,
+            not_found: false,
+        }
+    }
+
+    fn fatal(error: anyhow::Error) -> Attempt {
+        Attempt {
+            error,
+            next_mirror_may_help: false,
+            not_found: false,
+        }
+    }
+}
+
 pub struct Installer<'a> {
     pub store: &'a Store,
     pub http: Http,
     pub mirrors: Vec<String>,
     pub fetch: FetchOptions,
+    /// Draw a progress bar (on a terminal, without `-q`).
     pub progress: bool,
+    /// `-q`: no notes (resumed downloads, mirrors skipped); errors still go to stderr.
+    pub quiet: bool,
 }
 
 impl Installer<'_> {
+    fn note(&self, msg: impl std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+
     /// The index from the first mirror that answers.
     pub fn index(&self) -> Result<Index> {
         let mut errors = Vec::new();
@@ -116,19 +179,29 @@ impl Installer<'_> {
                 Err(e) => errors.push(e.to_string()),
             }
         }
-        Err(anyhow!("no download site answered:\n  {}", errors.join("\n  ")))
+        Err(anyhow!(
+            "no download site answered:\n  {}\ncheck the network, or name a mirror that works with --mirror URL (or GOMIG_MIRROR)",
+            errors.join("\n  ")
+        ))
     }
 
-    /// Installs the release `spec` names (`latest`, `1.22`, `1.22.10`, `1.23rc1`).
+    /// Installs the release `spec` names (`latest`, `1.22`, `1.22.10`, `1.23rc1`). On any
+    /// failure nothing is installed and no staging directory is left.
     pub fn install(&self, spec: &str, sha256_override: Option<&str>) -> Result<Outcome> {
+        self.install_from_index(spec, sha256_override)
+            .map_err(|e| explain_failure(e, self.store))
+    }
+
+    fn install_from_index(&self, spec: &str, sha256_override: Option<&str>) -> Result<Outcome> {
+        let sha256_override = sha256_override.map(parse_sha256).transpose()?;
         let index = self.index()?;
         let (os, arch) = manifest::host_platform();
         let Some(release) = index.select(spec) else {
-            let near = index.closest(spec, os, arch, 5);
+            let near = index.closest(spec, os, arch, 5, None);
             bail!(
-                "no Go release matches {spec:?} in the index of {} (closest for {os}/{arch}: {})",
+                "no Go release matches {spec:?} in the index of {} (closest for {os}/{arch}: {}); gomig list-remote --all shows them all",
                 index.mirror,
-                near.join(", ")
+                none_if_empty(&near)
             );
         };
         let name = release.version.clone();
@@ -137,70 +210,77 @@ impl Installer<'_> {
             return Ok(Outcome::AlreadyInstalled { name });
         }
         let Some(file) = release.archive_for(os, arch) else {
-            let near = index.closest(spec, os, arch, 5);
+            let near = index.closest(spec, os, arch, 5, Some(&name));
             bail!(
                 "{name} has no archive for {os}/{arch} in the index of {} (available: {})",
                 index.mirror,
-                near.join(", ")
+                none_if_empty(&near)
             );
         };
-        let expected = match (sha256_override, file.sha256.is_empty()) {
-            (Some(hex), _) => hex.to_ascii_lowercase(),
-            (None, false) => file.sha256.to_ascii_lowercase(),
+        let listed = file.sha256.to_ascii_lowercase();
+        let from_index = format!("from the index of {}", index.mirror);
+        let (expected, checksum_source) = match (sha256_override, listed.is_empty()) {
+            (Some(given), true) => (given, "given with --sha256".to_string()),
+            (Some(given), false) if given == listed => (given, from_index),
+            (Some(given), false) => bail!(
+                "--sha256 {given} differs from the SHA-256 the index of {} lists for {} ({listed}); check where your checksum came from",
+                index.mirror,
+                file.filename
+            ),
+            (None, false) => (listed, from_index),
             (None, true) => bail!(
                 "the index of {} has no SHA-256 for {}: refusing to install it unverified; if you know its checksum, pass --sha256 HEX",
                 index.mirror,
                 file.filename
             ),
         };
+        let lock_name = Store::staging_lock_name(&name);
         let _lock = self.store.lock_toolchain(&name)?;
         if self.store.toolchain(&name).is_ok() {
             // Another gomig installed it while we waited for the lock.
             return Ok(Outcome::AlreadyInstalled { name });
         }
-        clean_stale_staging(self.store);
+        clean_stale_staging(self.store, Some(&lock_name));
 
-        // The index's mirror first, then the others, each with the index's checksum.
+        // The index's mirror first, then the others, each checked against the index's checksum.
         let mut order = vec![index.mirror.clone()];
         order.extend(self.mirrors.iter().filter(|m| **m != index.mirror).cloned());
         let mut failures = Vec::new();
-        for mirror in order {
+        let mut all_not_found = true;
+        for (i, mirror) in order.iter().enumerate() {
             let url = format!("{mirror}{}", file.filename);
-            match self.fetch_into_staging(&url, file.size, &expected, &name) {
+            match self.fetch_into_staging(&url, file.size, &expected, &checksum_source, &name) {
                 Ok((staging, extracted)) => {
                     let origin = Origin {
                         url: Some(url),
-                        mirror: Some(mirror),
+                        mirror: Some(mirror.clone()),
                         sha256: expected,
                     };
-                    return self
-                        .commit(staging, extracted, &name, origin)
-                        .map_err(|e| explain_failure(e, self.store));
+                    return self.commit(staging, extracted, &name, origin);
                 }
-                Err(e) => {
-                    let transient = e
-                        .downcast_ref::<DownloadError>()
-                        .is_some_and(DownloadError::is_transient)
-                        || e.downcast_ref::<DownloadError>()
-                            .is_some_and(|d| matches!(d, DownloadError::NotFound { .. }));
-                    failures.push(format!("{url}: {e:#}"));
-                    if !transient {
-                        // A checksum mismatch or a hostile archive is not fixed by another mirror
-                        // serving the same bytes; report it as it is.
-                        return Err(explain_failure(e, self.store));
+                Err(attempt) if attempt.next_mirror_may_help => {
+                    let error = format!("{:#}", attempt.error);
+                    if let Some(next) = order.get(i + 1) {
+                        self.note(format!("warning: {error}\n  trying the next mirror, {next}"));
                     }
+                    all_not_found &= attempt.not_found;
+                    failures.push(error);
                 }
+                Err(attempt) => return Err(attempt.error),
             }
         }
-        let near = index.closest(spec, os, arch, 5);
-        Err(explain_failure(
-            anyhow!(
-                "could not download {name} ({}); closest releases: {}",
-                failures.join("; "),
-                near.join(", ")
-            ),
-            self.store,
-        ))
+        if all_not_found {
+            let near = index.closest(spec, os, arch, 5, Some(&name));
+            bail!(
+                "{name} is listed in the index, but its archive was not found:\n  {}\nclosest releases for {os}/{arch}: {}",
+                failures.join("\n  "),
+                none_if_empty(&near)
+            );
+        }
+        bail!(
+            "could not download {name}:\n  {}\ncheck the network and run the install again, or try another mirror with --mirror URL",
+            failures.join("\n  ")
+        )
     }
 
     fn progress_bar(&self, len: Option<u64>, what: &str) -> indicatif::ProgressBar {
@@ -212,55 +292,91 @@ impl Installer<'_> {
             None => indicatif::ProgressBar::new_spinner(),
         };
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{prefix} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}, {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
-        bar.set_message(what.to_string());
+        bar.set_prefix(what.to_string());
+        bar.set_message("0 files");
         bar
     }
 
-    /// Download, hash and extract in one pass. The checksum decides: a mismatch is reported
-    /// as such even when it first showed up as a gzip or tar error.
-    fn fetch_into_staging(&self, url: &str, size: u64, expected: &str, name: &str) -> Result<(Staging, Extracted)> {
-        let mut body = self.http.open(url, (size > 0).then_some(size))?;
-        let staging = Staging::create(self.store, name)?;
+    /// Download, hash and extract in one pass. The transfer and then the checksum decide: a
+    /// dropped transfer or a mismatch is reported as such even when it first showed up as a
+    /// gzip or tar error.
+    fn fetch_into_staging(
+        &self,
+        url: &str,
+        size: u64,
+        expected: &str,
+        checksum_source: &str,
+        name: &str,
+    ) -> std::result::Result<(Staging, Extracted), Attempt> {
+        let mut body = self
+            .http
+            .open(url, (size > 0).then_some(size))
+            .map_err(Attempt::transport)?;
+        let staging = Staging::create(self.store, name).map_err(Attempt::fatal)?;
         let bar = self.progress_bar((size > 0).then_some(size), name);
         let mut counted = ProgressReader {
             inner: &mut body,
             bar: &bar,
         };
-        let result = archive::extract_tar_gz(&mut counted, &staging.path, Limits::default(), |_, _| {});
+        let result = archive::extract_tar_gz(&mut counted, &staging.path, Limits::default(), |_, files| {
+            if files % 64 == 0 {
+                bar.set_message(format!("{files} files"));
+            }
+        });
         let drained = body.drain();
         bar.finish_and_clear();
+        if let Some(failure) = body.failure() {
+            return Err(Attempt::transport(failure.clone()));
+        }
         let resumed = body.resumed();
+        if let Err(e) = drained {
+            return Err(Attempt::bad_bytes(anyhow!("{url}: {e}")));
+        }
         let (actual, received) = body.finish();
         if size > 0 && received != size {
-            bail!(
-                "{url}: received {received} bytes but the index says {size}: the download is incomplete or the index is wrong"
-            );
+            return Err(Attempt::bad_bytes(anyhow!(
+                "{url}: received {received} of {size} bytes the index lists; the file on this mirror differs from the index (a stale index? try --refresh)"
+            )));
         }
         if actual != expected {
-            bail!(
-                "checksum mismatch for {url}: expected SHA-256 {expected}, got {actual}; the download is damaged or was tampered with"
-            );
+            return Err(Attempt::bad_bytes(anyhow!(
+                "{url}: checksum mismatch: expected SHA-256 {expected} ({checksum_source}), got {actual}; the download is damaged or was tampered with"
+            )));
         }
-        let extracted = result.with_context(|| format!("unpacking {url}"))?;
-        drained.with_context(|| format!("reading {url}"))?;
+        let extracted = result
+            .with_context(|| format!("unpacking {url}"))
+            .map_err(Attempt::fatal)?;
         if resumed > 0 {
-            eprintln!("note: the download of {url} was resumed {resumed} time(s) after dropped connections");
+            self.note(format!(
+                "note: the download of {url} was resumed {resumed} time(s) after dropped connections"
+            ));
         }
         Ok((staging, extracted))
     }
 
     /// Installs from an archive file on disk (an official archive or a `gomig archive`).
     pub fn install_archive(&self, path: &Path, sha256: Option<&str>) -> Result<Outcome> {
+        self.install_archive_file(path, sha256)
+            .map_err(|e| explain_failure(e, self.store))
+    }
+
+    fn install_archive_file(&self, path: &Path, sha256: Option<&str>) -> Result<Outcome> {
+        let want = sha256.map(parse_sha256).transpose()?;
         let file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let size = file.metadata().map(|m| m.len()).ok();
         let mut hashing = HashingReader {
-            inner: file,
+            inner: io::BufReader::with_capacity(256 << 10, file),
             hasher: <sha2::Sha256 as sha2::Digest>::new(),
         };
+        // The version is known only once the tree is out: archive installs take turns.
+        let archive_lock = self.store.lock_archive_staging()?;
+        clean_stale_staging(self.store, Some(&Store::staging_lock_name("archive")));
         let staging = Staging::create(self.store, "archive")?;
         let bar = self.progress_bar(size, "unpacking");
         let result = archive::extract_tar_gz(
@@ -270,22 +386,24 @@ impl Installer<'_> {
             },
             &staging.path,
             Limits::default(),
-            |_, _| {},
+            |_, files| {
+                if files % 64 == 0 {
+                    bar.set_message(format!("{files} files"));
+                }
+            },
         );
         bar.finish_and_clear();
-        io::copy(&mut hashing, &mut io::sink())?;
+        io::copy(&mut hashing, &mut io::sink()).with_context(|| format!("cannot read {}", path.display()))?;
         let actual = manifest::hex(&sha2::Digest::finalize(hashing.hasher));
-        if let Some(want) = sha256
-            && !actual.eq_ignore_ascii_case(want)
+        if let Some(want) = &want
+            && actual != *want
         {
             bail!(
-                "checksum mismatch for {}: expected SHA-256 {want}, got {actual}; nothing was installed",
+                "checksum mismatch for {}: expected SHA-256 {want}, got {actual}; the file is damaged or not the one you meant",
                 path.display()
             );
         }
-        let extracted = result
-            .with_context(|| format!("unpacking {}", path.display()))
-            .map_err(|e| explain_failure(e, self.store))?;
+        let extracted = result.with_context(|| format!("unpacking {}", path.display()))?;
         let version = crate::adopt::tree_version(&staging.path)?;
         let name = crate::adopt::canonical_name(&version)
             .ok_or_else(|| anyhow!("{} holds {version:?}, which is not a Go version", path.display()))?;
@@ -296,22 +414,31 @@ impl Installer<'_> {
         if self.store.toolchain(&name).is_ok() {
             return Ok(Outcome::AlreadyInstalled { name });
         }
-        // Rename the staging directory to carry the real name, for stale-cleanup bookkeeping.
-        let named = Staging::create(self.store, &name)?;
-        fs::remove_dir(&named.path)?;
-        fs::rename(&staging.path, &named.path)?;
+        // Relabel the staging directory with the version, whose lock is now held, and let the
+        // other archive installs go on.
+        let named = self
+            .store
+            .toolchains_dir()
+            .join(format!(".staging-{name}-{}", unique_suffix()));
+        fs::rename(&staging.path, &named)
+            .with_context(|| format!("cannot rename {} to {}", staging.path.display(), named.display()))?;
         let mut staging = staging;
         staging.committed = true;
+        let named = Staging {
+            path: named,
+            committed: false,
+        };
+        drop(archive_lock);
         let origin = Origin {
             url: None,
             mirror: None,
             sha256: actual,
         };
         self.commit(named, extracted, &name, origin)
-            .map_err(|e| explain_failure(e, self.store))
     }
 
-    /// `bin/go version` check, manifest, rename into place, log.
+    /// `bin/go version` check, manifest, rename into place, log. The caller holds the
+    /// toolchain's lock.
     fn commit(&self, mut staging: Staging, extracted: Extracted, name: &str, origin: Origin) -> Result<Outcome> {
         let reported = go_version(&staging.path)?;
         if !reported.split_whitespace().any(|w| w == name) {
@@ -319,13 +446,15 @@ impl Installer<'_> {
         }
         let m = Manifest::new(manifest::header_for(&staging.path, name), extracted.entries);
         let digest = m.tree_digest();
-        store::write_atomic(
-            &self.store.manifests_dir().join(format!("{name}.manifest")),
-            m.to_text().as_bytes(),
-        )?;
+        // The manifest first: a kill before the rename leaves a manifest without a toolchain
+        // (ignored, and replaced by the next install), never a toolchain without its manifest.
+        let manifest_path = self.store.manifests_dir().join(format!("{name}.manifest"));
+        store::write_atomic(&manifest_path, m.to_text().as_bytes())?;
         let dest = self.store.toolchain_path(name);
-        fs::rename(&staging.path, &dest)
-            .with_context(|| format!("cannot move {} to {}", staging.path.display(), dest.display()))?;
+        if let Err(e) = fs::rename(&staging.path, &dest) {
+            let _ = fs::remove_file(&manifest_path);
+            return Err(e).with_context(|| format!("cannot move {} to {}", staging.path.display(), dest.display()));
+        }
         staging.committed = true;
         store::sync_dir(&self.store.toolchains_dir());
         let mut event = Event::new("install")
@@ -342,11 +471,26 @@ impl Installer<'_> {
         if !extracted.dropped_special_bits.is_empty() {
             event = event.field("dropped_setuid_setgid", extracted.dropped_special_bits);
         }
-        event.append(self.store)?;
+        // Installed whatever happens now: a log that cannot be written is worth a warning, not
+        // an error that would claim otherwise.
+        if let Err(e) = event.append(self.store) {
+            eprintln!(
+                "warning: {name} is installed, but the event log {} could not be written: {e}",
+                self.store.log_dir().join("events.jsonl").display()
+            );
+        }
         Ok(Outcome::Installed {
             name: name.to_string(),
             tree_digest: digest,
         })
+    }
+}
+
+fn none_if_empty(list: &[String]) -> String {
+    if list.is_empty() {
+        "none".to_string()
+    } else {
+        list.join(", ")
     }
 }
 

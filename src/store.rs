@@ -282,7 +282,38 @@ impl Store {
     /// The toolchain's lock if it is free right now (`None` if an install holds it).
     pub fn try_lock_toolchain(&self, name: &str) -> Result<Option<File>> {
         check_name(name)?;
-        let path = self.locks_dir().join(format!("toolchain-{name}.lock"));
+        self.try_lock(&format!("toolchain-{name}"))
+    }
+
+    /// Serializes installs from archive files while their version is not yet known.
+    pub fn lock_archive_staging(&self) -> Result<File> {
+        self.lock(ARCHIVE_STAGING_LOCK)
+    }
+
+    /// The lock that guards a staging directory labelled `label` (a toolchain name, or
+    /// `archive`), if it is free right now; `None` if it is held, or for an unknown label.
+    pub fn try_lock_staging(&self, label: &str) -> Result<Option<File>> {
+        if label == "archive" {
+            return self.try_lock(ARCHIVE_STAGING_LOCK);
+        }
+        if check_name(label).is_err() {
+            return Ok(None);
+        }
+        self.try_lock_toolchain(label)
+    }
+
+    /// The name of the lock that guards a staging directory labelled `label`.
+    pub fn staging_lock_name(label: &str) -> String {
+        if label == "archive" {
+            ARCHIVE_STAGING_LOCK.to_string()
+        } else {
+            format!("toolchain-{label}")
+        }
+    }
+
+    /// `locks/<what>.lock` if it is free right now.
+    fn try_lock(&self, what: &str) -> Result<Option<File>> {
+        let path = self.locks_dir().join(format!("{what}.lock"));
         fs::create_dir_all(self.locks_dir()).map_err(io_err("cannot create", &self.locks_dir()))?;
         let file = File::options()
             .create(true)
@@ -311,6 +342,8 @@ impl Store {
         Ok(file)
     }
 }
+
+const ARCHIVE_STAGING_LOCK: &str = "staging-archive";
 
 /// A short random-enough suffix for temporary names: pid, time and a counter.
 pub fn unique_suffix() -> String {

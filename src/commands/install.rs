@@ -78,6 +78,7 @@ pub fn installer<'a>(
         mirrors: mirrors(mirror_flags, &config),
         fetch: FetchOptions { refresh, offline },
         progress: !ctx.quiet && std::io::stderr().is_terminal(),
+        quiet: ctx.quiet,
     })
 }
 

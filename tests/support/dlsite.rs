@@ -285,10 +285,33 @@ fn build_archive(root: &Path, entries: &[TreeEntry], dest: &Path) -> io::Result<
 /// absolute-path checks), so hostile archives can be built.
 #[derive(Clone, Debug)]
 pub enum TarEntry {
-    File { name: String, mode: u32, data: Vec<u8> },
-    Dir { name: String, mode: u32 },
-    Symlink { name: String, target: String },
-    Hardlink { name: String, target: String },
+    File {
+        name: String,
+        mode: u32,
+        data: Vec<u8>,
+    },
+    Dir {
+        name: String,
+        mode: u32,
+    },
+    Symlink {
+        name: String,
+        target: String,
+    },
+    Hardlink {
+        name: String,
+        target: String,
+    },
+    /// A character device node (`major`, `minor`), such as `/dev/null` (1, 3).
+    CharDevice {
+        name: String,
+        major: u32,
+        minor: u32,
+    },
+    /// A named pipe.
+    Fifo {
+        name: String,
+    },
 }
 
 /// Writes `entries`, in order, as a gzipped tar at `out`; returns its sha256 (hex) and size.
@@ -352,7 +375,34 @@ fn append_entry<W: Write>(tar: &mut tar::Builder<W>, entry: &TarEntry, mtime: u6
             0,
             io::empty(),
         ),
+        TarEntry::CharDevice { name, major, minor } => {
+            append_special(tar, EntryType::Char, name, *major, *minor, mtime)
+        }
+        TarEntry::Fifo { name } => append_special(tar, EntryType::Fifo, name, 0, 0, mtime),
     }
+}
+
+/// A device node or FIFO entry (no data), name stored byte for byte.
+fn append_special<W: Write>(
+    tar: &mut tar::Builder<W>,
+    kind: tar::EntryType,
+    name: &str,
+    major: u32,
+    minor: u32,
+    mtime: u64,
+) -> io::Result<()> {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(kind);
+    header.set_mode(0o666);
+    header.set_mtime(mtime);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_size(0);
+    header.set_device_major(major)?;
+    header.set_device_minor(minor)?;
+    copy_truncated(&mut header.as_old_mut().name, name.as_bytes());
+    header.set_cksum();
+    tar.append(&header, io::empty())
 }
 
 /// Appends one entry with a GNU header, names stored byte for byte (tar's own path setters

@@ -58,9 +58,23 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub fn new() -> TestEnv {
+        TestEnv::new_in(&std::env::temp_dir())
+    }
+
+    /// Like [`TestEnv::new`], on a memory filesystem (`/dev/shm`) when the machine has one:
+    /// for tests that unpack whole Go trees (250 MB each), so that they measure gomig and not
+    /// a disk shared with other jobs. Still real files on a real filesystem.
+    pub fn in_memory() -> TestEnv {
+        let shm = Path::new("/dev/shm");
+        let usable = fs::metadata(shm).is_ok_and(|m| m.is_dir())
+            && tempfile::Builder::new().prefix("gomig-probe-").tempdir_in(shm).is_ok();
+        if usable { TestEnv::new_in(shm) } else { TestEnv::new() }
+    }
+
+    fn new_in(parent: &Path) -> TestEnv {
         let tmp = tempfile::Builder::new()
             .prefix("gomig-test-")
-            .tempdir()
+            .tempdir_in(parent)
             .expect("tempdir");
         let root = fs::canonicalize(tmp.path()).expect("canonicalize tmp");
         let home = root.join("home");
