@@ -370,9 +370,19 @@ pub fn extract_tar_gz<R: Read>(
     reader: R,
     dest: &Path,
     limits: Limits,
+    on_progress: impl FnMut(u64, u64),
+) -> Result<Extracted, ArchiveError> {
+    extract_tar(flate2::read::GzDecoder::new(reader), dest, limits, on_progress)
+}
+
+/// Like [`extract_tar_gz`], for a stream that is already decompressed (see [`Gunzip`]).
+pub fn extract_tar<R: Read>(
+    reader: R,
+    dest: &Path,
+    limits: Limits,
     mut on_progress: impl FnMut(u64, u64),
 ) -> Result<Extracted, ArchiveError> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(reader));
+    let mut archive = tar::Archive::new(reader);
     let mut x = Extractor {
         dest,
         limits,
@@ -410,6 +420,153 @@ pub fn extract_tar_gz<R: Read>(
 /// Opens an archive file for [`extract_tar_gz`].
 pub fn open(path: &Path) -> io::Result<File> {
     File::open(path)
+}
+
+/// A `.tar.gz` file decompressed on a thread of its own, so that inflating and unpacking use
+/// two cores (as `tar -xzf` does with its gzip process). The thread also hashes the raw file,
+/// to the last byte, for a checksum check that needs no second read.
+pub struct Gunzip {
+    rx: std::sync::mpsc::Receiver<GunzipMsg>,
+    chunk: Vec<u8>,
+    pos: usize,
+    /// Set once the thread reported the file's checksum.
+    raw: Option<(String, u64)>,
+    /// A decompression error seen while draining in [`Gunzip::finish`].
+    error: Option<io::Error>,
+}
+
+enum GunzipMsg {
+    Data(Vec<u8>),
+    Error(io::Error),
+    /// The SHA-256 and size of the whole raw file.
+    End(String, u64),
+}
+
+/// What a [`Gunzip`] saw: the raw file's SHA-256 and size, and whether the gzip stream was
+/// damaged anywhere (also past the end of the tar data).
+pub struct GunzipEnd {
+    pub sha256: String,
+    pub size: u64,
+    pub error: Option<io::Error>,
+}
+
+impl Gunzip {
+    pub fn spawn(file: File) -> Gunzip {
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
+        std::thread::spawn(move || {
+            let mut raw = HashCount {
+                inner: file,
+                hasher: Sha256::new(),
+                size: 0,
+            };
+            let mut gz = flate2::read::GzDecoder::new(&mut raw);
+            loop {
+                let mut buf = vec![0u8; 1 << 20];
+                let mut filled = 0;
+                let mut failed = None;
+                while filled < buf.len() {
+                    match gz.read(&mut buf[filled..]) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                buf.truncate(filled);
+                let end = filled == 0 || failed.is_some();
+                if filled > 0 && tx.send(GunzipMsg::Data(buf)).is_err() {
+                    return;
+                }
+                if let Some(e) = failed {
+                    let _ = tx.send(GunzipMsg::Error(e));
+                }
+                if end {
+                    break;
+                }
+            }
+            drop(gz);
+            // The rest of the file (trailing bytes after the gzip stream, or after an error)
+            // still counts for the checksum.
+            let _ = io::copy(&mut raw, &mut io::sink());
+            let _ = tx.send(GunzipMsg::End(hex(&raw.hasher.finalize()), raw.size));
+        });
+        Gunzip {
+            rx,
+            chunk: Vec::new(),
+            pos: 0,
+            raw: None,
+            error: None,
+        }
+    }
+
+    /// Reads to the end of the file and reports its checksum and any gzip damage.
+    pub fn finish(mut self) -> GunzipEnd {
+        while self.raw.is_none() {
+            match self.rx.recv() {
+                Ok(GunzipMsg::Data(_)) => {}
+                Ok(GunzipMsg::Error(e)) => {
+                    self.error.get_or_insert(e);
+                }
+                Ok(GunzipMsg::End(sha, size)) => self.raw = Some((sha, size)),
+                Err(_) => {
+                    self.error
+                        .get_or_insert_with(|| io::Error::other("the decompression thread stopped"));
+                    break;
+                }
+            }
+        }
+        let (sha256, size) = self.raw.unwrap_or_default();
+        GunzipEnd {
+            sha256,
+            size,
+            error: self.error,
+        }
+    }
+}
+
+impl Read for Gunzip {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.chunk.len() {
+            if self.raw.is_some() {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(GunzipMsg::Data(d)) => {
+                    self.chunk = d;
+                    self.pos = 0;
+                }
+                Ok(GunzipMsg::Error(e)) => {
+                    let copy = io::Error::new(e.kind(), e.to_string());
+                    self.error.get_or_insert(e);
+                    return Err(copy);
+                }
+                Ok(GunzipMsg::End(sha, size)) => self.raw = Some((sha, size)),
+                Err(_) => return Err(io::Error::other("the decompression thread stopped")),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.pos);
+        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+struct HashCount<R> {
+    inner: R,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<R: Read> Read for HashCount<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
 }
 
 #[cfg(test)]

@@ -43,4 +43,11 @@ pub enum Command {
     Outdated(outdated::Args),
     Snapshot(snapshot::Args),
     Verify(verify::Args),
+    Fingerprint(fingerprint::Args),
+    EnvDiff(env_diff::Args),
+    Archive(archive::Args),
+    Restore(restore::Args),
+    Audit(audit::Args),
+    Log(log::Args),
+    Prune(prune::Args),
 }

@@ -51,12 +51,44 @@ impl Event {
         self.fields
     }
 
-    /// Appends the event to the store's log. Errors are returned, not hidden: a change that
-    /// cannot be logged should be reported.
+    /// Appends the event to the store's log, and sends it to the systemd journal when that is
+    /// there. Errors writing the log are returned, not hidden: a change that cannot be logged
+    /// should be reported. The journal is best effort.
     pub fn append(self, store: &Store) -> io::Result<()> {
         let fields = self.finish();
-        append_line(&store.log_dir().join("events.jsonl"), &fields)
+        let result = append_line(&log_path(store), &fields);
+        crate::journal::send_event(&fields);
+        result
     }
+}
+
+pub fn log_path(store: &Store) -> std::path::PathBuf {
+    store.log_dir().join("events.jsonl")
+}
+
+/// The last `limit` lines of the log (all of them with `None`), oldest first. A missing log is
+/// empty.
+pub fn read_lines(store: &Store, limit: Option<usize>) -> io::Result<Vec<String>> {
+    use std::io::BufRead;
+    let file = match std::fs::File::open(log_path(store)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut lines = std::collections::VecDeque::new();
+    for line in io::BufReader::new(file).split(b'\n') {
+        let line = String::from_utf8_lossy(&line?).into_owned();
+        if line.trim().is_empty() {
+            continue;
+        }
+        if limit.is_some_and(|n| lines.len() == n) {
+            lines.pop_front();
+        }
+        if limit != Some(0) {
+            lines.push_back(line);
+        }
+    }
+    Ok(lines.into())
 }
 
 fn append_line(path: &Path, fields: &Map<String, Value>) -> io::Result<()> {

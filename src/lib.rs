@@ -5,17 +5,23 @@
 
 pub mod adopt;
 pub mod archive;
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod download;
 pub mod events;
+pub mod fingerprint;
 pub mod index;
 pub mod install;
+pub mod journal;
 pub mod lookup;
 pub mod manifest;
+pub mod pack;
+pub mod prune;
 /// The allocation-free resolver, also compiled into the `go` shim.
 pub mod resolve;
+pub mod restore;
 pub mod shells;
 pub mod shims;
 pub mod store;

@@ -405,19 +405,13 @@ pub fn host_platform() -> (&'static str, &'static str) {
 }
 
 /// A manifest header for the toolchain at `root`: its GOVERSION, GOOS and GOARCH as its own
-/// `go env` says (`name` and the host's names if it cannot run), and the time.
+/// `go env` says (`name` and the host's names if it cannot run), the time, and the environment
+/// fingerprint (one `go env -json` run gives all of it).
 pub fn header_for(root: &Path, name: &str) -> Header {
-    let out = std::process::Command::new(root.join("bin/go"))
-        .args(["env", "GOVERSION", "GOOS", "GOARCH"])
-        .env("GOROOT", root)
-        .env("GOTOOLCHAIN", "local")
-        .output();
-    let reported: Vec<String> = match &out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect(),
-        _ => Vec::new(),
-    };
-    let (go_version, goos, goarch) = match reported.as_slice() {
-        [v, os, arch, ..] => (v.clone(), os.clone(), arch.clone()),
+    let env = crate::fingerprint::go_env(root, crate::fingerprint::KEYS).ok();
+    let get = |k: &str| env.as_ref().and_then(|e| e.get(k)).filter(|v| !v.is_empty()).cloned();
+    let (go_version, goos, goarch) = match (get("GOVERSION"), get("GOOS"), get("GOARCH")) {
+        (Some(v), Some(os), Some(arch)) => (v, os, arch),
         _ => {
             let (os, arch) = host_platform();
             (name.to_string(), os.to_string(), arch.to_string())
@@ -428,7 +422,7 @@ pub fn header_for(root: &Path, name: &str) -> Header {
         goos,
         goarch,
         created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        env_fingerprint: None,
+        env_fingerprint: env.map(|e| crate::fingerprint::Fingerprint::from_env(None, &e).fingerprint),
     }
 }
 

@@ -2,18 +2,25 @@
 //! modules; commands wire it together and print.
 
 pub mod add;
+pub mod archive;
+pub mod audit;
 pub mod completions;
 pub mod current;
 pub mod doctor;
 pub mod env;
+pub mod env_diff;
 pub mod exec;
+pub mod fingerprint;
 pub mod init;
 pub mod install;
 pub mod list;
 pub mod list_remote;
 pub mod local;
+pub mod log;
 pub mod outdated;
+pub mod prune;
 pub mod remove;
+pub mod restore;
 pub mod rollback;
 pub mod shell;
 pub mod snapshot;
@@ -81,5 +88,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Outdated(a) => outdated::run(a, &ctx),
         Command::Snapshot(a) => snapshot::run(a, &ctx),
         Command::Verify(a) => verify::run(a, &ctx),
+        Command::Fingerprint(a) => fingerprint::run(a, &ctx),
+        Command::EnvDiff(a) => env_diff::run(a, &ctx),
+        Command::Archive(a) => archive::run(a, &ctx),
+        Command::Restore(a) => restore::run(a, &ctx),
+        Command::Audit(a) => audit::run(a, &ctx),
+        Command::Log(a) => log::run(a, &ctx),
+        Command::Prune(a) => prune::run(a, &ctx),
     }
 }
