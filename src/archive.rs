@@ -37,6 +37,8 @@ pub enum ArchiveError {
     Write { path: String, error: io::Error },
     #[error("the archive holds no go/ tree")]
     Empty,
+    #[error("the unpacked tree does not match the archive's own manifest: {detail}")]
+    NotAsManifest { detail: String },
 }
 
 /// Caps on what one archive may unpack to.
@@ -127,9 +129,24 @@ struct Extractor<'a> {
     entries: Vec<Entry>,
     dir_modes: Vec<(PathBuf, u32)>,
     dropped: Vec<String>,
+    /// The embedded manifest's entries, once its member was read: each later entry is checked
+    /// as soon as it is written, so an altered archive is refused without unpacking the rest.
+    expected: Option<HashMap<Vec<u8>, Entry>>,
 }
 
 impl Extractor<'_> {
+    fn check_expected(&self, rel: &[u8]) -> Result<(), ArchiveError> {
+        let (Some(expected), Some(&i)) = (&self.expected, self.seen.get(rel)) else {
+            return Ok(());
+        };
+        let have = std::slice::from_ref(&self.entries[i]);
+        let want = expected.get(rel).map(std::slice::from_ref).unwrap_or_default();
+        match crate::verify::diff(want, have).first() {
+            Some(d) => Err(ArchiveError::NotAsManifest { detail: d.describe() }),
+            None => Ok(()),
+        }
+    }
+
     fn unsafe_entry(raw: &[u8], why: &'static str) -> ArchiveError {
         ArchiveError::Unsafe {
             entry: String::from_utf8_lossy(raw).into_owned(),
@@ -227,6 +244,7 @@ impl Extractor<'_> {
             return Ok(None); // the go/ directory itself
         };
         let rel = join(&comps);
+        let key = rel.clone();
         if let Some(&i) = self.seen.get(&rel)
             && !(kind.is_dir() && self.entries[i].kind == Kind::Dir)
         {
@@ -360,6 +378,7 @@ impl Extractor<'_> {
                 "device files, FIFOs and other special entries are not allowed",
             ));
         }
+        self.check_expected(&key)?;
         Ok(None)
     }
 }
@@ -392,11 +411,16 @@ pub fn extract_tar<R: Read>(
         entries: Vec::new(),
         dir_modes: Vec::new(),
         dropped: Vec::new(),
+        expected: None,
     };
     let mut embedded_manifest = None;
     for entry in archive.entries().map_err(ArchiveError::Corrupt)? {
         let entry = entry.map_err(ArchiveError::Corrupt)?;
         if let Some(m) = x.entry(entry)? {
+            // A manifest that does not parse is reported by the caller's own check.
+            if let Ok(parsed) = crate::manifest::Manifest::parse(&m, MANIFEST_MEMBER) {
+                x.expected = Some(parsed.entries.into_iter().map(|e| (e.path.clone(), e)).collect());
+            }
             embedded_manifest = Some(m);
         }
         on_progress(x.bytes, x.count);

@@ -144,8 +144,12 @@ pub enum PruneError {
     Archive(#[from] pack::PackError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-    #[error("cannot remove {path}: {cause}")]
-    Remove { path: String, cause: std::io::Error },
+    #[error("cannot {action} {path}: {cause}")]
+    Io {
+        action: &'static str,
+        path: String,
+        cause: std::io::Error,
+    },
 }
 
 /// What happened to one toolchain.
@@ -164,6 +168,11 @@ pub fn remove_one(store: &Store, t: &Toolchain, archive: bool, level: u32) -> Re
     let mut packed = None;
     if archive {
         let dir = archives_dir(store);
+        fs::create_dir_all(&dir).map_err(|cause| PruneError::Io {
+            action: "create",
+            path: dir.display().to_string(),
+            cause,
+        })?;
         match existing_archive(&dir, t, store) {
             Some(p) => saved = Some(p),
             None => {
@@ -177,11 +186,13 @@ pub fn remove_one(store: &Store, t: &Toolchain, archive: bool, level: u32) -> Re
     let trash = store
         .toolchains_dir()
         .join(format!(".trash-{}-{}", t.name, unique_suffix()));
-    fs::rename(&t.path, &trash).map_err(|cause| PruneError::Remove {
+    fs::rename(&t.path, &trash).map_err(|cause| PruneError::Io {
+        action: "move aside",
         path: t.path.display().to_string(),
         cause,
     })?;
-    fs::remove_dir_all(&trash).map_err(|cause| PruneError::Remove {
+    fs::remove_dir_all(&trash).map_err(|cause| PruneError::Io {
+        action: "delete",
         path: trash.display().to_string(),
         cause,
     })?;

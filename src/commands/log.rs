@@ -24,9 +24,18 @@ pub struct Args {
 /// Fields every event has, shown in their own columns or not at all.
 const COMMON: &[&str] = &["time", "action", "result", "error", "user", "pid", "host"];
 
+/// A value on one line: control characters (a newline in a path) escaped.
+fn one_line(s: &str) -> String {
+    if s.chars().any(char::is_control) {
+        s.escape_debug().to_string()
+    } else {
+        s.to_string()
+    }
+}
+
 fn render(fields: &Map<String, Value>) -> String {
     let get = |k: &str| match fields.get(k) {
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => one_line(s),
         Some(Value::Null) | None => String::new(),
         Some(v) => v.to_string(),
     };
@@ -36,14 +45,14 @@ fn render(fields: &Map<String, Value>) -> String {
             continue;
         }
         let v = match v {
-            Value::String(s) => s.clone(),
+            Value::String(s) => one_line(s),
             v => v.to_string(),
         };
         line.push_str(&format!(" {k}={v}"));
     }
     let error = get("error");
     if !error.is_empty() {
-        line.push_str(&format!(" error={error:?}"));
+        line.push_str(&format!(" error=\"{error}\""));
     }
     line.push_str(&format!(" ({}@{} pid {})", get("user"), get("host"), get("pid")));
     line

@@ -129,7 +129,9 @@ impl TestEnv {
             .env("TMPDIR", self.root().join("tmp"))
             .env("PATH", self.path_with_shims())
             .env("PWD", dir)
-            .env("USER", "tester");
+            .env("USER", "tester")
+            // Never the machine's journal: tests that want one bind their own socket.
+            .env("GOMIG_JOURNAL_SOCKET", self.root().join("no-journal.sock"));
         cmd
     }
 
