@@ -43,4 +43,6 @@ pub enum Command {
     Outdated(outdated::Args),
     Snapshot(snapshot::Args),
     Verify(verify::Args),
+    Check(check::Args),
+    Migrate(migrate::Args),
 }

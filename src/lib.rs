@@ -5,6 +5,7 @@
 
 pub mod adopt;
 pub mod archive;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod index;
 pub mod install;
 pub mod lookup;
 pub mod manifest;
+pub mod migrate;
 /// The allocation-free resolver, also compiled into the `go` shim.
 pub mod resolve;
 pub mod shells;

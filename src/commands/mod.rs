@@ -2,6 +2,7 @@
 //! modules; commands wire it together and print.
 
 pub mod add;
+pub mod check;
 pub mod completions;
 pub mod current;
 pub mod doctor;
@@ -12,6 +13,7 @@ pub mod install;
 pub mod list;
 pub mod list_remote;
 pub mod local;
+pub mod migrate;
 pub mod outdated;
 pub mod remove;
 pub mod rollback;
@@ -81,5 +83,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Outdated(a) => outdated::run(a, &ctx),
         Command::Snapshot(a) => snapshot::run(a, &ctx),
         Command::Verify(a) => verify::run(a, &ctx),
+        Command::Check(a) => check::run(a, &ctx),
+        Command::Migrate(a) => migrate::run(a, &ctx),
     }
 }
