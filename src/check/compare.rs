@@ -224,6 +224,17 @@ pub fn compare(a_label: &str, b_label: &str, a: (&TestRun, &VetRun), b: (&TestRu
                 message: format!("does not build with {a_label}, builds with {b_label}"),
             });
         }
+        if let (Some(pa), None) = (pa, pb)
+            && pa.outcome == PackageOutcome::Pass
+            && b_test.load_error.is_none()
+        {
+            regressions.push(Regression::new(
+                Kind::PackageFailed,
+                name,
+                format!("its tests pass with {a_label}; {b_label} does not test it at all"),
+            ));
+            continue;
+        }
         let (Some(pa), Some(pb)) = (pa, pb) else {
             continue;
         };
@@ -368,5 +379,119 @@ fn compare_vet(
             r.output = errors.clone();
             regressions.push(r);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::test2json::Parser;
+
+    fn run(lines: &[&str]) -> TestRun {
+        let mut p = Parser::default();
+        for l in lines {
+            p.line(l);
+        }
+        p.finish("", true)
+    }
+
+    fn kinds(c: &Comparison) -> Vec<(Kind, String, Option<String>)> {
+        c.regressions
+            .iter()
+            .map(|r| (r.kind, r.package.clone(), r.test.clone()))
+            .collect()
+    }
+
+    const PASS_X: &str = r#"{"Action":"pass","Package":"m/p","Test":"TestX"}"#;
+    const FAIL_X: &str = r#"{"Action":"fail","Package":"m/p","Test":"TestX"}"#;
+    const SKIP_X: &str = r#"{"Action":"skip","Package":"m/p","Test":"TestX"}"#;
+    const PKG_PASS: &str = r#"{"Action":"pass","Package":"m/p"}"#;
+    const PKG_FAIL: &str = r#"{"Action":"fail","Package":"m/p"}"#;
+
+    #[test]
+    fn pass_to_fail_and_pass_to_skip_are_regressions_fail_to_pass_is_fixed() {
+        let vet = VetRun::default();
+        let c = compare(
+            "A",
+            "B",
+            (&run(&[PASS_X, PKG_PASS]), &vet),
+            (&run(&[FAIL_X, PKG_FAIL]), &vet),
+        );
+        assert_eq!(kinds(&c), vec![(Kind::TestFailed, "m/p".into(), Some("TestX".into()))]);
+        assert_eq!(c.regressions[0].message, "passes with A, fails with B");
+        let c = compare(
+            "A",
+            "B",
+            (&run(&[PASS_X, PKG_PASS]), &vet),
+            (&run(&[SKIP_X, PKG_PASS]), &vet),
+        );
+        assert_eq!(kinds(&c), vec![(Kind::TestSkipped, "m/p".into(), Some("TestX".into()))]);
+        let c = compare(
+            "A",
+            "B",
+            (&run(&[FAIL_X, PKG_FAIL]), &vet),
+            (&run(&[PASS_X, PKG_PASS]), &vet),
+        );
+        assert!(c.regressions.is_empty());
+        assert_eq!(c.fixed.len(), 1);
+        let c = compare(
+            "A",
+            "B",
+            (&run(&[FAIL_X, PKG_FAIL]), &vet),
+            (&run(&[FAIL_X, PKG_FAIL]), &vet),
+        );
+        assert!(
+            c.regressions.is_empty() && c.fixed.is_empty(),
+            "failing with both is neither"
+        );
+    }
+
+    #[test]
+    fn a_package_b_does_not_test_at_all_is_a_regression() {
+        let vet = VetRun::default();
+        let c = compare("A", "B", (&run(&[PASS_X, PKG_PASS]), &vet), (&run(&[]), &vet));
+        assert_eq!(kinds(&c), vec![(Kind::PackageFailed, "m/p".into(), None)]);
+    }
+
+    #[test]
+    fn a_failing_subtest_stands_for_its_parent() {
+        let vet = VetRun::default();
+        let a = run(&[
+            r#"{"Action":"pass","Package":"m/p","Test":"TestX/case"}"#,
+            PASS_X,
+            PKG_PASS,
+        ]);
+        let b = run(&[
+            r#"{"Action":"fail","Package":"m/p","Test":"TestX/case"}"#,
+            FAIL_X,
+            PKG_FAIL,
+        ]);
+        let c = compare("A", "B", (&a, &vet), (&b, &vet));
+        assert_eq!(
+            kinds(&c),
+            vec![(Kind::TestFailed, "m/p".into(), Some("TestX/case".into()))]
+        );
+    }
+
+    #[test]
+    fn a_vet_finding_moved_by_a_column_is_the_same_finding() {
+        let f = |pos: &str, msg: &str| VetFinding {
+            package: "m".into(),
+            analyzer: "tests".into(),
+            position: pos.into(),
+            message: msg.into(),
+        };
+        let a = VetRun {
+            findings: vec![f("m_test.go:8:1", "Testfoo has malformed name")],
+            ..VetRun::default()
+        };
+        let b = VetRun {
+            findings: vec![f("m_test.go:8:6", "Testfoo has malformed name"), f("x.go:3:1", "new")],
+            ..VetRun::default()
+        };
+        let t = TestRun::default();
+        let c = compare("A", "B", (&t, &a), (&t, &b));
+        assert_eq!(c.regressions.len(), 1);
+        assert_eq!(c.regressions[0].position.as_deref(), Some("x.go:3:1"));
     }
 }

@@ -101,6 +101,10 @@ impl Driver for CliDriver<'_> {
     }
 
     fn checking(&self, dir: &Path) {
+        if !self.args.json {
+            println!("checking {} ...", dir.display());
+            let _ = std::io::stdout().flush();
+        }
         let enabled = !self.ctx.quiet && std::io::stderr().is_terminal();
         *self.line.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(ProgressLine::new(enabled, &format!("{}: ", dir.display())));
@@ -180,6 +184,15 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             "migration stopped at stage {n} ({name}); the default is still {}",
             outcome.from
         );
+        let installed_now = outcome.stages.first().is_some_and(|s| s.details["installed"] == true);
+        if installed_now {
+            println!(
+                "{} stays installed beside it, to examine the failure (gomig exec {} -- go test ./...); remove it with gomig uninstall {}",
+                outcome.to,
+                crate::store::short(&outcome.to),
+                crate::store::short(&outcome.to)
+            );
+        }
     } else if outcome.dry_run {
         println!();
         println!("dry run: nothing was changed");
