@@ -375,3 +375,33 @@ fn without_yes_and_no_terminal_to_ask_it_does_not_switch() {
         describe(&out)
     );
 }
+
+#[test]
+fn a_download_that_fails_stops_at_stage_1() {
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    env.gomig_ok(&["switch", GO_122]);
+    let (api, _) = two_projects(&env);
+    let out = run(&mut env.gomig(&[
+        "migrate",
+        "--to",
+        GO_123,
+        "--project",
+        api.to_str().unwrap(),
+        "--mirror",
+        &dlsite::unused_url(),
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(text.contains("stage 1/4 install: FAILED"), "{text}");
+    assert!(text.contains("cannot install 1.23.9"), "{text}");
+    assert!(!text.contains("stage 2/4"), "{text}");
+    assert!(text.contains("migration stopped at stage 1 (install); the default is still go1.22.10"));
+    assert_eq!(default_of(&env), "go1.22.10");
+    let names: Vec<String> = fs::read_dir(env.gomig_home.join("toolchains"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["go1.22.10"], "nothing half-installed is left");
+}

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::test2json::{PackageOutcome, PackageResult, TestOutcome, TestRun};
+use super::test2json::{self, PackageOutcome, PackageResult, TestOutcome, TestRun};
 use super::vet::{VetFinding, VetRun};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -243,6 +243,8 @@ pub fn compare(a_label: &str, b_label: &str, a: (&TestRun, &VetRun), b: (&TestRu
         }
         let tests: BTreeSet<&String> = pa.tests.keys().chain(pb.tests.keys()).collect();
         let mut test_regressed = false;
+        // Tests the crashed binary never reached: one entry, not one per test.
+        let mut never_ran = Vec::new();
         for test in tests {
             let ta = pa.tests.get(test).map(|t| t.outcome);
             let tb = pb.tests.get(test);
@@ -264,14 +266,7 @@ pub fn compare(a_label: &str, b_label: &str, a: (&TestRun, &VetRun), b: (&TestRu
                 )),
                 (Some(TestOutcome::Pass), None) => Some((
                     Kind::TestNotRun,
-                    if pb.panicked || pb.timed_out {
-                        format!(
-                            "passes with {a_label}, never ran with {b_label}: the test binary stopped earlier ({})",
-                            if pb.timed_out { "timeout" } else { "panic" }
-                        )
-                    } else {
-                        format!("passes with {a_label}, does not run with {b_label}")
-                    },
+                    format!("passes with {a_label}, does not run with {b_label}"),
                 )),
                 (Some(oa), Some(TestOutcome::Pass)) if oa.is_failure() => {
                     fixed.push(Fixed {
@@ -285,11 +280,36 @@ pub fn compare(a_label: &str, b_label: &str, a: (&TestRun, &VetRun), b: (&TestRu
             };
             if let Some((kind, message)) = regression {
                 test_regressed = true;
+                if kind == Kind::TestNotRun && (pb.panicked || pb.timed_out) {
+                    never_ran.push(test.clone());
+                    continue;
+                }
                 let mut r = Regression::new(kind, name, message);
                 r.test = Some(test.clone());
                 r.output = tb.map(|t| first_lines(&t.output)).unwrap_or_default();
                 regressions.push(r);
             }
+        }
+        if !never_ran.is_empty() {
+            let why = if pb.timed_out { "timeout" } else { "panic" };
+            let mut r = Regression::new(
+                Kind::TestNotRun,
+                name,
+                if never_ran.len() == 1 {
+                    format!("passes with {a_label}, never ran with {b_label}: the test binary stopped earlier ({why})")
+                } else {
+                    format!(
+                        "{} tests that pass with {a_label} never ran with {b_label}: the test binary stopped earlier ({why})",
+                        never_ran.len()
+                    )
+                },
+            );
+            if never_ran.len() == 1 {
+                r.test = never_ran.pop();
+            } else {
+                r.output = never_ran.into_iter().take(test2json::KEEP_LINES).collect();
+            }
+            regressions.push(r);
         }
         if !test_regressed && pb.outcome == PackageOutcome::Fail && pa.outcome == PackageOutcome::Pass {
             let mut r = Regression::new(
@@ -353,7 +373,7 @@ fn compare_vet(
             );
             r.analyzer = Some(f.analyzer.clone());
             r.position = Some(f.position.clone());
-            r.output = vec![format!("{}: {}", f.position, f.message)];
+            r.output = vec![f.message.clone()];
             regressions.push(r);
         }
     }
@@ -451,6 +471,35 @@ mod tests {
         let vet = VetRun::default();
         let c = compare("A", "B", (&run(&[PASS_X, PKG_PASS]), &vet), (&run(&[]), &vet));
         assert_eq!(kinds(&c), vec![(Kind::PackageFailed, "m/p".into(), None)]);
+    }
+
+    #[test]
+    fn tests_a_panic_kept_from_running_are_one_entry() {
+        let vet = VetRun::default();
+        let a = run(&[
+            PASS_X,
+            r#"{"Action":"pass","Package":"m/p","Test":"TestY"}"#,
+            r#"{"Action":"pass","Package":"m/p","Test":"TestZ"}"#,
+            PKG_PASS,
+        ]);
+        let b = run(&[
+            r#"{"Action":"output","Package":"m/p","Test":"TestX","Output":"panic: boom\n"}"#,
+            FAIL_X,
+            PKG_FAIL,
+        ]);
+        let c = compare("A", "B", (&a, &vet), (&b, &vet));
+        assert_eq!(
+            kinds(&c),
+            vec![
+                (Kind::TestPanicked, "m/p".into(), Some("TestX".into())),
+                (Kind::TestNotRun, "m/p".into(), None)
+            ]
+        );
+        assert_eq!(
+            c.regressions[1].message,
+            "2 tests that pass with A never ran with B: the test binary stopped earlier (panic)"
+        );
+        assert_eq!(c.regressions[1].output, vec!["TestY", "TestZ"]);
     }
 
     #[test]

@@ -139,10 +139,10 @@ impl ProgressLine {
         let mut parts: Vec<String> = st
             .steps
             .iter()
-            .map(|(side, step, n)| format!("{side}: {step} ({n} packages tested)"))
+            .map(|(side, step, n)| format!("{side}: {step} ({n} pkgs tested)"))
             .collect();
         if st.cross > 0 {
-            parts.push(format!("{} cross builds done", st.cross));
+            parts.push(format!("{} cross builds", st.cross));
         }
         self.bar.set_message(parts.join(" | "));
     }
