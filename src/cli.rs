@@ -50,4 +50,6 @@ pub enum Command {
     Audit(audit::Args),
     Log(log::Args),
     Prune(prune::Args),
+    Check(check::Args),
+    Migrate(migrate::Args),
 }

@@ -6,6 +6,7 @@
 pub mod adopt;
 pub mod archive;
 pub mod audit;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod lookup;
 pub mod manifest;
 pub mod pack;
 pub mod prune;
+pub mod migrate;
 /// The allocation-free resolver, also compiled into the `go` shim.
 pub mod resolve;
 pub mod restore;

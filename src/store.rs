@@ -72,6 +72,12 @@ pub struct Store {
     home: PathBuf,
 }
 
+/// What [`Store::switch_default`] did.
+pub struct Switched {
+    pub previous: Option<String>,
+    pub changed: bool,
+}
+
 impl Store {
     pub fn at(home: impl Into<PathBuf>) -> Store {
         Store { home: home.into() }
@@ -261,6 +267,29 @@ impl Store {
             text.push('\n');
         }
         write_atomic(&self.history_path(), text.as_bytes())
+    }
+
+    /// Makes `name` the default, pushing the previous default onto the rollback history, under
+    /// the default lock. Returns the previous default; `changed` is false if `name` already was.
+    pub fn switch_default(&self, name: &str) -> Result<Switched> {
+        let _lock = self.lock_default()?;
+        let previous = self.default_name()?;
+        if previous.as_deref() == Some(name) {
+            return Ok(Switched {
+                previous,
+                changed: false,
+            });
+        }
+        self.set_default(name)?;
+        if let Some(prev) = &previous {
+            let mut history = self.history()?;
+            history.push(prev.clone());
+            self.write_history(&history)?;
+        }
+        Ok(Switched {
+            previous,
+            changed: true,
+        })
     }
 
     /// The rollback target: the newest history entry.

@@ -4,6 +4,7 @@
 pub mod add;
 pub mod archive;
 pub mod audit;
+pub mod check;
 pub mod completions;
 pub mod current;
 pub mod doctor;
@@ -17,6 +18,7 @@ pub mod list;
 pub mod list_remote;
 pub mod local;
 pub mod log;
+pub mod migrate;
 pub mod outdated;
 pub mod prune;
 pub mod remove;
@@ -95,5 +97,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(a) => audit::run(a, &ctx),
         Command::Log(a) => log::run(a, &ctx),
         Command::Prune(a) => prune::run(a, &ctx),
+        Command::Check(a) => check::run(a, &ctx),
+        Command::Migrate(a) => migrate::run(a, &ctx),
     }
 }

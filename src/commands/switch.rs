@@ -59,17 +59,11 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         }
         Some(report.tree_digest)
     };
-    let _lock = store.lock_default()?;
-    let previous = store.default_name()?;
-    if previous.as_deref() == Some(name.as_str()) {
+    let switched = store.switch_default(&name)?;
+    let previous = switched.previous;
+    if !switched.changed {
         ctx.note(format!("{name} is already the default"));
         return Ok(ExitCode::SUCCESS);
-    }
-    store.set_default(&name)?;
-    if let Some(prev) = &previous {
-        let mut history = store.history()?;
-        history.push(prev.clone());
-        store.write_history(&history)?;
     }
     Event::new("switch")
         .field("from", previous.clone())

@@ -1,0 +1,310 @@
+//! `gomig check` against the same work done by hand: a shell script that runs, one after the
+//! other, `go test -count=1 -json -vet=off` and `go vet -json` with Go A and then with Go B (the
+//! commands gomig check runs), on a generated module with a few hundred tests.
+//!
+//! Run with `cargo bench --bench check` (std only, `harness = false`). Both variants use the
+//! same warm Go build cache (a warm-up round of each runs first, untimed), the same GOROOTs and
+//! `GOTOOLCHAIN=local`; gomig runs with `--cross none` so it does the script's work plus only
+//! its tiny runtime probe. Rounds are interleaved in random order. It prints medians and the
+//! ratio gomig / script against the target (no slower: at most 1.0); a miss does not fail the
+//! run.
+//!
+//! Environment: `GOMIG_BENCH_ROUNDS` (timed rounds per variant, default 5),
+//! `GOMIG_BENCH_PACKAGES` (default 12), `GOMIG_BENCH_TESTS` (tests per package, default 30),
+//! `GOMIG_TEST_DISTS` (the Go distribution cache of `tests/support/fetch-go.sh`).
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{self, Command, Stdio};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const GO_A: &str = "1.22.10";
+const GO_B: &str = "1.23.9";
+/// gomig check's total time over the script's: no slower.
+const MAX_RATIO: f64 = 1.0;
+
+fn main() {
+    if !env::args().any(|a| a == "--bench") {
+        println!("check benchmark skipped (run it with: cargo bench --bench check)");
+        return;
+    }
+    if let Err(err) = run() {
+        eprintln!("check benchmark: {err}");
+        process::exit(1);
+    }
+}
+
+type Result<T> = std::result::Result<T, String>;
+
+fn run() -> Result<()> {
+    let rounds = env_count("GOMIG_BENCH_ROUNDS", 5)?;
+    let packages = env_count("GOMIG_BENCH_PACKAGES", 12)?;
+    let tests = env_count("GOMIG_BENCH_TESTS", 30)?;
+    let gomig = PathBuf::from(env!("CARGO_BIN_EXE_gomig"));
+    let dists = env::var_os("GOMIG_TEST_DISTS").map_or_else(|| Path::new(ROOT).join("target/go-dists"), PathBuf::from);
+    let goroot_a = fetch_go(&dists, GO_A)?;
+    let goroot_b = fetch_go(&dists, GO_B)?;
+
+    let tmp = TempDir::new().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let root = tmp.path();
+    let module = root.join("module");
+    let total_tests = generate_module(&module, packages, tests).map_err(|e| format!("cannot write the module: {e}"))?;
+    let home = root.join("gomig");
+    let gocache = root.join("gocache");
+    fs::create_dir_all(&gocache).map_err(|e| e.to_string())?;
+    for goroot in [&goroot_a, &goroot_b] {
+        let out = Command::new(&gomig)
+            .args(["add", &goroot.display().to_string()])
+            .env("GOMIG_HOME", &home)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", gomig.display()))?;
+        if !out.status.success() {
+            return Err(format!("gomig add failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+    }
+    let script = root.join("by-hand.sh");
+    fs::write(&script, by_hand_script(&goroot_a, &goroot_b)).map_err(|e| e.to_string())?;
+
+    let gomig_run = || {
+        let mut cmd = Command::new(&gomig);
+        cmd.args([
+            "check",
+            "--from",
+            GO_A,
+            "--to",
+            GO_B,
+            "--cross",
+            "none",
+            "--json",
+            "--gocache",
+        ])
+        .arg(&gocache)
+        .current_dir(&module)
+        .env("GOMIG_HOME", &home)
+        .env("PWD", &module)
+        .env("GOPATH", root.join("gopath"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        cmd
+    };
+    let script_run = || {
+        let mut cmd = Command::new("bash");
+        cmd.arg(&script)
+            .current_dir(&module)
+            .env("GOCACHE", &gocache)
+            .env("GOPATH", root.join("gopath"))
+            .env("OUT", root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    };
+
+    // Warm-up (untimed): fills the build cache for both, and checks gomig sees every test.
+    let out = gomig_run().output().map_err(|e| e.to_string())?;
+    let report = String::from_utf8_lossy(&out.stdout);
+    let expect = format!("\"tests\": {total_tests},");
+    if out.status.code() != Some(0) || report.matches(&expect).count() != 2 {
+        return Err(format!(
+            "the warm-up gomig check did not report {total_tests} passing tests per toolchain:\n{}\n{}",
+            report,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    time(&mut script_run())?;
+
+    let load_before = load_average();
+    let mut rng = Rng::seeded();
+    let mut gomig_s = Vec::new();
+    let mut script_s = Vec::new();
+    for _ in 0..rounds {
+        let mut order = [0usize, 1];
+        rng.shuffle(&mut order);
+        for v in order {
+            if v == 0 {
+                gomig_s.push(time(&mut gomig_run())?);
+            } else {
+                script_s.push(time(&mut script_run())?);
+            }
+        }
+    }
+    let (g, s) = (median(&gomig_s), median(&script_s));
+    let ratio = g / s;
+    println!("gomig check benchmark");
+    println!(
+        "  module: {packages} packages x {tests} tests = {total_tests} tests; go{GO_A} -> go{GO_B}; warm build cache"
+    );
+    println!("  load average {load_before} before, {} after", load_average());
+    println!("  {:<58}{:>9}{:>9}{:>9}", "", "median", "min", "max");
+    row("gomig check --cross none (A and B concurrently)", &gomig_s);
+    row("script: go test + go vet with A, then with B", &script_s);
+    println!("  ratio gomig / script: {ratio:.2} (target <= {MAX_RATIO:.2})");
+    println!(
+        "{}: gomig check is {} the same commands run one after the other",
+        if ratio <= MAX_RATIO { "PASS" } else { "FAIL" },
+        if ratio <= 1.0 {
+            format!("{:.0}% faster than", (1.0 - ratio) * 100.0)
+        } else {
+            format!("{:.0}% slower than", (ratio - 1.0) * 100.0)
+        }
+    );
+    Ok(())
+}
+
+/// What a person would run to compare the two releases by hand.
+fn by_hand_script(a: &Path, b: &Path) -> String {
+    let mut s = String::from("#!/usr/bin/env bash\n# go test and go vet with Go A, then with Go B.\n");
+    for (name, goroot) in [("a", a), ("b", b)] {
+        let _ = writeln!(
+            s,
+            "export GOROOT='{g}' GOTOOLCHAIN=local PATH='{g}/bin':\"$PATH\"\n\
+             '{g}/bin/go' test -count=1 -json -vet=off ./... > \"$OUT/test-{name}.json\" 2> \"$OUT/test-{name}.err\"\n\
+             '{g}/bin/go' vet -json ./... 2> \"$OUT/vet-{name}.json\"",
+            g = goroot.display()
+        );
+    }
+    s.push_str("exit 0\n");
+    s
+}
+
+/// A module of `packages` packages with `tests` small tests each; returns the number of tests.
+fn generate_module(dir: &Path, packages: usize, tests: usize) -> io::Result<usize> {
+    fs::create_dir_all(dir)?;
+    fs::write(dir.join("go.mod"), "module example.com/bench\n\ngo 1.21\n")?;
+    for p in 0..packages {
+        let pkg = dir.join(format!("pkg{p:02}"));
+        fs::create_dir_all(&pkg)?;
+        let name = format!("pkg{p:02}");
+        fs::write(
+            pkg.join("lib.go"),
+            format!(
+                "package {name}\n\nimport (\n\t\"sort\"\n\t\"strings\"\n)\n\n// Words sorts the words of s.\nfunc Words(s string) []string {{\n\tw := strings.Fields(s)\n\tsort.Strings(w)\n\treturn w\n}}\n\n// Sum adds n numbers.\nfunc Sum(n int) int {{\n\tt := 0\n\tfor i := 1; i <= n; i++ {{\n\t\tt += i\n\t}}\n\treturn t\n}}\n"
+            ),
+        )?;
+        let mut test =
+            format!("package {name}\n\nimport (\n\t\"fmt\"\n\t\"strings\"\n\t\"testing\"\n)\n\nvar _ = strings.Join\n");
+        for t in 0..tests {
+            let _ = write!(
+                test,
+                "\nfunc TestCase{t:03}(t *testing.T) {{\n\tif got, want := Sum({n}), {sum}; got != want {{\n\t\tt.Fatalf(\"Sum = %d, want %d\", got, want)\n\t}}\n\tw := Words(fmt.Sprint(\"c b a \", {t}))\n\tif len(w) != 4 {{\n\t\tt.Fatal(w)\n\t}}\n}}\n",
+                n = t + 10,
+                sum = (t + 10) * (t + 11) / 2
+            );
+        }
+        fs::write(pkg.join("lib_test.go"), test)?;
+    }
+    Ok(packages * tests)
+}
+
+fn time(cmd: &mut Command) -> Result<f64> {
+    let start = Instant::now();
+    let out = cmd.output().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+fn row(name: &str, s: &[f64]) {
+    let min = s.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = s.iter().copied().fold(0.0, f64::max);
+    println!("  {name:<58}{:>8.2}s{min:>8.2}s{max:>8.2}s", median(s));
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    }
+}
+
+fn env_count(name: &str, default: usize) -> Result<usize> {
+    match env::var(name) {
+        Ok(v) => v
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("{name}={v} is not a positive count")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// The GOROOT of Go `version`, fetched by `tests/support/fetch-go.sh` if not cached yet.
+fn fetch_go(dists: &Path, version: &str) -> Result<PathBuf> {
+    let goroot = dists.join(format!("go{version}/go"));
+    if !goroot.join("bin/go").is_file() {
+        let ok = Command::new(Path::new(ROOT).join("tests/support/fetch-go.sh"))
+            .arg(version)
+            .env("GOMIG_TEST_DISTS", dists)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return Err(format!(
+                "cannot fetch Go {version} (tests/support/fetch-go.sh {version})"
+            ));
+        }
+    }
+    fs::canonicalize(&goroot).map_err(|e| format!("{}: {e}", goroot.display()))
+}
+
+/// A directory under the system temp directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> io::Result<TempDir> {
+        let base = fs::canonicalize(env::temp_dir())?;
+        let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let dir = base.join(format!("gomig-bench-check-{}-{stamp}", process::id()));
+        fs::create_dir(&dir)?;
+        Ok(TempDir(dir))
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The 1-minute load average, or "?" where there is no `/proc/loadavg`.
+fn load_average() -> String {
+    let text = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().next().unwrap_or("?").to_string()
+}
+
+/// xorshift64*: enough to shuffle the order of runs, without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn seeded() -> Rng {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Rng((nanos ^ (u64::from(process::id()) << 32)) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn shuffle(&mut self, v: &mut [usize]) {
+        for i in (1..v.len()).rev() {
+            v.swap(i, (self.next() % (i as u64 + 1)) as usize);
+        }
+    }
+}

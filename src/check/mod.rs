@@ -1,0 +1,384 @@
+//! `gomig check`: stage 3 of a migration. Runs `go vet` and `go test -json` with the current
+//! toolchain (A) and the new one (B) side by side in a sandbox, compares them per package and
+//! per test, probes B's runtime, and cross-compiles with B. See `../shared/spec/integrity.md`.
+//!
+//! The two toolchains run concurrently: one worker per toolchain runs its `go test` then its
+//! `go vet` (in that order, so vet finds the packages test just compiled in the cache), and
+//! whichever finishes first takes the runtime probe and the cross builds.
+
+pub mod compare;
+pub mod probe;
+pub mod report;
+pub mod sandbox;
+pub mod test2json;
+pub mod vet;
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub use compare::{Kind, Regression};
+pub use report::Report;
+pub use sandbox::Side;
+
+use compare::Kind as K;
+use sandbox::{Sandbox, stream};
+use test2json::{Parser, Seen, TestRun};
+use vet::VetRun;
+
+/// The default cross-compile matrix.
+pub const DEFAULT_CROSS: &[&str] = &["linux/amd64", "linux/arm64", "darwin/arm64", "windows/amd64"];
+
+/// Why a check could not run (exit status 2), as opposed to finding regressions (1).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(
+        "{dir} is not inside a Go module or workspace (no go.mod or go.work here or above); run gomig check in the project, or pass --project"
+    )]
+    NotInModule { dir: String },
+    #[error("{what}: {source}")]
+    Setup { what: String, source: std::io::Error },
+    #[error("cannot run {what}: {source}")]
+    Spawn { what: String, source: std::io::Error },
+    #[error("nothing to compare: --from and --to are both {label}")]
+    SameToolchain { label: String },
+    #[error("{target:?} is not a cross-compile target: write os/arch, e.g. linux/arm64")]
+    BadTarget { target: String },
+    #[error("the baseline does not run: {step} with {label} failed before testing anything:\n{output}")]
+    Baseline {
+        label: String,
+        step: String,
+        output: String,
+    },
+}
+
+pub struct Options {
+    /// The module or workspace directory (commands run here).
+    pub dir: PathBuf,
+    pub from: Side,
+    pub to: Side,
+    /// Package patterns (`./...` when empty).
+    pub packages: Vec<String>,
+    /// `os/arch` targets for B's cross builds.
+    pub cross: Vec<String>,
+    /// `go test -timeout`.
+    pub timeout: Option<String>,
+    pub gocache: PathBuf,
+}
+
+/// Progress, for a terminal display.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    Step { side: String, step: &'static str },
+    PackageDone { side: String, package: String, ok: bool },
+    CrossDone { target: String, ok: bool },
+}
+
+/// The module or workspace holding `dir`, as the go command finds it.
+pub fn module_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join("go.work").is_file() || d.join("go.mod").is_file())
+        .map(Path::to_path_buf)
+}
+
+pub fn parse_targets(list: &[String]) -> Result<Vec<String>, CheckError> {
+    let mut out = Vec::new();
+    for item in list
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        if item == "none" {
+            continue;
+        }
+        let ok = item.split_once('/').is_some_and(|(os, arch)| {
+            let word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            word(os) && word(arch)
+        });
+        if !ok {
+            return Err(CheckError::BadTarget { target: item.into() });
+        }
+        if !out.iter().any(|t| t == item) {
+            out.push(item.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// One toolchain's `go test` and `go vet`.
+struct SideRun {
+    test: TestRun,
+    vet: VetRun,
+}
+
+enum Extra {
+    Probe,
+    Cross(String),
+}
+
+enum ExtraResult {
+    Probe(probe::ProbeResult),
+    Cross(String, Result<(), Vec<String>>),
+}
+
+fn patterns(opts: &Options) -> Vec<&str> {
+    if opts.packages.is_empty() {
+        vec!["./..."]
+    } else {
+        opts.packages.iter().map(String::as_str).collect()
+    }
+}
+
+fn run_tests(
+    sandbox: &Sandbox,
+    opts: &Options,
+    side: &Side,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<TestRun, CheckError> {
+    progress(Progress::Step {
+        side: side.label.clone(),
+        step: "go test",
+    });
+    // -vet=off: gomig runs the whole of go vet itself and compares it; go test's own vet subset
+    // would turn a new finding into a build failure and report it twice.
+    let mut args = vec!["test", "-count=1", "-json", "-vet=off"];
+    let timeout;
+    if let Some(t) = &opts.timeout {
+        timeout = format!("-timeout={t}");
+        args.push(&timeout);
+    }
+    args.extend(patterns(opts));
+    let cmd = sandbox.go(side, &opts.dir, &args);
+    let mut parser = Parser::default();
+    let finished = stream(cmd, &format!("go test with {}", side.label), |line| {
+        if let Seen::PackageDone { package, ok } = parser.line(line) {
+            progress(Progress::PackageDone {
+                side: side.label.clone(),
+                package,
+                ok,
+            });
+        }
+    })?;
+    Ok(parser.finish(&finished.stderr, finished.status.success()))
+}
+
+fn run_vet(
+    sandbox: &Sandbox,
+    opts: &Options,
+    side: &Side,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<VetRun, CheckError> {
+    progress(Progress::Step {
+        side: side.label.clone(),
+        step: "go vet",
+    });
+    let mut args = vec!["vet", "-json"];
+    args.extend(patterns(opts));
+    let cmd = sandbox.go(side, &opts.dir, &args);
+    let finished = stream(cmd, &format!("go vet with {}", side.label), |_| {})?;
+    Ok(vet::parse(&finished.stderr, finished.status.success(), &opts.dir))
+}
+
+/// `CGO_ENABLED=0 GOOS=os GOARCH=arch go build -o /dev/null PACKAGES` with `side`.
+fn cross_build(
+    sandbox: &Sandbox,
+    opts: &Options,
+    side: &Side,
+    target: &str,
+) -> Result<Result<(), Vec<String>>, CheckError> {
+    let (os, arch) = target.split_once('/').unwrap_or((target, ""));
+    let mut args = vec!["build", "-o", "/dev/null"];
+    args.extend(patterns(opts));
+    let mut cmd = sandbox.go(side, &opts.dir, &args);
+    cmd.env("CGO_ENABLED", "0").env("GOOS", os).env("GOARCH", arch);
+    let finished = stream(cmd, &format!("go build for {target} with {}", side.label), |_| {})?;
+    if finished.status.success() {
+        return Ok(Ok(()));
+    }
+    let lines: Vec<String> = finished
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(test2json::KEEP_LINES)
+        .map(str::to_string)
+        .collect();
+    Ok(Err(lines))
+}
+
+fn run_extra(
+    sandbox: &Sandbox,
+    opts: &Options,
+    extra: Extra,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ExtraResult, CheckError> {
+    Ok(match extra {
+        Extra::Probe => {
+            progress(Progress::Step {
+                side: opts.to.label.clone(),
+                step: "runtime probe",
+            });
+            ExtraResult::Probe(probe::run(sandbox, &opts.to))
+        }
+        Extra::Cross(target) => {
+            let result = cross_build(sandbox, opts, &opts.to, &target)?;
+            progress(Progress::CrossDone {
+                target: target.clone(),
+                ok: result.is_ok(),
+            });
+            ExtraResult::Cross(target, result)
+        }
+    })
+}
+
+/// Runs the whole check. `Err` means it could not run (exit 2); regressions are in the report.
+pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Report, CheckError> {
+    if opts.from.goroot == opts.to.goroot {
+        return Err(CheckError::SameToolchain {
+            label: opts.to.label.clone(),
+        });
+    }
+    let started = Instant::now();
+    let sandbox = Sandbox::new(&opts.gocache)?;
+    let mut queue: VecDeque<Extra> = opts.cross.iter().cloned().map(Extra::Cross).collect();
+    queue.push_back(Extra::Probe);
+    let queue = Mutex::new(queue);
+    let take = || queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+    // B's worker takes the probe first (from the back), then helps with cross builds.
+    let take_back = || queue.lock().unwrap_or_else(|e| e.into_inner()).pop_back();
+
+    let side_work = |side: &Side, b: bool| -> Result<(SideRun, Vec<ExtraResult>), CheckError> {
+        let test = run_tests(&sandbox, opts, side, progress)?;
+        let vet = run_vet(&sandbox, opts, side, progress)?;
+        let mut extras = Vec::new();
+        let mut first = b;
+        while let Some(extra) = if first { take_back() } else { take() } {
+            first = false;
+            extras.push(run_extra(&sandbox, opts, extra, progress)?);
+        }
+        Ok((SideRun { test, vet }, extras))
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| side_work(&opts.from, false));
+        let b = side_work(&opts.to, true);
+        (a.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), b)
+    });
+    let (a, mut extras) = a?;
+    let (b, more) = b?;
+    extras.extend(more);
+
+    for (step, err) in [("go test", &a.test.load_error), ("go vet", &a.vet.load_error)] {
+        if let Some(output) = err {
+            return Err(CheckError::Baseline {
+                label: opts.from.label.clone(),
+                step: step.into(),
+                output: output.clone(),
+            });
+        }
+    }
+
+    let mut cmp = compare::compare(&opts.from.label, &opts.to.label, (&a.test, &a.vet), (&b.test, &b.vet));
+    for (step, err) in [("go test", &b.test.load_error), ("go vet", &b.vet.load_error)] {
+        if let Some(output) = err {
+            cmp.regressions.insert(
+                0,
+                Regression {
+                    kind: K::LoadFailed,
+                    package: String::new(),
+                    test: None,
+                    analyzer: None,
+                    position: None,
+                    target: None,
+                    message: format!("{step} runs with {}, fails with {}", opts.from.label, opts.to.label),
+                    output: output.lines().map(str::to_string).collect(),
+                },
+            );
+        }
+    }
+
+    let mut probe_result = None;
+    let mut cross = Vec::new();
+    for extra in extras {
+        match extra {
+            ExtraResult::Probe(p) => probe_result = Some(p),
+            ExtraResult::Cross(target, result) => {
+                // A target that fails with B is a regression only if A builds it.
+                let (ok_with_from, from_output) = match &result {
+                    Ok(()) => (None, Vec::new()),
+                    Err(_) => match cross_build(&sandbox, opts, &opts.from, &target)? {
+                        Ok(()) => (Some(true), Vec::new()),
+                        Err(lines) => (Some(false), lines),
+                    },
+                };
+                cross.push(report::CrossResult {
+                    target,
+                    ok: result.is_ok(),
+                    ok_with_from,
+                    output: result.err().unwrap_or_default(),
+                    output_with_from: from_output,
+                });
+            }
+        }
+    }
+    cross.sort_by_key(|c| opts.cross.iter().position(|t| *t == c.target));
+    if let Some(p) = &probe_result
+        && !p.ok
+    {
+        cmp.regressions.push(Regression {
+            kind: K::Probe,
+            package: String::new(),
+            test: None,
+            analyzer: None,
+            position: None,
+            target: None,
+            message: p.error.clone().unwrap_or_default(),
+            output: Vec::new(),
+        });
+    }
+    for c in &cross {
+        if !c.ok && c.ok_with_from == Some(true) {
+            cmp.regressions.push(Regression {
+                kind: K::CrossBuild,
+                package: String::new(),
+                test: None,
+                analyzer: None,
+                position: None,
+                target: Some(c.target.clone()),
+                message: format!(
+                    "CGO_ENABLED=0 GOOS={} GOARCH={} go build works with {}, fails with {}",
+                    c.target.split('/').next().unwrap_or(""),
+                    c.target.split('/').nth(1).unwrap_or(""),
+                    opts.from.label,
+                    opts.to.label
+                ),
+                output: c.output.clone(),
+            });
+        }
+    }
+    let totals = report::Totals {
+        from: compare::totals(&a.test, &a.vet),
+        to: compare::totals(&b.test, &b.vet),
+        regressions: cmp.regressions.len(),
+        fixed: cmp.fixed.len(),
+        cross_ok: cross.iter().filter(|c| c.ok).count(),
+        cross_targets: cross.len(),
+        probe_ok: probe_result.as_ref().map(|p| p.ok),
+    };
+    Ok(Report {
+        dir: opts.dir.display().to_string(),
+        patterns: patterns(opts).iter().map(|s| s.to_string()).collect(),
+        from: opts.from.clone(),
+        to: opts.to.clone(),
+        ok: cmp.regressions.is_empty(),
+        totals,
+        regressions: cmp.regressions,
+        fixed: cmp.fixed,
+        probe: probe_result,
+        cross,
+        packages: cmp.packages,
+        vet_from: a.vet.findings,
+        vet_to: b.vet.findings,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}

