@@ -18,9 +18,9 @@ pub mod install;
 pub mod journal;
 pub mod lookup;
 pub mod manifest;
+pub mod migrate;
 pub mod pack;
 pub mod prune;
-pub mod migrate;
 /// The allocation-free resolver, also compiled into the `go` shim.
 pub mod resolve;
 pub mod restore;

@@ -128,16 +128,20 @@ impl Run<'_> {
     }
 }
 
-/// Stage 2's environment comparison.
-/// HOOK(issue 4): `gomig env-diff A B` (the fingerprint module) is being built on another branch;
-/// once merged, call it here and return its differing keys. Until then stage 2 shows none.
-pub fn stage2_env_diff(_store: &Store, _from: &str, _to: &str) -> Option<Value> {
-    None
+/// Stage 2's environment comparison: the keys of `go env` (the fingerprint's) that differ
+/// between A and B, so the user sees e.g. a GOAMD64 or GOTOOLCHAIN change before the switch.
+/// `None` if either environment could not be read (stage 2's tree checks still decide).
+pub fn stage2_env_diff(store: &Store, from: &str, to: &str) -> Option<Value> {
+    let print = |name: &str| {
+        let toolchain = store.toolchain(name).ok()?;
+        crate::fingerprint::of_toolchain(toolchain.root(), Some(name)).ok()
+    };
+    let (a, b) = (print(from)?, print(to)?);
+    serde_json::to_value(crate::fingerprint::diff(&a, &b)).ok()
 }
 
-/// Stage 4's "controlled cleanup": what to tell the user about the old toolchain.
-/// HOOK(issue 4): `gomig prune` is being built on another branch; migrate never deletes A (it
-/// is the rollback target), it only points at prune for later.
+/// Stage 4's "controlled cleanup": what to tell the user about the old toolchain. Migrate never
+/// deletes A (it is the rollback target); `gomig prune` archives and removes old ones later.
 pub fn stage4_cleanup_hint(from: &str) -> String {
     format!(
         "{from} stays installed as the rollback target; remove old toolchains later with gomig prune (or gomig uninstall {})",
@@ -349,6 +353,15 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
     } else {
         stage2_env_diff(run.store, from, &to)
     };
+    for d in env_diff.as_ref().and_then(Value::as_array).into_iter().flatten() {
+        let show = |v: &Value| v.as_str().map_or("(unset)".to_string(), str::to_string);
+        lines.push(format!(
+            "go env {}: {} -> {}",
+            show(&d["key"]),
+            show(&d["a"]),
+            show(&d["b"])
+        ));
+    }
     run.push(
         2,
         "verify",

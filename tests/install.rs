@@ -83,6 +83,9 @@ fn a_minor_line_means_its_newest_release_latest_the_newest_stable_and_several_in
         assert_eq!(site.downloads(&archive_name(v)), 0, "{v} should not be fetched");
     }
     assert_eq!(listed_versions(&env), ["go1.21.13", "go1.22.10", "go1.24.11"]);
+    // The store had no default: the newest of the first installs became it (and said so).
+    assert!(stderr(&out).contains("default: go1.24.11"), "{}", describe(&out));
+    assert!(env.gomig_ok(&["current"]).starts_with("go1.24.11"));
     // Each tree is the release it claims to be.
     for v in [GO_121, GO_122, GO_124] {
         let go = env.gomig_home.join(format!("toolchains/go{v}/bin/go"));
@@ -193,7 +196,7 @@ fn kill_9_at_random_moments_never_leaves_a_visible_partial_toolchain() {
     let started = Instant::now();
     ok(&mut install());
     let whole = started.elapsed();
-    env.gomig_ok(&["uninstall", GO_122]);
+    env.gomig_ok(&["uninstall", GO_122, "--force"]);
 
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -216,7 +219,7 @@ fn kill_9_at_random_moments_never_leaves_a_visible_partial_toolchain() {
         assert_only_complete_toolchains(&env, &when);
         if toolchain_entries(&env).contains(&"go1.22.10".to_string()) {
             // It finished before the kill: remove it so the next round has work to interrupt.
-            env.gomig_ok(&["uninstall", GO_122]);
+            env.gomig_ok(&["uninstall", GO_122, "--force"]);
             window = delay.max(Duration::from_millis(20));
         } else {
             interrupted += 1;
@@ -322,7 +325,9 @@ fn no_progress_output_off_a_terminal_and_none_at_all_with_q() {
     let out = run(&mut gomig_site(&env, &site, &["install", GO_122]));
     assert!(out.status.success(), "{}", describe(&out));
     let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "only the result line, no progress:\n{err}");
+    // The result, and (the store had none) the new default.
+    assert_eq!(err.lines().count(), 2, "only the result lines, no progress:\n{err}");
+    assert!(err.lines().nth(1).unwrap().starts_with("default: go1.22.10"), "{err}");
     assert!(
         !err.contains('\r') && !err.contains('\x1b'),
         "progress drawn off a terminal: {err:?}"

@@ -807,11 +807,16 @@ fn the_journal_receives_each_event_with_its_fields_and_gomig_log_shows_them() {
     assert_eq!(field(&f, "GOMIG_RESULT"), "ok");
     assert!(field(&f, "GOMIG_PID").parse::<u32>().is_ok());
     assert_eq!(field(&f, "GOMIG_TREE_DIGEST").len(), 64);
-
-    // A switch without verification is a warning; a failure an error.
-    assert!(gomig(&["switch", "1.20.1", "--no-verify"]).status.success());
+    // The store had no default: the adoption made it one, logged as a switch with its reason.
     let f = next();
     assert_eq!(field(&f, "MESSAGE"), "gomig switch go1.20.1: ok");
+    assert_eq!(field(&f, "GOMIG_REASON"), "first toolchain adopted");
+
+    // A switch without verification is a warning; a failure an error.
+    env.fake_toolchain("go1.21.1");
+    assert!(gomig(&["switch", "1.21.1", "--no-verify"]).status.success());
+    let f = next();
+    assert_eq!(field(&f, "MESSAGE"), "gomig switch go1.20.1 -> go1.21.1: ok");
     assert_eq!(field(&f, "PRIORITY"), "4");
     assert_eq!(field(&f, "GOMIG_VERIFIED"), "false");
     assert!(!gomig(&["restore", "/nonexistent/go.tar.gz"]).status.success());
@@ -822,7 +827,7 @@ fn the_journal_receives_each_event_with_its_fields_and_gomig_log_shows_them() {
 
     // No journal, or something else at the path: the command still succeeds.
     drop(journal);
-    assert!(gomig(&["switch", "1.20.1", "--no-verify"]).status.success());
+    assert!(gomig(&["switch", "1.21.1", "--no-verify"]).status.success());
     fs::remove_file(&socket).unwrap();
     fs::write(&socket, "not a socket").unwrap();
     let out = gomig(&["snapshot", "1.20.1"]);
@@ -831,18 +836,18 @@ fn the_journal_receives_each_event_with_its_fields_and_gomig_log_shows_them() {
     // gomig log: the same events for people, or the lines as they are.
     let text = env.gomig_ok(&["log"]);
     let lines: Vec<&str> = text.lines().collect();
-    // add, switch, the failed restore, snapshot (the second switch changed nothing); the
-    // newline in the GOROOT is escaped, one event per line.
-    assert_eq!(lines.len(), 4, "{text}");
+    // add, its first-default switch, switch, the failed restore, snapshot (the last switch
+    // changed nothing); the newline in the GOROOT is escaped, one event per line.
+    assert_eq!(lines.len(), 5, "{text}");
     assert!(lines[0].contains("odd\\ngoroot"), "{text}");
     assert!(
         lines[0].contains("add") && lines[0].contains("version=go1.20.1"),
         "{text}"
     );
-    assert!(lines[2].contains("restore") && lines[2].contains("error"), "{text}");
+    assert!(lines[3].contains("restore") && lines[3].contains("error"), "{text}");
     let last_two = env.gomig_ok(&["log", "--json", "-n", "2"]);
     let raw = fs::read_to_string(env.gomig_home.join("log/events.jsonl")).unwrap();
-    let tail: Vec<&str> = raw.lines().skip(2).collect();
+    let tail: Vec<&str> = raw.lines().skip(3).collect();
     assert_eq!(
         last_two.lines().collect::<Vec<_>>(),
         tail,
@@ -861,12 +866,13 @@ fn prune_removes_only_what_nothing_needs_and_archives_it_first() {
         env.fake_toolchain(name);
         env.gomig_ok(&["snapshot", name]);
     }
-    let adopted = fake_goroot(&env.root().join("distro/go"), "1.17.1");
-    env.gomig_ok(&["add", adopted.to_str().unwrap()]);
     // History: 1.20.1, 1.21.1, 1.21.2 (the rollback target); default 1.22.1.
     for v in ["1.20.1", "1.21.1", "1.21.2", "1.22.1"] {
         env.gomig_ok(&["switch", v, "--no-verify"]);
     }
+    // Adopted once a default exists (the first toolchain of a store would become it).
+    let adopted = fake_goroot(&env.root().join("distro/go"), "1.17.1");
+    env.gomig_ok(&["add", adopted.to_str().unwrap()]);
     // A project under the configured roots pins 1.18 (the newest 1.18.x installed).
     let projects = env.dir("projects");
     env.write("projects/app/.go-version", "1.18\n");

@@ -13,6 +13,7 @@ use crate::download::Http;
 use crate::index::{FetchOptions, normalize_mirror};
 use crate::install::{Installer, Outcome};
 use crate::lookup;
+use crate::resolve::version::compare_go;
 use crate::resolve::{ErrorKind, Tool};
 
 pub const DEFAULT_MIRROR: &str = "https://go.dev/dl/";
@@ -97,9 +98,11 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store_for_change()?;
     let installer = installer(&store, ctx, &args.mirrors, args.refresh, args.offline)?;
     let mut failed = 0;
+    let mut installed = Vec::new();
     let mut report = |result: Result<Outcome>, what: &str| match result {
         Ok(Outcome::Installed { name, tree_digest }) => {
-            ctx.note(format!("installed {name} (tree digest {tree_digest})"))
+            ctx.note(format!("installed {name} (tree digest {tree_digest})"));
+            installed.push(name);
         }
         Ok(Outcome::AlreadyInstalled { name }) => ctx.note(format!("{name} is already installed")),
         Err(e) => {
@@ -130,6 +133,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         for v in &versions {
             report(installer.install(v, args.sha256.as_deref()), v);
         }
+    }
+    // With no default yet, the newest installed toolchain becomes it: `go` works right away.
+    if let Some(newest) = installed.iter().max_by(|a, b| compare_go(a.as_bytes(), b.as_bytes()))
+        && store.default_if_unset(newest, "first toolchain installed")?
+    {
+        ctx.note(format!(
+            "default: {newest} (there was none; change it with gomig switch)"
+        ));
     }
     if let Some(tool) = &args.then_exec
         && failed == 0
