@@ -132,6 +132,8 @@ struct Extractor<'a> {
     /// The embedded manifest's entries, once its member was read: each later entry is checked
     /// as soon as it is written, so an altered archive is refused without unpacking the rest.
     expected: Option<HashMap<Vec<u8>, Entry>>,
+    /// One copy buffer for every file (not zeroed again per entry).
+    buf: Vec<u8>,
 }
 
 impl Extractor<'_> {
@@ -166,6 +168,15 @@ impl Extractor<'_> {
         let mut path = self.dest.to_path_buf();
         for (i, c) in comps[..comps.len() - 1].iter().enumerate() {
             path.push(std::ffi::OsStr::from_bytes(c));
+            // What this extraction made of the path already answers without a stat.
+            match self.seen.get(&join(&comps[..=i])).map(|&j| self.entries[j].kind) {
+                Some(Kind::Dir) => continue,
+                Some(Kind::Symlink) => {
+                    return Err(Self::unsafe_entry(raw, "it would be written through a symlink"));
+                }
+                Some(_) => return Err(Self::unsafe_entry(raw, "a parent is not a directory")),
+                None => {}
+            }
             match fs::symlink_metadata(&path) {
                 Ok(m) if m.file_type().is_dir() => {}
                 Ok(m) if m.file_type().is_symlink() => {
@@ -288,7 +299,7 @@ impl Extractor<'_> {
                 .open(&path)
                 .map_err(Self::write_err(&path))?;
             let mut hasher = Sha256::new();
-            let mut buf = [0u8; 64 * 1024];
+            let mut buf = std::mem::take(&mut self.buf);
             let mut written = 0u64;
             loop {
                 let n = entry.read(&mut buf).map_err(ArchiveError::Corrupt)?;
@@ -306,6 +317,7 @@ impl Extractor<'_> {
                 hasher.update(&buf[..n]);
                 out.write_all(&buf[..n]).map_err(Self::write_err(&path))?;
             }
+            self.buf = buf;
             if written != size {
                 return Err(ArchiveError::Corrupt(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
@@ -412,6 +424,7 @@ pub fn extract_tar<R: Read>(
         dir_modes: Vec::new(),
         dropped: Vec::new(),
         expected: None,
+        buf: vec![0; 256 << 10],
     };
     let mut embedded_manifest = None;
     for entry in archive.entries().map_err(ArchiveError::Corrupt)? {

@@ -309,7 +309,7 @@ impl Read for Body {
                         // Never accept more than the index promised.
                         return Err(io::Error::new(
                             io::ErrorKind::InvalidData,
-                            format!("{} is larger than the index says ({size} bytes)", self.url),
+                            format!("the server sends more than the {size} bytes the index lists"),
                         ));
                     }
                     self.hasher.update(&buf[..n]);

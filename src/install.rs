@@ -325,7 +325,7 @@ impl Installer<'_> {
             bar: &bar,
         };
         let result = archive::extract_tar_gz(&mut counted, &staging.path, Limits::default(), |_, files| {
-            if files % 64 == 0 {
+            if files.is_multiple_of(64) {
                 bar.set_message(format!("{files} files"));
             }
         });
@@ -387,7 +387,7 @@ impl Installer<'_> {
             &staging.path,
             Limits::default(),
             |_, files| {
-                if files % 64 == 0 {
+                if files.is_multiple_of(64) {
                     bar.set_message(format!("{files} files"));
                 }
             },

@@ -93,6 +93,24 @@ fn a_size_that_disagrees_with_the_index_is_refused_and_nothing_is_installed() {
 }
 
 #[test]
+fn a_file_larger_than_the_index_says_is_refused_and_nothing_is_installed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut release = mini_release(GO_122, tmp.path());
+    let real_size = release.files[0].size;
+    let listed = real_size - 4096;
+    release.files[0].size = listed;
+    let site = Site::start(vec![release]);
+    let env = TestEnv::new();
+    let err = install_fails(&mut gomig_site(&env, &site, &["install", GO_122]));
+    assert!(err.contains(&site.file_url(&archive_name(GO_122))), "{err}");
+    assert!(
+        err.contains(&format!("more than the {listed} bytes the index lists")),
+        "{err}"
+    );
+    assert_nothing_installed(&env);
+}
+
+#[test]
 fn an_index_without_an_archive_for_this_platform_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let other = Release::new(GO_122)

@@ -13,6 +13,8 @@ for pkg in zsh fish gdb unzip; do
 done
 [ -x /usr/lib/go-1.19/bin/go ] || need_apt+=(golang-1.19-go)
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+# `script` gives gomig a terminal in the progress-bar test.
+command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
