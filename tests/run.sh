@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in zsh fish gdb unzip; do
+for pkg in zsh fish gdb unzip curl file; do
   command -v "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 [ -x /usr/lib/go-1.19/bin/go ] || need_apt+=(golang-1.19-go)
