@@ -51,6 +51,8 @@ pub enum PackError {
         "{name} does not match its manifest ({count} difference(s), e.g. {first}); refusing to archive a changed tree: see gomig verify {name}"
     )]
     Differs { name: String, count: usize, first: String },
+    #[error("{path} is a device, socket or FIFO, which has no place in a GOROOT: remove it, then archive again")]
+    Special { path: String },
     #[error("{path} changed while it was being archived; try again")]
     Changed { path: String },
     #[error("cannot read {path}: {cause}")]
@@ -153,8 +155,10 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Found>) -> Result<(), PackError> 
         } else if ft.is_file() {
             entry.size = meta.len();
         } else {
-            // Devices, sockets and FIFOs never belong in a GOROOT (and are never archived).
-            entry.sha256 = Some("special-file".into());
+            // Devices, sockets and FIFOs never belong in a GOROOT (and reading a FIFO would hang).
+            return Err(PackError::Special {
+                path: path.display().to_string(),
+            });
         }
         let is_dir = entry.kind == Kind::Dir;
         out.push(Found {
