@@ -51,6 +51,8 @@ pub enum PackError {
         "{name} does not match its manifest ({count} difference(s), e.g. {first}); refusing to archive a changed tree: see gomig verify {name}"
     )]
     Differs { name: String, count: usize, first: String },
+    #[error("{path} is a device, socket or FIFO, which has no place in a GOROOT: remove it, then archive again")]
+    Special { path: String },
     #[error("{path} changed while it was being archived; try again")]
     Changed { path: String },
     #[error("cannot read {path}: {cause}")]
@@ -153,8 +155,10 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Found>) -> Result<(), PackError> 
         } else if ft.is_file() {
             entry.size = meta.len();
         } else {
-            // Devices, sockets and FIFOs never belong in a GOROOT (and are never archived).
-            entry.sha256 = Some("special-file".into());
+            // Devices, sockets and FIFOs never belong in a GOROOT (and reading a FIFO would hang).
+            return Err(PackError::Special {
+                path: path.display().to_string(),
+            });
         }
         let is_dir = entry.kind == Kind::Dir;
         out.push(Found {
@@ -726,6 +730,46 @@ mod tests {
         assert_eq!(name, b"file.go");
         assert_eq!(prefix.len(), 123);
         assert!(split_ustar(&[b"go/".to_vec(), vec![b'a'; 200]].concat()).is_none());
+    }
+
+    #[test]
+    fn long_and_binary_names_round_trip_through_pax_records() {
+        use std::os::unix::ffi::OsStrExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("tree");
+        let deep = root.join("d".repeat(120)).join("e".repeat(120));
+        fs::create_dir_all(&deep).unwrap();
+        let long_name = deep.join(format!("{}.go", "f".repeat(150)));
+        fs::write(&long_name, "package f\n").unwrap();
+        fs::write(root.join(std::ffi::OsStr::from_bytes(b"caf\xe9")), "latin-1\n").unwrap();
+        let target = format!("{}/{}/{}.go", "d".repeat(120), "e".repeat(120), "f".repeat(150));
+        std::os::unix::fs::symlink(&target, root.join("link")).unwrap();
+        let m = Manifest::new(Header::default(), crate::manifest::scan(&root).unwrap());
+        let out = tmp.path().join("t.tar.gz");
+        pack(&root, "go1.0.0", &m.to_text(), &m, &out, 1).unwrap();
+
+        let mut names = Vec::new();
+        let mut links = Vec::new();
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(File::open(&out).unwrap()));
+        for e in archive.entries().unwrap() {
+            let e = e.unwrap();
+            names.push(e.path_bytes().into_owned());
+            if let Some(l) = e.link_name_bytes() {
+                links.push(l.into_owned());
+            }
+        }
+        let rel = long_name.strip_prefix(&root).unwrap().as_os_str().as_bytes();
+        assert!(names.contains(&[b"go/", rel].concat()), "the 400-byte path survives");
+        assert!(names.contains(&b"go/caf\xe9".to_vec()), "so do non-UTF-8 names");
+        assert_eq!(links, vec![target.into_bytes()]);
+        // GNU tar reads the same names.
+        let listing = std::process::Command::new("tar")
+            .arg("-tzf")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(listing.status.success());
+        assert!(String::from_utf8_lossy(&listing.stdout).contains(&format!("{}.go", "f".repeat(150))));
     }
 
     #[test]
