@@ -163,6 +163,15 @@ impl Extractor<'_> {
         let mut path = self.dest.to_path_buf();
         for (i, c) in comps[..comps.len() - 1].iter().enumerate() {
             path.push(std::ffi::OsStr::from_bytes(c));
+            // A directory this extraction made is still one (entries can never replace it):
+            // no need to look again, which saves a stat per level per entry.
+            if self
+                .seen
+                .get(&join(&comps[..=i]))
+                .is_some_and(|&k| self.entries[k].kind == Kind::Dir)
+            {
+                continue;
+            }
             match fs::symlink_metadata(&path) {
                 Ok(m) if m.file_type().is_dir() => {}
                 Ok(m) if m.file_type().is_symlink() => {
