@@ -31,7 +31,18 @@ pub struct Args {
 
 fn print(findings: &[Finding]) {
     for f in findings {
-        println!("{:<7} {:<20} {}", f.severity.label().to_uppercase(), f.check, f.message);
+        // Settings findings name where the value came from (environment, go env of ...).
+        let whence = if f.message.contains(&f.subject) {
+            String::new()
+        } else {
+            format!(" [{}]", f.subject)
+        };
+        println!(
+            "{:<7} {:<20} {}{whence}",
+            f.severity.label().to_uppercase(),
+            f.check,
+            f.message
+        );
         println!(
             "        {:<20} fix: {}{}",
             "",
