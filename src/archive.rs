@@ -27,9 +27,13 @@ pub enum ArchiveError {
     )]
     Unsafe { entry: String, why: &'static str },
     #[error(
-        "the archive unpacks to more than {limit} {what}: refusing it (a damaged or malicious archive?); GOMIG_MAX_EXTRACT_BYTES raises the size cap"
+        "the archive unpacks to more than {limit} {what}: refusing it (a damaged or malicious archive?); {knob} raises the cap"
     )]
-    TooLarge { limit: u64, what: &'static str },
+    TooLarge {
+        limit: u64,
+        what: &'static str,
+        knob: &'static str,
+    },
     #[error("the archive is damaged or truncated: {0}")]
     Corrupt(io::Error),
     /// (`error`, not `source`: the message already shows it, once.)
@@ -41,6 +45,10 @@ pub enum ArchiveError {
     NotAsManifest { detail: String },
 }
 
+/// The environment variables that raise the caps.
+const BYTES_KNOB: &str = "GOMIG_MAX_EXTRACT_BYTES";
+const ENTRIES_KNOB: &str = "GOMIG_MAX_EXTRACT_ENTRIES";
+
 /// Caps on what one archive may unpack to.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -51,13 +59,10 @@ pub struct Limits {
 impl Default for Limits {
     /// A Go release is about 250 MB in 15,000 entries; the caps leave ample room.
     fn default() -> Self {
-        let max_bytes = std::env::var("GOMIG_MAX_EXTRACT_BYTES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(4 << 30);
+        let knob = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
         Limits {
-            max_bytes,
-            max_entries: 200_000,
+            max_bytes: knob(BYTES_KNOB, 4 << 30),
+            max_entries: knob(ENTRIES_KNOB, 200_000),
         }
     }
 }
@@ -248,6 +253,7 @@ impl Extractor<'_> {
             return Err(ArchiveError::TooLarge {
                 limit: self.limits.max_entries,
                 what: "entries",
+                knob: ENTRIES_KNOB,
             });
         }
         let mode = header.mode().unwrap_or(0o644);
@@ -288,6 +294,7 @@ impl Extractor<'_> {
                 return Err(ArchiveError::TooLarge {
                     limit: self.limits.max_bytes,
                     what: "bytes",
+                    knob: BYTES_KNOB,
                 });
             }
             let mode = self.safe_mode(&raw, mode);
@@ -312,6 +319,7 @@ impl Extractor<'_> {
                     return Err(ArchiveError::TooLarge {
                         limit: self.limits.max_bytes,
                         what: "bytes",
+                        knob: BYTES_KNOB,
                     });
                 }
                 hasher.update(&buf[..n]);

@@ -549,6 +549,24 @@ fn a_gzip_bomb_past_the_cap_is_refused() {
 }
 
 #[test]
+fn an_archive_of_more_entries_than_the_cap_is_refused() {
+    let env = TestEnv::new();
+    let archive = env.root().join("many.tar.gz");
+    let files = (0..500).map(|i| file(&format!("go/canary-many/{i}"), "x")).collect();
+    let (sha, _) = dlsite::write_tar_gz(&archive, &tree_with(files));
+    let err = install_fails(
+        env.gomig(&["install", "--archive", archive.to_str().unwrap(), "--sha256", &sha])
+            .env("GOMIG_MAX_EXTRACT_ENTRIES", "100"),
+    );
+    assert!(err.contains("more than 100 entries"), "{err}");
+    assert!(err.contains("GOMIG_MAX_EXTRACT_ENTRIES"), "{err}");
+    assert_nothing_installed(&env);
+
+    // Control: the same archive under the default cap installs.
+    env.gomig_ok(&["install", "--archive", archive.to_str().unwrap(), "--sha256", &sha]);
+}
+
+#[test]
 fn a_hostile_archive_served_by_the_site_is_refused_too() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join(archive_name(GO_122));
