@@ -13,15 +13,17 @@
 //! `GOMIG_BENCH_PACKAGES` (default 12), `GOMIG_BENCH_TESTS` (tests per package, default 30),
 //! `GOMIG_TEST_DISTS` (the Go distribution cache of `tests/support/fetch-go.sh`).
 
+mod common;
+
+use common::*;
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{self, Command, Stdio};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const GO_A: &str = "1.22.10";
 const GO_B: &str = "1.23.9";
 /// gomig check's total time over the script's: no slower.
@@ -37,8 +39,6 @@ fn main() {
         process::exit(1);
     }
 }
-
-type Result<T> = std::result::Result<T, String>;
 
 fn run() -> Result<()> {
     let rounds = env_count("GOMIG_BENCH_ROUNDS", 5)?;
@@ -218,17 +218,6 @@ fn row(name: &str, s: &[f64]) {
     println!("  {name:<58}{:>8.2}s{min:>8.2}s{max:>8.2}s", median(s));
 }
 
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    }
-}
-
 fn env_count(name: &str, default: usize) -> Result<usize> {
     match env::var(name) {
         Ok(v) => v
@@ -237,74 +226,5 @@ fn env_count(name: &str, default: usize) -> Result<usize> {
             .filter(|&n| n > 0)
             .ok_or_else(|| format!("{name}={v} is not a positive count")),
         Err(_) => Ok(default),
-    }
-}
-
-/// The GOROOT of Go `version`, fetched by `tests/support/fetch-go.sh` if not cached yet.
-fn fetch_go(dists: &Path, version: &str) -> Result<PathBuf> {
-    let goroot = dists.join(format!("go{version}/go"));
-    if !goroot.join("bin/go").is_file() {
-        let ok = Command::new(Path::new(ROOT).join("tests/support/fetch-go.sh"))
-            .arg(version)
-            .env("GOMIG_TEST_DISTS", dists)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Err(format!(
-                "cannot fetch Go {version} (tests/support/fetch-go.sh {version})"
-            ));
-        }
-    }
-    fs::canonicalize(&goroot).map_err(|e| format!("{}: {e}", goroot.display()))
-}
-
-/// A directory under the system temp directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> io::Result<TempDir> {
-        let base = fs::canonicalize(env::temp_dir())?;
-        let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let dir = base.join(format!("gomig-bench-check-{}-{stamp}", process::id()));
-        fs::create_dir(&dir)?;
-        Ok(TempDir(dir))
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The 1-minute load average, or "?" where there is no `/proc/loadavg`.
-fn load_average() -> String {
-    let text = fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace().next().unwrap_or("?").to_string()
-}
-
-/// xorshift64*: enough to shuffle the order of runs, without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn seeded() -> Rng {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        Rng((nanos ^ (u64::from(process::id()) << 32)) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn shuffle(&mut self, v: &mut [usize]) {
-        for i in (1..v.len()).rev() {
-            v.swap(i, (self.next() % (i as u64 + 1)) as usize);
-        }
     }
 }

@@ -21,14 +21,15 @@
 #[path = "../tests/support/dlsite.rs"]
 mod dlsite;
 
+mod common;
+
+use common::*;
 use std::env;
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{self, Command, Stdio};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const GO: &str = "1.22.10";
 /// gomig's median time may be at most this multiple of the baseline's.
 const TARGET_RATIO: f64 = 1.1;
@@ -44,8 +45,6 @@ fn main() {
         process::exit(1);
     }
 }
-
-type Result<T> = std::result::Result<T, String>;
 
 fn run() -> Result<()> {
     let rounds = match env::var("GOMIG_BENCH_RUNS") {
@@ -69,14 +68,14 @@ fn run() -> Result<()> {
         Some(p) => PathBuf::from(p),
         None => PathBuf::from(env!("CARGO_BIN_EXE_gomig")),
     };
-    let goroot = fetch_go(GO)?;
+    let goroot = fetch_go(&dists(), GO)?;
     let release = dlsite::Release::from_goroot(GO, &goroot);
     let archive = release.host_archive().ok_or("no archive for this platform")?.clone();
     let site = dlsite::Site::start(vec![release]);
     let url = site.file_url(&archive.filename);
 
     let base = env::var_os("GOMIG_BENCH_DIR").map_or_else(env::temp_dir, PathBuf::from);
-    let tmp = TempDir::new(&base).map_err(|e| format!("cannot create a directory in {}: {e}", base.display()))?;
+    let tmp = TempDir::new_in(&base).map_err(|e| format!("cannot create a directory in {}: {e}", base.display()))?;
 
     let gomig_run = |dir: &Path| -> Result<f64> {
         let home = dir.join("gomig-home");
@@ -189,52 +188,6 @@ fn sync() {
     let _ = Command::new("sync").status();
 }
 
-fn remove(dir: &Path) {
-    // Trees are unpacked read-only in places; make them writable to delete them.
-    let _ = Command::new("chmod").args(["-R", "u+w"]).arg(dir).status();
-    let _ = fs::remove_dir_all(dir);
-}
-
-/// The GOROOT of Go `version`, fetched by `tests/support/fetch-go.sh` if not cached yet.
-fn fetch_go(version: &str) -> Result<PathBuf> {
-    let dists = env::var_os("GOMIG_TEST_DISTS").map_or_else(|| Path::new(ROOT).join("target/go-dists"), PathBuf::from);
-    let goroot = dists.join(format!("go{version}/go"));
-    if !goroot.join("bin/go").is_file() {
-        let ok = Command::new(Path::new(ROOT).join("tests/support/fetch-go.sh"))
-            .arg(version)
-            .env("GOMIG_TEST_DISTS", &dists)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Err(format!(
-                "cannot fetch Go {version} (tests/support/fetch-go.sh {version})"
-            ));
-        }
-    }
-    Ok(goroot)
-}
-
-/// A directory under `base`, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(base: &Path) -> io::Result<TempDir> {
-        let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let dir = base.join(format!("gomig-bench-install-{}-{stamp}", process::id()));
-        fs::create_dir_all(&dir)?;
-        Ok(TempDir(dir))
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        remove(&self.0);
-    }
-}
-
 fn row(name: &str, v: &[f64], unit: &str) {
     println!(
         "  {name:<52}{:>8.3}{unit}{:>8.3}{unit}{:>8.3}{unit}",
@@ -242,37 +195,4 @@ fn row(name: &str, v: &[f64], unit: &str) {
         percentile(v, 0.1),
         percentile(v, 0.9)
     );
-}
-
-/// The mean of the two nearest ranks (for p = 0.5, the usual median).
-fn percentile(v: &[f64], p: f64) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let pos = p * (s.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    (s[lo] + s[hi]) / 2.0
-}
-
-/// The 1-minute load average, or "?" where there is no `/proc/loadavg`.
-fn load_average() -> String {
-    let text = fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace().next().unwrap_or("?").to_string()
-}
-
-/// xorshift64*: enough to pick the order of runs, without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn seeded() -> Rng {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        Rng((nanos ^ (u64::from(process::id()) << 32)) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
 }

@@ -12,6 +12,9 @@
 //! binary to measure instead of the one cargo built), `GOMIG_TEST_DISTS` (the Go distribution
 //! cache of `tests/support/fetch-go.sh`, default `target/go-dists`).
 
+mod common;
+
+use common::*;
 use std::env;
 use std::ffi::OsString;
 use std::fs;
@@ -19,9 +22,8 @@ use std::io;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{self, Command, Stdio};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// The toolchain every variant ends up running.
 const GO_TARGET: &str = "1.22.10";
 /// The release that performs Go's own switch to `GO_TARGET`.
@@ -43,8 +45,6 @@ fn main() {
         process::exit(1);
     }
 }
-
-type Result<T> = std::result::Result<T, String>;
 
 fn run() -> Result<()> {
     let runs_true = env_count("GOMIG_BENCH_RUNS_TRUE", 400)?;
@@ -164,47 +164,6 @@ fn shim_binary() -> Result<PathBuf> {
         }
     }
     Ok(shim)
-}
-
-/// The GOROOT of Go `version`, fetched by `tests/support/fetch-go.sh` if not cached yet.
-fn fetch_go(dists: &Path, version: &str) -> Result<PathBuf> {
-    let goroot = dists.join(format!("go{version}/go"));
-    if !goroot.join("bin/go").is_file() {
-        let ok = Command::new(Path::new(ROOT).join("tests/support/fetch-go.sh"))
-            .arg(version)
-            .env("GOMIG_TEST_DISTS", dists)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Err(format!(
-                "cannot fetch Go {version} (tests/support/fetch-go.sh {version})"
-            ));
-        }
-    }
-    // The shim resolves an adopted toolchain's link, so compare against the real path.
-    fs::canonicalize(&goroot).map_err(|e| format!("{}: {e}", goroot.display()))
-}
-
-/// A directory under the system temp directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> io::Result<TempDir> {
-        let base = fs::canonicalize(env::temp_dir())?;
-        let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let dir = base.join(format!("gomig-bench-{}-{stamp}", process::id()));
-        fs::create_dir(&dir)?;
-        Ok(TempDir(dir))
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 /// The stores and project tree every variant runs in.
@@ -392,25 +351,6 @@ fn paired_diff(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter().zip(b).map(|(x, y)| x - y).collect()
 }
 
-fn median(v: &[f64]) -> f64 {
-    percentile(v, 0.5)
-}
-
-/// The mean of the two nearest ranks (for p = 0.5, the usual median).
-fn percentile(v: &[f64], p: f64) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let pos = p * (s.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    (s[lo] + s[hi]) / 2.0
-}
-
-/// The 1-minute load average, or "?" where there is no `/proc/loadavg`.
-fn load_average() -> String {
-    let text = fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace().next().unwrap_or("?").to_string()
-}
-
 /// How `path` is linked, from its ELF program headers: an interpreter means dynamic linking.
 fn linkage(path: &Path) -> String {
     let describe = || -> Option<String> {
@@ -444,27 +384,4 @@ fn linkage(path: &Path) -> String {
         })
     };
     describe().unwrap_or_else(|| "linkage unknown".to_string())
-}
-
-/// xorshift64*: enough to shuffle the order of runs, without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn seeded() -> Rng {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        Rng((nanos ^ (u64::from(process::id()) << 32)) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn shuffle(&mut self, v: &mut [usize]) {
-        for i in (1..v.len()).rev() {
-            v.swap(i, (self.next() % (i as u64 + 1)) as usize);
-        }
-    }
 }
