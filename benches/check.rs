@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{self, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const GO_A: &str = "1.22.10";
@@ -30,14 +30,7 @@ const GO_B: &str = "1.23.9";
 const MAX_RATIO: f64 = 1.0;
 
 fn main() {
-    if !env::args().any(|a| a == "--bench") {
-        println!("check benchmark skipped (run it with: cargo bench --bench check)");
-        return;
-    }
-    if let Err(err) = run() {
-        eprintln!("check benchmark: {err}");
-        process::exit(1);
-    }
+    bench_main("check", run);
 }
 
 fn run() -> Result<()> {

@@ -27,7 +27,7 @@ use common::*;
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{self, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const GO: &str = "1.22.10";
@@ -35,15 +35,7 @@ const GO: &str = "1.22.10";
 const TARGET_RATIO: f64 = 1.1;
 
 fn main() {
-    // `cargo test --benches` runs this binary without `--bench`: stay quick there.
-    if !env::args().any(|a| a == "--bench") {
-        println!("install benchmark skipped (run it with: cargo bench --bench install)");
-        return;
-    }
-    if let Err(err) = run() {
-        eprintln!("install benchmark: {err}");
-        process::exit(1);
-    }
+    bench_main("install", run);
 }
 
 fn run() -> Result<()> {

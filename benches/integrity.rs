@@ -21,7 +21,7 @@ use std::env;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{self, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const GO: &str = "1.22.10";
@@ -29,15 +29,7 @@ const VERIFY_SPEEDUP: f64 = 1.5;
 const ARCHIVE_MAX_SIZE_RATIO: f64 = 1.05;
 
 fn main() {
-    // `cargo test --benches` runs this binary without `--bench`: stay quick there.
-    if !env::args().any(|a| a == "--bench") {
-        println!("integrity benchmark skipped (run it with: cargo bench --bench integrity)");
-        return;
-    }
-    if let Err(err) = run() {
-        eprintln!("integrity benchmark: {err}");
-        process::exit(1);
-    }
+    bench_main("integrity", run);
 }
 
 fn run() -> Result<()> {

@@ -21,7 +21,7 @@ use std::fs;
 use std::io;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{self, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// The toolchain every variant ends up running.
@@ -35,15 +35,7 @@ const MAX_ADDED_MS: f64 = 0.5;
 const MAX_SHARE_OF_SWITCH: f64 = 0.2;
 
 fn main() {
-    // `cargo test --benches` runs this binary without `--bench`: stay quick there.
-    if !env::args().any(|a| a == "--bench") {
-        println!("shim benchmark skipped (run it with: cargo bench --bench shim)");
-        return;
-    }
-    if let Err(err) = run() {
-        eprintln!("shim benchmark: {err}");
-        process::exit(1);
-    }
+    bench_main("shim", run);
 }
 
 fn run() -> Result<()> {

@@ -17,8 +17,8 @@ pub enum Shell {
 impl Shell {
     fn template(self) -> &'static str {
         match self {
-            Shell::Bash => include_str!("../shells/gomig.bash"),
-            Shell::Zsh => include_str!("../shells/gomig.zsh"),
+            // One POSIX-style script serves both; only GOMIG_SHELL differs.
+            Shell::Bash | Shell::Zsh => include_str!("../shells/gomig.sh"),
             Shell::Fish => include_str!("../shells/gomig.fish"),
         }
     }
@@ -77,7 +77,8 @@ pub fn init_script(shell: Shell, exe: &Path, shims: &Path) -> String {
     let mut script = shell
         .template()
         .replace("__GOMIG_SHIMS__", &shell.quote_inner(&shims.to_string_lossy()))
-        .replace("__GOMIG_EXE__", &shell.quote_inner(&exe.to_string_lossy()));
+        .replace("__GOMIG_EXE__", &shell.quote_inner(&exe.to_string_lossy()))
+        .replace("__GOMIG_SHELL__", shell.clap_shell().to_string().as_str());
     let completion = completions(shell);
     match shell {
         // zsh completions need compinit; load them only where the user has it.

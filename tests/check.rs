@@ -406,11 +406,7 @@ fn the_runtime_probe_fails_when_the_new_tree_runs_another_go() {
     env.gomig_ok(&["switch", GO_122]);
     // A copy of go1.23.9 in the store whose bin/go is really go1.22.10: VERSION and the store
     // say 1.23.9, the toolchain that runs is not.
-    let fake = env.gomig_home.join("toolchains/go1.23.9");
-    ok(std::process::Command::new("cp")
-        .arg("-a")
-        .arg(go_dist(GO_123))
-        .arg(&fake));
+    let fake = env.copy_dist_into_store(GO_123);
     let go = fake.join("bin/go");
     std::fs::remove_file(&go).unwrap();
     let real = go_dist(GO_122);

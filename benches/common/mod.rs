@@ -13,6 +13,19 @@ pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 pub type Result<T> = std::result::Result<T, String>;
 
+/// Runs the benchmark `name` when cargo asked for benchmarks; `cargo test --benches` runs the
+/// binary without `--bench`, and it stays quick there.
+pub fn bench_main(name: &str, run: fn() -> Result<()>) {
+    if !env::args().any(|a| a == "--bench") {
+        println!("{name} benchmark skipped (run it with: cargo bench --bench {name})");
+        return;
+    }
+    if let Err(err) = run() {
+        eprintln!("{name} benchmark: {err}");
+        process::exit(1);
+    }
+}
+
 /// The Go distribution cache of `tests/support/fetch-go.sh` (`GOMIG_TEST_DISTS`, default
 /// `target/go-dists`).
 pub fn dists() -> PathBuf {

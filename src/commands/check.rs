@@ -39,17 +39,8 @@ pub struct Args {
     /// The toolchain to compare against (default: what this directory uses now).
     #[arg(long, value_name = "VERSION")]
     pub from: Option<String>,
-    /// Cross-compile targets for B, comma-separated, or `none`
-    /// [default: linux/amd64,linux/arm64,darwin/arm64,windows/amd64].
-    #[arg(long, value_name = "OS/ARCH,...")]
-    pub cross: Vec<String>,
-    /// Passed to go test as -timeout (e.g. 30s, 5m).
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
-    /// The build cache to use (default: gomig's own, under GOMIG_HOME/cache; pass
-    /// "$(go env GOCACHE)" to reuse yours).
-    #[arg(long, value_name = "DIR")]
-    pub gocache: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -80,8 +71,38 @@ pub fn side_for_name(store: &Store, name: &str, goroot: &Path) -> Side {
     Side::new(name, goroot, recorded.as_ref().map(|m| &m.header))
 }
 
-pub fn default_gocache(store: &Store) -> PathBuf {
-    store.cache_dir().join("check-gocache")
+/// How the checks run: the options `gomig check` and `gomig migrate` (stage 3) share.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Cross-compile targets for B, comma-separated, or `none`
+    /// [default: linux/amd64,linux/arm64,darwin/arm64,windows/amd64].
+    #[arg(long, value_name = "OS/ARCH,...")]
+    pub cross: Vec<String>,
+    /// Passed to go test as -timeout (e.g. 30s, 5m).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// The build cache to use (default: gomig's own, under GOMIG_HOME/cache; pass
+    /// "$(go env GOCACHE)" to reuse yours).
+    #[arg(long, value_name = "DIR")]
+    pub gocache: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// The cross targets: the default matrix unless some were given.
+    pub fn targets(&self) -> Result<Vec<String>, check::CheckError> {
+        if self.cross.is_empty() {
+            Ok(check::DEFAULT_CROSS.iter().map(|s| s.to_string()).collect())
+        } else {
+            check::parse_targets(&self.cross)
+        }
+    }
+
+    /// The build cache: the one given, else gomig's own.
+    pub fn gocache(&self, store: &Store) -> PathBuf {
+        self.gocache
+            .clone()
+            .unwrap_or_else(|| store.cache_dir().join("check-gocache"))
+    }
 }
 
 fn could_not_run(err: impl std::fmt::Display) -> ExitCode {
@@ -188,13 +209,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             )));
         }
     };
-    let cross = if args.cross.is_empty() {
-        check::DEFAULT_CROSS.iter().map(|s| s.to_string()).collect()
-    } else {
-        match check::parse_targets(&args.cross) {
-            Ok(t) => t,
-            Err(e) => return Ok(could_not_run(e)),
-        }
+    let cross = match args.run.targets() {
+        Ok(t) => t,
+        Err(e) => return Ok(could_not_run(e)),
     };
     let opts = Options {
         dir,
@@ -202,8 +219,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         to,
         packages: args.packages.clone(),
         cross,
-        timeout: args.timeout.clone(),
-        gocache: args.gocache.clone().unwrap_or_else(|| default_gocache(&store)),
+        timeout: args.run.timeout.clone(),
+        gocache: args.run.gocache(&store),
     };
     let line = ProgressLine::new(!ctx.quiet && std::io::stderr().is_terminal(), "");
     let result = check::run(&opts, &|p| line.update(p));

@@ -26,15 +26,8 @@ pub const DEFAULT_MIRROR: &str = "https://go.dev/dl/";
 pub struct Args {
     /// latest, 1.22 (newest 1.22.x), 1.23rc1, or exact versions; none: what `gomig current` needs.
     pub versions: Vec<String>,
-    /// Download site(s), tried in order (default: GOMIG_MIRROR, config `mirror`, https://go.dev/dl/).
-    #[arg(long = "mirror", value_name = "URL")]
-    pub mirrors: Vec<String>,
-    /// Fetch the index again even if the cached copy is less than a day old.
-    #[arg(long)]
-    pub refresh: bool,
-    /// Use only the cached index (and --archive files).
-    #[arg(long)]
-    pub offline: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Install from an archive file (official or `gomig archive`) instead of downloading.
     #[arg(long, value_name = "FILE")]
     pub archive: Option<PathBuf>,
@@ -46,6 +39,20 @@ pub struct Args {
     pub then_exec: Option<String>,
     #[arg(last = true, hide = true)]
     pub exec_args: Vec<std::ffi::OsString>,
+}
+
+/// Where releases and the index come from: the options of every command that reads the index.
+#[derive(Debug, Default, clap::Args)]
+pub struct SourceArgs {
+    /// Download site(s), tried in order (default: GOMIG_MIRROR, config `mirror`, https://go.dev/dl/).
+    #[arg(long = "mirror", value_name = "URL")]
+    pub mirrors: Vec<String>,
+    /// Fetch the index again even if the cached copy is less than a day old.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Use only the cached index (and --archive files).
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// Mirrors in priority order: flags, then GOMIG_MIRROR (comma-separated), then the config.
@@ -65,19 +72,16 @@ pub fn mirrors(flags: &[String], config: &Config) -> Vec<String> {
     list.iter().map(|m| normalize_mirror(m)).collect()
 }
 
-pub fn installer<'a>(
-    store: &'a crate::store::Store,
-    ctx: &Ctx,
-    mirror_flags: &[String],
-    refresh: bool,
-    offline: bool,
-) -> Result<Installer<'a>> {
+pub fn installer<'a>(store: &'a crate::store::Store, ctx: &Ctx, source: &SourceArgs) -> Result<Installer<'a>> {
     let config = Config::load()?;
     Ok(Installer {
         store,
         http: Http::new(),
-        mirrors: mirrors(mirror_flags, &config),
-        fetch: FetchOptions { refresh, offline },
+        mirrors: mirrors(&source.mirrors, &config),
+        fetch: FetchOptions {
+            refresh: source.refresh,
+            offline: source.offline,
+        },
         progress: !ctx.quiet && std::io::stderr().is_terminal(),
         quiet: ctx.quiet,
     })
@@ -96,7 +100,7 @@ fn needed_here() -> Result<Option<String>> {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store_for_change()?;
-    let installer = installer(&store, ctx, &args.mirrors, args.refresh, args.offline)?;
+    let installer = installer(&store, ctx, &args.source)?;
     let mut failed = 0;
     let mut installed = Vec::new();
     let mut report = |result: Result<Outcome>, what: &str| match result {

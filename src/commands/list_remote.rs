@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Ctx;
-use super::install::installer;
+use super::install::{SourceArgs, installer};
 use crate::manifest::host_platform;
 
 /// List releases from the download index (cached for a day), stable first.
@@ -18,17 +18,13 @@ pub struct Args {
     pub all: bool,
     #[arg(long)]
     pub json: bool,
-    #[arg(long = "mirror", value_name = "URL")]
-    pub mirrors: Vec<String>,
-    #[arg(long)]
-    pub refresh: bool,
-    #[arg(long)]
-    pub offline: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store()?;
-    let index = installer(&store, ctx, &args.mirrors, args.refresh, args.offline)?.index()?;
+    let index = installer(&store, ctx, &args.source)?.index()?;
     let (os, arch) = host_platform();
     let installed: Vec<String> = store.toolchains()?.into_iter().map(|t| t.name).collect();
     let mut rows: Vec<_> = index.sorted().into_iter().filter(|r| args.all || r.stable).collect();

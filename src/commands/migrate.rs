@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 use super::Ctx;
-use super::check::{ProgressLine, default_gocache, style};
+use super::check::{ProgressLine, RunArgs, style};
 use crate::check::{self, Progress, Report};
 use crate::config::Config;
 use crate::install::Outcome as Installed;
@@ -44,15 +44,9 @@ pub struct Args {
     /// Download site for stage 1 (as for gomig install).
     #[arg(long = "mirror", value_name = "URL")]
     pub mirrors: Vec<String>,
-    /// Cross-compile targets for the checks (as for gomig check; `none` to skip).
-    #[arg(long, value_name = "OS/ARCH,...")]
-    pub cross: Vec<String>,
-    /// go test -timeout for the checks.
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
-    /// The build cache for the checks (default: gomig's own).
-    #[arg(long, value_name = "DIR")]
-    pub gocache: Option<PathBuf>,
+    /// How stage 3 runs its checks (as for gomig check).
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 struct CliDriver<'a> {
@@ -64,7 +58,14 @@ struct CliDriver<'a> {
 
 impl Driver for CliDriver<'_> {
     fn install(&self, spec: &str) -> anyhow::Result<String> {
-        let installer = super::install::installer(self.store, self.ctx, &self.args.mirrors, false, false)?;
+        let installer = super::install::installer(
+            self.store,
+            self.ctx,
+            &super::install::SourceArgs {
+                mirrors: self.args.mirrors.clone(),
+                ..Default::default()
+            },
+        )?;
         Ok(match installer.install(spec, None)? {
             Installed::Installed { name, .. } | Installed::AlreadyInstalled { name } => name,
         })
@@ -153,19 +154,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     } else {
         args.projects.iter().map(|p| cwd.join(p)).collect()
     };
-    let cross = if args.cross.is_empty() {
-        check::DEFAULT_CROSS.iter().map(|s| s.to_string()).collect()
-    } else {
-        check::parse_targets(&args.cross)?
-    };
     let request = migrate::Request {
         to: args.to.clone(),
         installed,
         projects,
         dry_run: args.dry_run,
-        cross,
-        timeout: args.timeout.clone(),
-        gocache: args.gocache.clone().unwrap_or_else(|| default_gocache(&store)),
+        cross: args.run.targets()?,
+        timeout: args.run.timeout.clone(),
+        gocache: args.run.gocache(&store),
         mirrors: super::install::mirrors(&args.mirrors, &Config::load()?),
     };
     let driver = CliDriver {

@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Ctx;
-use super::install::installer;
+use super::install::{SourceArgs, installer};
 use crate::resolve::version::{self, Version};
 
 /// For each installed minor line, the newest patch in the index; unsupported lines flagged.
@@ -15,12 +15,8 @@ use crate::resolve::version::{self, Version};
 pub struct Args {
     #[arg(long)]
     pub json: bool,
-    #[arg(long = "mirror", value_name = "URL")]
-    pub mirrors: Vec<String>,
-    #[arg(long)]
-    pub refresh: bool,
-    #[arg(long)]
-    pub offline: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 fn line_of(name: &str) -> String {
@@ -34,7 +30,7 @@ fn line_of(name: &str) -> String {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store()?;
-    let index = installer(&store, ctx, &args.mirrors, args.refresh, args.offline)?.index()?;
+    let index = installer(&store, ctx, &args.source)?.index()?;
     let stable: Vec<_> = index.sorted().into_iter().filter(|r| r.stable).collect();
     // Only the two newest minor lines get security fixes.
     let mut lines: Vec<String> = Vec::new();

@@ -187,6 +187,25 @@ impl TestEnv {
         p
     }
 
+    /// The global default's toolchain name (the `default` link's target).
+    pub fn default_name(&self) -> String {
+        fs::read_link(self.gomig_home.join("default"))
+            .expect("a default is set")
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// A private copy of a real Go release installed as `toolchains/go<version>`, so a test
+    /// can damage it (the shared cache in target/go-dists is never touched).
+    pub fn copy_dist_into_store(&self, version: &str) -> PathBuf {
+        let tree = self.gomig_home.join("toolchains").join(format!("go{version}"));
+        fs::create_dir_all(self.gomig_home.join("toolchains")).unwrap();
+        ok(Command::new("cp").arg("-a").arg(go_dist(version)).arg(&tree));
+        tree
+    }
+
     /// A fake toolchain `toolchains/<name>` whose `bin/go` and `bin/gofmt` print what they
     /// were run as, their GOROOT and GOTOOLCHAIN: quick to exec, for resolution tests.
     pub fn fake_toolchain(&self, name: &str) -> PathBuf {

@@ -1,4 +1,4 @@
-# gomig shell integration for bash: eval "$(gomig init bash)"
+# gomig shell integration for bash and zsh: eval "$(gomig init bash)" or eval "$(gomig init zsh)"
 # Puts gomig's shims first on PATH (exactly once, moving them to the front if something was
 # put before them), and wraps `gomig` so `gomig shell` can change this shell. No prompt or cd
 # hook: the `go` shim resolves the version on every call.
@@ -15,7 +15,7 @@ __gomig_path=${__gomig_path#:}
 __gomig_path=${__gomig_path%:}
 export PATH="$__gomig_shims${__gomig_path:+:$__gomig_path}"
 unset __gomig_shims __gomig_path
-export GOMIG_SHELL=bash
+export GOMIG_SHELL=__GOMIG_SHELL__
 gomig() {
   # The subcommand is the first word that is not an option (`gomig -q shell 1.22`); help
   # always goes straight to the terminal.
