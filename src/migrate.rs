@@ -182,16 +182,10 @@ fn verify_one(store: &Store, name: &str, dry_run: bool) -> Result<(String, Value
     }
     let report = verify::verify(store, &toolchain).map_err(|e| e.to_string())?;
     if !report.ok() {
-        let list: Vec<String> = report
-            .differences
-            .iter()
-            .take(10)
-            .map(|d| format!("  {}", d.describe()))
-            .collect();
         return Err(format!(
             "{name} does not match its manifest ({} difference(s)):\n{}\nexamine it with gomig verify {name}; reinstall it if it was damaged",
             report.differences.len(),
-            list.join("\n")
+            report.first_differences(10)
         ));
     }
     Ok((

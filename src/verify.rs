@@ -155,6 +155,17 @@ impl Report {
     pub fn ok(&self) -> bool {
         self.differences.is_empty()
     }
+
+    /// The first `limit` differences, one indented line each, for an error message.
+    pub fn first_differences(&self, limit: usize) -> String {
+        let lines: Vec<String> = self
+            .differences
+            .iter()
+            .take(limit)
+            .map(|d| format!("  {}", d.describe()))
+            .collect();
+        lines.join("\n")
+    }
 }
 
 pub fn manifest_path(store: &Store, name: &str) -> std::path::PathBuf {

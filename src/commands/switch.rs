@@ -45,16 +45,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
                 .field("differences", report.differences.len())
                 .result(Err("verify failed"))
                 .append(&store);
-            let list: Vec<String> = report
-                .differences
-                .iter()
-                .take(10)
-                .map(|d| format!("  {}", d.describe()))
-                .collect();
             bail!(
                 "{name} does not match its manifest ({} difference(s)); refusing to switch:\n{}\ncheck it with gomig verify {name}; reinstall it (gomig uninstall, gomig install) if it was damaged",
                 report.differences.len(),
-                list.join("\n")
+                report.first_differences(10)
             );
         }
         Some(report.tree_digest)
