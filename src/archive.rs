@@ -467,9 +467,10 @@ pub fn open(path: &Path) -> io::Result<File> {
     File::open(path)
 }
 
-/// A `.tar.gz` file decompressed on a thread of its own, so that inflating and unpacking use
-/// two cores (as `tar -xzf` does with its gzip process). The thread also hashes the raw file,
-/// to the last byte, for a checksum check that needs no second read.
+/// A `.tar.gz` file (or any byte source) decompressed on a thread of its own, so that
+/// inflating and unpacking use two cores (as `tar -xzf` does with its gzip process). The
+/// thread also hashes the raw bytes, to the last one, for a checksum check that needs no
+/// second read.
 pub struct Gunzip {
     rx: std::sync::mpsc::Receiver<GunzipMsg>,
     chunk: Vec<u8>,
@@ -496,7 +497,7 @@ pub struct GunzipEnd {
 }
 
 impl Gunzip {
-    pub fn spawn(file: File) -> Gunzip {
+    pub fn spawn(file: impl Read + Send + 'static) -> Gunzip {
         let (tx, rx) = std::sync::mpsc::sync_channel(8);
         std::thread::spawn(move || {
             let mut raw = HashCount {

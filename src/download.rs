@@ -15,6 +15,9 @@ pub enum DownloadError {
     Status { url: String, status: u16 },
     #[error("{url}: {message}")]
     Network { url: String, message: String },
+    /// The TLS handshake failed: retrying the same server cannot help.
+    #[error("{url}: {message}")]
+    Tls { url: String, message: String },
     /// The transfer ended short of the size the index lists and could not be resumed.
     #[error(
         "{url}: the server sent {received} of {expected} bytes the index lists, and resuming failed ({why}); the file on this mirror is short, or the index is stale (try --refresh)"
@@ -31,16 +34,49 @@ impl DownloadError {
     /// Worth another try (network trouble, 5xx, 429), as opposed to a definite answer.
     pub fn is_transient(&self) -> bool {
         match self {
-            DownloadError::NotFound { .. } => false,
+            DownloadError::NotFound { .. } | DownloadError::Tls { .. } => false,
             DownloadError::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             DownloadError::Network { .. } | DownloadError::Incomplete { .. } => true,
         }
     }
 }
 
+/// The proxy from the environment, and the variable that named it (for messages).
+#[derive(Clone)]
+struct EnvProxy {
+    proxy: ureq::Proxy,
+    variable: &'static str,
+}
+
+impl EnvProxy {
+    /// What ureq's `Proxy::try_from_env` picks (the first of these that parses, with
+    /// `NO_PROXY` applied), and which variable it came from.
+    fn from_env() -> Option<EnvProxy> {
+        let proxy = ureq::Proxy::try_from_env()?;
+        let variable = [
+            "ALL_PROXY",
+            "all_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+        ]
+        .into_iter()
+        .find(|name| std::env::var(name).is_ok_and(|v| ureq::Proxy::new(&v).is_ok()))?;
+        Some(EnvProxy { proxy, variable })
+    }
+
+    /// Whether requests to `url` go through the proxy (the host is not in `NO_PROXY`).
+    fn applies_to(&self, url: &str) -> bool {
+        url.parse::<ureq::http::Uri>()
+            .is_ok_and(|uri| !self.proxy.is_no_proxy(&uri))
+    }
+}
+
 #[derive(Clone)]
 pub struct Http {
     agent: ureq::Agent,
+    proxy: Option<EnvProxy>,
     attempts: u32,
     backoff: Duration,
     /// How long a read may wait for data, for messages.
@@ -56,8 +92,15 @@ impl Http {
     /// (first backoff, default 500 ms, doubling) tune it; tests make them short.
     pub fn new() -> Http {
         let idle = env_ms("GOMIG_HTTP_TIMEOUT_MS", 30_000);
+        let proxy = EnvProxy::from_env();
         let agent = ureq::Agent::config_builder()
-            .proxy(ureq::Proxy::try_from_env())
+            .proxy(proxy.as_ref().map(|p| p.proxy.clone()))
+            // The system's trust store (a company CA in it works), not ureq's bundled roots.
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                    .build(),
+            )
             .timeout_connect(Some(idle.min(Duration::from_secs(15))))
             .timeout_recv_response(Some(idle))
             .timeout_per_read(Some(idle))
@@ -66,6 +109,7 @@ impl Http {
             .new_agent();
         Http {
             agent,
+            proxy,
             attempts: 4,
             backoff: env_ms("GOMIG_RETRY_BASE_MS", 500),
             idle,
@@ -81,13 +125,29 @@ impl Http {
                     status,
                 };
             }
+            ureq::Error::Rustls(e) => return tls_failure(url, &e),
+            ureq::Error::Io(e) => match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+                Some(tls) => return tls_failure(url, tls),
+                None => self.describe_io(&e),
+            },
             ureq::Error::Timeout(_) => self.timed_out(),
-            ureq::Error::Io(e) => self.describe_io(&e),
             other => other.to_string(),
         };
         DownloadError::Network {
             url: url.into(),
-            message,
+            message: self.with_proxy(url, message),
+        }
+    }
+
+    /// A network failure through a proxy names it: the proxy is as likely the cause as the site.
+    fn with_proxy(&self, url: &str, message: String) -> String {
+        match &self.proxy {
+            Some(p) if p.applies_to(url) => format!(
+                "{message} (through the proxy {} from {}: check that it is up, or list the host in NO_PROXY)",
+                p.proxy.uri(),
+                p.variable
+            ),
+            _ => message,
         }
     }
 
@@ -177,6 +237,21 @@ impl Http {
 impl Default for Http {
     fn default() -> Self {
         Http::new()
+    }
+}
+
+/// A failed TLS handshake as a user can act on it: an untrusted certificate is the usual one
+/// (a company mirror or proxy with its own certificate authority).
+fn tls_failure(url: &str, err: &rustls::Error) -> DownloadError {
+    let message = match err {
+        rustls::Error::InvalidCertificate(why) => format!(
+            "the server's TLS certificate is not trusted ({why:?}); if this mirror uses its own certificate authority, add it to the system's trust store (update-ca-certificates) or point SSL_CERT_FILE at a PEM file that holds it"
+        ),
+        other => format!("TLS failed: {other}"),
+    };
+    DownloadError::Tls {
+        url: url.into(),
+        message,
     }
 }
 

@@ -7,7 +7,7 @@
 //! a kill at any instant, leaves nothing that looks installed.
 
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -320,15 +320,16 @@ impl Installer<'_> {
             .map_err(Attempt::transport)?;
         let staging = Staging::create(self.store, name).map_err(Attempt::fatal)?;
         let bar = self.progress_bar((size > 0).then_some(size), name);
-        let mut counted = ProgressReader {
-            inner: &mut body,
-            bar: &bar,
-        };
-        let result = archive::extract_tar_gz(&mut counted, &staging.path, Limits::default(), |_, files| {
-            if files.is_multiple_of(64) {
-                bar.set_message(format!("{files} files"));
-            }
-        });
+        let result = archive::extract_tar_gz(
+            bar.wrap_read(&mut body),
+            &staging.path,
+            Limits::default(),
+            |_, files| {
+                if files.is_multiple_of(64) {
+                    bar.set_message(format!("{files} files"));
+                }
+            },
+        );
         let drained = body.drain();
         bar.finish_and_clear();
         if let Some(failure) = body.failure() {
@@ -370,36 +371,35 @@ impl Installer<'_> {
         let want = sha256.map(parse_sha256).transpose()?;
         let file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let size = file.metadata().map(|m| m.len()).ok();
-        let mut hashing = HashingReader {
-            inner: io::BufReader::with_capacity(256 << 10, file),
-            hasher: <sha2::Sha256 as sha2::Digest>::new(),
-        };
         // The version is known only once the tree is out: archive installs take turns.
         let archive_lock = self.store.lock_archive_staging()?;
         clean_stale_staging(self.store, Some(&Store::staging_lock_name("archive")));
         let staging = Staging::create(self.store, "archive")?;
         let bar = self.progress_bar(size, "unpacking");
-        let result = archive::extract_tar_gz(
-            ProgressReader {
-                inner: &mut hashing,
-                bar: &bar,
-            },
-            &staging.path,
-            Limits::default(),
-            |_, files| {
-                if files.is_multiple_of(64) {
-                    bar.set_message(format!("{files} files"));
-                }
-            },
-        );
+        // Inflating (and hashing the raw bytes) on a second core while this one unpacks.
+        let mut gunzip = archive::Gunzip::spawn(bar.wrap_read(file));
+        let result = archive::extract_tar(&mut gunzip, &staging.path, Limits::default(), |_, files| {
+            if files.is_multiple_of(64) {
+                bar.set_message(format!("{files} files"));
+            }
+        });
         bar.finish_and_clear();
-        io::copy(&mut hashing, &mut io::sink()).with_context(|| format!("cannot read {}", path.display()))?;
-        let actual = manifest::hex(&sha2::Digest::finalize(hashing.hasher));
+        let end = gunzip.finish();
         if let Some(want) = &want
-            && actual != *want
+            && end.sha256 != *want
         {
             bail!(
-                "checksum mismatch for {}: expected SHA-256 {want}, got {actual}; the file is damaged or not the one you meant",
+                "checksum mismatch for {}: expected SHA-256 {want}, got {}; the file is damaged or not the one you meant",
+                path.display(),
+                end.sha256
+            );
+        }
+        let actual = end.sha256;
+        // Damaged compressed data is reported as such, even where it first broke the unpacking
+        // or lay past the end of the tree.
+        if let Some(damage) = end.error {
+            bail!(
+                "{} is damaged: its gzip data is corrupt or cut short ({damage}); get the archive again",
                 path.display()
             );
         }
@@ -526,30 +526,4 @@ pub fn go_version(root: &Path) -> Result<String> {
         );
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-struct ProgressReader<'a, R> {
-    inner: R,
-    bar: &'a indicatif::ProgressBar,
-}
-
-impl<R: Read> Read for ProgressReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bar.inc(n as u64);
-        Ok(n)
-    }
-}
-
-struct HashingReader<R> {
-    inner: R,
-    hasher: sha2::Sha256,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        sha2::Digest::update(&mut self.hasher, &buf[..n]);
-        Ok(n)
-    }
 }

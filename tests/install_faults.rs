@@ -352,6 +352,70 @@ fn a_full_disk_is_reported_as_such_and_nothing_is_left_on_it() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Offline installs (`--archive FILE`)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_damaged_archive_file_is_refused_offline_and_nothing_is_installed() {
+    let env = TestEnv::new();
+    let good = mini_archive(GO_122, env.root());
+    let bytes = fs::read(&good).unwrap();
+    let (good_sha, _) = dlsite::sha256_file(&good).unwrap();
+    let damaged = |name: &str, data: &[u8]| {
+        let p = env.root().join(name);
+        fs::write(&p, data).unwrap();
+        p
+    };
+    let install = |path: &Path, sha: Option<&str>| {
+        let mut args = vec!["install", "--archive", path.to_str().unwrap()];
+        args.extend(sha.map(|s| ["--sha256", s]).into_iter().flatten());
+        env.gomig(&args)
+    };
+
+    // One flipped byte, against the checksum of the good file.
+    let mut flipped = bytes.clone();
+    flipped[bytes.len() / 2] ^= 0x01;
+    let path = damaged("flipped.tar.gz", &flipped);
+    let err = install_fails(&mut install(&path, Some(&good_sha)));
+    assert!(
+        err.contains("checksum mismatch") && err.contains(&path.display().to_string()),
+        "{err}"
+    );
+    assert_nothing_installed(&env);
+
+    // Cut short, with no checksum to compare: the unpacking notices.
+    let path = damaged("short.tar.gz", &bytes[..bytes.len() * 2 / 3]);
+    let err = install_fails(&mut install(&path, None));
+    assert!(
+        err.contains(&path.display().to_string()),
+        "the error names the file:\n{err}"
+    );
+    assert_nothing_installed(&env);
+
+    // The gzip trailer's CRC damaged (the tree itself unpacks whole), with a checksum that
+    // matches the damaged file: the damage past the tree is still caught.
+    let mut trailer = bytes.clone();
+    let at = bytes.len() - 6;
+    trailer[at] ^= 0xff;
+    let path = damaged("trailer.tar.gz", &trailer);
+    let (sha, _) = dlsite::sha256_file(&path).unwrap();
+    let err = install_fails(&mut install(&path, Some(&sha)));
+    assert!(
+        err.contains("damaged") && err.contains(&path.display().to_string()),
+        "{err}"
+    );
+    assert_nothing_installed(&env);
+
+    // Control: the good file installs and runs.
+    env.gomig_ok(&["install", "--archive", good.to_str().unwrap(), "--sha256", &good_sha]);
+    env.install_shims();
+    assert_eq!(
+        ok(&mut env.go_in(&env.work, &["version"])).trim(),
+        go_version_line(GO_122)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Hostile archives
 // ---------------------------------------------------------------------------------------------
 

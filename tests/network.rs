@@ -1,0 +1,136 @@
+//! The network a company laptop or a CI runner really has between gomig and a mirror: a proxy
+//! named by `HTTPS_PROXY` (and hosts that bypass it, `NO_PROXY`), and `https://` mirrors whose
+//! certificates are checked against the platform's roots (on Linux the system store, which
+//! `SSL_CERT_FILE` replaces, as for curl and openssl). All on loopback: a CONNECT proxy and a
+//! TLS front with a CA of the test's own, both relaying to the tests' download site.
+
+#[path = "support/dlsite.rs"]
+mod dlsite;
+#[path = "support/install_kit.rs"]
+mod kit;
+#[path = "support/relay.rs"]
+mod relay;
+mod support;
+
+use dlsite::Site;
+use kit::*;
+use relay::{ConnectProxy, TestCa, TlsFront};
+use support::*;
+
+/// The shim runs the installed release: the install was complete and usable.
+fn assert_installed_and_runs(env: &TestEnv) {
+    assert_eq!(listed_versions(env), ["go1.22.10"]);
+    env.install_shims();
+    let out = run(&mut env.go_in(&env.work, &["version"]));
+    assert_eq!(stdout(&out).trim(), go_version_line(GO_122), "{}", describe(&out));
+}
+
+#[test]
+fn downloads_go_through_the_proxy_that_https_proxy_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let proxy = ConnectProxy::start();
+    let env = TestEnv::new();
+    let out = run(gomig_site(&env, &site, &["install", GO_122]).env("HTTPS_PROXY", proxy.url()));
+    assert!(out.status.success(), "{}", describe(&out));
+    let site_addr = site.addr().to_string();
+    let tunnels = proxy.tunnels();
+    assert!(
+        !tunnels.is_empty() && tunnels.iter().all(|t| *t == site_addr),
+        "every connection to the mirror {site_addr} should go through the proxy, it saw {tunnels:?}"
+    );
+    assert_eq!(site.downloads(&archive_name(GO_122)), 1);
+    assert_installed_and_runs(&env);
+}
+
+#[test]
+fn hosts_listed_in_no_proxy_are_reached_directly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let proxy = ConnectProxy::start();
+    let env = TestEnv::new();
+    let out = run(gomig_site(&env, &site, &["install", GO_122])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("NO_PROXY", "example.com,127.0.0.1"));
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(
+        proxy.tunnels(),
+        Vec::<String>::new(),
+        "NO_PROXY host went through the proxy"
+    );
+    assert_eq!(site.downloads(&archive_name(GO_122)), 1);
+    assert_installed_and_runs(&env);
+}
+
+#[test]
+fn a_proxy_that_is_down_is_an_error_that_names_it_and_installs_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let dead_proxy = dlsite::unused_url();
+    let dead_proxy = dead_proxy.trim_end_matches("/dl/");
+    let env = TestEnv::new();
+    let err = install_fails(gomig_site(&env, &site, &["install", GO_122]).env("HTTPS_PROXY", dead_proxy));
+    assert!(
+        err.contains(dead_proxy) && err.contains("HTTPS_PROXY"),
+        "the error should name the proxy and where it came from:\n{err}"
+    );
+    assert!(site.requests().is_empty(), "nothing should bypass the configured proxy");
+    assert_nothing_installed(&env);
+}
+
+#[test]
+fn an_https_mirror_whose_certificate_the_system_does_not_trust_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca = TestCa::create(tmp.path());
+    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let front = TlsFront::start(&ca, site.addr());
+    let env = TestEnv::new();
+    // The system's roots (or an empty store: the test CA is in none of them).
+    let err = install_fails(&mut gomig_with_mirrors(&env, &[front.url()], &["install", GO_122]));
+    assert!(
+        err.contains(&front.url()) && err.to_lowercase().contains("certificate"),
+        "the error should name the mirror and say its certificate is not trusted:\n{err}"
+    );
+    assert!(
+        site.requests().is_empty(),
+        "no request may be sent over an untrusted connection: {:?}",
+        site.requests()
+    );
+    assert_nothing_installed(&env);
+}
+
+#[test]
+fn an_https_mirror_signed_by_a_root_the_system_trusts_works_also_through_a_proxy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca = TestCa::create(tmp.path());
+    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let front = TlsFront::start(&ca, site.addr());
+    let env = TestEnv::new();
+    // SSL_CERT_FILE replaces the system's trust store (rustls-native-certs, like openssl).
+    let out = run(gomig_with_mirrors(&env, &[front.url()], &["install", GO_122]).env("SSL_CERT_FILE", &ca.ca_pem));
+    assert!(out.status.success(), "{}", describe(&out));
+    let events = install_events(&env);
+    assert_eq!(events[0]["url"], format!("{}{}", front.url(), archive_name(GO_122)));
+    assert_installed_and_runs(&env);
+
+    // The same through a proxy: the tunnel carries TLS end to end.
+    let proxied = TestEnv::new();
+    let proxy = ConnectProxy::start();
+    let out = run(gomig_with_mirrors(&proxied, &[front.url()], &["install", GO_122])
+        .env("SSL_CERT_FILE", &ca.ca_pem)
+        .env("HTTPS_PROXY", proxy.url()));
+    assert!(out.status.success(), "{}", describe(&out));
+    let port = front
+        .url()
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .trim_end_matches("/dl/")
+        .to_string();
+    assert!(
+        proxy.tunnels().iter().all(|t| *t == format!("localhost:{port}")) && !proxy.tunnels().is_empty(),
+        "the proxy should have tunnelled to the mirror: {:?}",
+        proxy.tunnels()
+    );
+    assert_installed_and_runs(&proxied);
+}
