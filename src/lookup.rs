@@ -18,6 +18,10 @@ pub struct ResolveFailure {
     pub kind: resolve::ErrorKind,
     /// The offending text or the missing version (`go1.23.0`).
     pub value: String,
+    /// Where the request came from, and its file and line (empty and 0 when none).
+    pub origin: resolve::Source,
+    pub file: PathBuf,
+    pub line: u32,
 }
 
 impl From<resolve::Error> for ResolveFailure {
@@ -28,6 +32,9 @@ impl From<resolve::Error> for ResolveFailure {
             message: String::from_utf8_lossy(&sink.0).into_owned(),
             kind: err.kind,
             value: String::from_utf8_lossy(err.value.as_bytes()).into_owned(),
+            origin: err.source,
+            file: path_of(err.file.as_bytes()),
+            line: err.line,
         }
     }
 }

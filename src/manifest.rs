@@ -197,12 +197,29 @@ impl Manifest {
         text
     }
 
-    /// The regular files in `sha256sum` format, paths prefixed by `prefix` (e.g. the GOROOT).
-    pub fn to_sha256sum(&self, prefix: &Path) -> String {
-        let mut out = String::new();
+    /// The regular files in `sha256sum` format, paths prefixed by `prefix` (e.g. the GOROOT),
+    /// byte for byte. A name with a backslash, newline or carriage return is escaped the way GNU
+    /// sha256sum does it (the line starts with a backslash), so `sha256sum -c` reads every name back.
+    pub fn to_sha256sum(&self, prefix: &Path) -> Vec<u8> {
+        let mut out = Vec::new();
         for e in self.entries.iter().filter(|e| e.kind == Kind::File) {
             let path = prefix.join(std::ffi::OsStr::from_bytes(&e.path));
-            let _ = writeln!(out, "{}  {}", e.sha256.as_deref().unwrap_or(""), path.display());
+            let name = path.as_os_str().as_bytes();
+            let escape = name.iter().any(|b| matches!(b, b'\\' | b'\n' | b'\r'));
+            if escape {
+                out.push(b'\\');
+            }
+            out.extend_from_slice(e.sha256.as_deref().unwrap_or("").as_bytes());
+            out.extend_from_slice(b"  ");
+            for &b in name {
+                match b {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    _ => out.push(b),
+                }
+            }
+            out.push(b'\n');
         }
         out
     }
@@ -441,5 +458,56 @@ impl Manifest {
             .filter(|e| e.kind == Kind::File)
             .map(|e| e.size)
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256sum_reads_back_every_name_backslashes_newlines_and_odd_bytes_included() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("go");
+        fs::create_dir_all(root.join("src")).unwrap();
+        let names: [&[u8]; 5] = [
+            b"plain.go",
+            b"back\\slash",
+            b"new\nline",
+            b"carriage\rreturn",
+            b"latin1-\xe9",
+        ];
+        for (i, name) in names.iter().enumerate() {
+            fs::write(
+                root.join("src").join(std::ffi::OsStr::from_bytes(name)),
+                format!("file {i}"),
+            )
+            .unwrap();
+        }
+        let header = Header {
+            go_version: "go1.22.10".into(),
+            goos: "linux".into(),
+            goarch: "amd64".into(),
+            created: "2026-11-30T00:00:00Z".into(),
+            env_fingerprint: None,
+        };
+        let list = dir.path().join("list.sha256");
+        let m = Manifest::new(header, scan(&root).unwrap());
+        fs::write(&list, m.to_sha256sum(&root)).unwrap();
+        let out = std::process::Command::new("sha256sum")
+            .arg("-c")
+            .arg(&list)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "sha256sum -c:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).matches(": OK").count(),
+            names.len()
+        );
     }
 }

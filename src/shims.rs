@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::events::Event;
 use crate::store::{Store, unique_suffix};
 
 pub const TOOLS: [&str; 2] = ["go", "gofmt"];
@@ -42,14 +43,6 @@ pub fn shims_current(store: &Store, source: &Path) -> Result<bool> {
     Ok(true)
 }
 
-/// Quick check used on every `gomig init`: present, and the same size as the shipped shim.
-pub fn shims_look_current(store: &Store, source: &Path) -> bool {
-    let Ok(want) = fs::metadata(source) else { return false };
-    TOOLS
-        .iter()
-        .all(|t| fs::metadata(store.shims_dir().join(t)).is_ok_and(|m| m.len() == want.len()))
-}
-
 /// (Re)creates `shims/go` and `shims/gofmt` from `source`, atomically per file.
 pub fn install(store: &Store, source: &Path) -> Result<()> {
     let dir = store.shims_dir();
@@ -75,8 +68,14 @@ pub fn install(store: &Store, source: &Path) -> Result<()> {
 pub fn ensure(store: &Store) -> Result<()> {
     record_cli(store)?;
     let source = shim_source()?;
-    if !shims_look_current(store, &source) {
+    // Byte for byte (two 50 KB reads per `gomig init`): an upgraded gomig whose shim happens to
+    // have the old one's size must still replace it.
+    if !shims_current(store, &source).unwrap_or(false) {
         install(store, &source)?;
+        Event::new("shims")
+            .field("source", source.display().to_string())
+            .field("dir", store.shims_dir().display().to_string())
+            .append(store)?;
     }
     Ok(())
 }

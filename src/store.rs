@@ -12,6 +12,10 @@ use crate::resolve::version::{self, Version};
 pub enum StoreError {
     #[error("{path} is writable by other users, so they could put a program on your PATH; run: chmod go-w {path}")]
     OthersCanWrite { path: String },
+    #[error(
+        "{path} belongs to user id {owner}, not to you, so that user could put a program on your PATH; use your own GOMIG_HOME, or run: chown -R $(id -u) {path}"
+    )]
+    OwnedByOther { path: String, owner: u32 },
     #[error("toolchain {name} is not installed; run: gomig install {short} (or gomig list to see what is)")]
     NotInstalled { name: String, short: String },
     #[error("{name:?} is not a valid toolchain name (expected a Go version such as go1.22.10)")]
@@ -137,15 +141,22 @@ impl Store {
         self.check_permissions()
     }
 
-    /// GOMIG_HOME and the shims directory must not be writable by group or others.
+    /// GOMIG_HOME and the shims directory must be yours (or root's) and not writable by group
+    /// or others: whoever can write them decides what `go` runs.
     pub fn check_permissions(&self) -> Result<()> {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
         for dir in [self.home.clone(), self.shims_dir()] {
-            if let Ok(meta) = fs::metadata(&dir)
-                && meta.mode() & 0o022 != 0
-            {
-                return Err(StoreError::OthersCanWrite {
-                    path: dir.display().to_string(),
+            let Ok(meta) = fs::metadata(&dir) else { continue };
+            let path = dir.display().to_string();
+            if meta.uid() != me && meta.uid() != 0 {
+                return Err(StoreError::OwnedByOther {
+                    path,
+                    owner: meta.uid(),
                 });
+            }
+            if meta.mode() & 0o022 != 0 {
+                return Err(StoreError::OthersCanWrite { path });
             }
         }
         Ok(())

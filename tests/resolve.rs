@@ -401,3 +401,54 @@ fn names_that_could_escape_the_store_never_reach_the_file_system() {
         assert_eq!(c.error("n").kind, ErrorKind::BadVersion, "{bad}");
     }
 }
+
+#[test]
+fn current_and_doctor_show_a_pin_older_than_go_mod_requires_installed_or_not() {
+    let c = Case::new(&["go1.21.13", "go1.22.10"], Some("go1.21.13"));
+    c.env.install_shims();
+    c.write("app/.go-version", "1.21.13\n");
+    c.write("app/go.mod", "module app\n\n// comment\ngo 1.22.0\n");
+    let dir = c.env.dir("app");
+    let pin = dir.join(".go-version").display().to_string();
+    let gomod = dir.join("go.mod").display().to_string();
+    let expect = |why: &str, want: &str| {
+        let current = support::run(&mut c.env.gomig_in(&dir, &["current"]));
+        let warning = support::stderr(&current);
+        assert!(current.status.success(), "{}", support::describe(&current));
+        for part in [
+            pin.as_str(),
+            gomod.as_str(),
+            "line 4",
+            want,
+            "raise the pin or remove it",
+        ] {
+            assert!(
+                warning.contains(part),
+                "{why}: `gomig current` should name {part:?}:\n{warning}"
+            );
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&support::ok(&mut c.env.gomig_in(&dir, &["current", "--json"]))).unwrap();
+        assert!(
+            json["conflict"].as_str().is_some_and(|c| c.contains(&gomod)),
+            "{why}: {json}"
+        );
+        let doctor = support::run(&mut c.env.gomig_in(&dir, &["doctor"]));
+        let text = format!("{}{}", support::stdout(&doctor), support::stderr(&doctor));
+        assert!(text.contains(&pin) && text.contains(&gomod), "{why}: doctor:\n{text}");
+    };
+    // A toolchain that meets go.mod is installed (1.22.10).
+    expect("requirement met by an installed toolchain", "requires go1.22.0");
+    // None is: the requirement still counts.
+    c.write("app/go.mod", "module app\n\n// comment\ngo 1.23.0\n");
+    expect("requirement met by no installed toolchain", "requires go1.23.0");
+    // No conflict when the pin is new enough.
+    c.write("app/.go-version", "1.22.10\n");
+    c.write("app/go.mod", "module app\n\n// comment\ngo 1.22.0\n");
+    let current = support::run(&mut c.env.gomig_in(&dir, &["current"]));
+    assert!(
+        !support::stderr(&current).contains("warning"),
+        "{}",
+        support::describe(&current)
+    );
+}

@@ -5,15 +5,9 @@ mod support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
 
 use support::*;
-
-/// A fake toolchain whose `bin/go` is `/bin/true`: cheap enough to exec ten thousand times.
-fn true_toolchain(env: &TestEnv, name: &str) {
-    let bin = env.gomig_home.join("toolchains").join(name).join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    fs::copy("/bin/true", bin.join("go")).unwrap();
-}
 
 fn events(env: &TestEnv) -> Vec<serde_json::Value> {
     let text = fs::read_to_string(env.gomig_home.join("log/events.jsonl")).unwrap_or_default();
@@ -85,41 +79,95 @@ fn switch_refuses_what_is_not_installed_and_keeps_the_default() {
     );
 }
 
+/// A fake toolchain whose `bin/go` is `printenv`: `go GOROOT` prints the GOROOT the shim
+/// chose, so each run tells which default it saw, as cheaply as `/bin/true`.
+fn printenv_toolchain(env: &TestEnv, name: &str) {
+    let bin = env.gomig_home.join("toolchains").join(name).join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    fs::copy("/usr/bin/printenv", bin.join("go")).unwrap();
+}
+
 #[test]
-fn a_default_switched_a_thousand_times_is_never_missing_for_the_shim() {
+fn a_default_switched_and_rolled_back_a_thousand_times_is_never_missing_for_the_shim() {
     let env = TestEnv::new();
-    true_toolchain(&env, "go1.22.10");
-    true_toolchain(&env, "go1.23.9");
+    printenv_toolchain(&env, "go1.22.10");
+    printenv_toolchain(&env, "go1.23.9");
     env.gomig_ok(&["switch", "1.22.10", "--no-verify"]);
     env.install_shims();
     let dir = env.dir("busy");
+    let root_of = |name: &str| env.gomig_home.join("toolchains").join(name).display().to_string();
+    let (old, new) = (root_of("go1.22.10"), root_of("go1.23.9"));
 
+    // 500 switches to 1.23.9, each followed by a rollback to 1.22.10.
+    let changes = 1000;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let switcher = {
-        let cmds: Vec<_> = (0..1000)
-            .map(|i| env.gomig(&["switch", if i % 2 == 0 { "1.23.9" } else { "1.22.10" }, "--no-verify"]))
+        let cmds: Vec<_> = (0..changes)
+            .map(|i| {
+                if i % 2 == 0 {
+                    env.gomig(&["switch", "1.23.9", "--no-verify"])
+                } else {
+                    env.gomig(&["rollback"])
+                }
+            })
             .collect();
+        let done = done.clone();
         std::thread::spawn(move || {
             for mut cmd in cmds {
                 let out = run(&mut cmd);
-                assert!(out.status.success(), "switch failed:\n{}", describe(&out));
+                assert!(
+                    out.status.success(),
+                    "{cmd:?} failed:
+{}",
+                    describe(&out)
+                );
             }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
         })
     };
     let mut failures = Vec::new();
+    let (mut saw_old, mut saw_new, mut changes_seen, mut runs_while_switching) = (0, 0, 0, 0);
+    let mut last = String::new();
     for i in 0..10_000 {
-        let out = run(&mut env.go_in(&dir, &["version"]));
-        if !out.status.success() {
+        let switching = !done.load(std::sync::atomic::Ordering::SeqCst);
+        let out = run(&mut env.go_in(&dir, &["GOROOT"]));
+        let root = stdout(&out).trim().to_string();
+        if !out.status.success() || (root != old && root != new) {
             failures.push(format!("run {i}: {}", describe(&out)));
+            continue;
         }
+        runs_while_switching += usize::from(switching);
+        if root == old {
+            saw_old += 1
+        } else {
+            saw_new += 1
+        }
+        changes_seen += usize::from(!last.is_empty() && root != last);
+        last = root;
     }
     switcher.join().expect("the switcher thread");
     assert!(
         failures.is_empty(),
-        "{} of 10000 shim runs failed, first: {}",
+        "{} of 10000 shim runs failed or saw no default, first: {}",
         failures.len(),
         failures[0]
     );
-    assert_eq!(events(&env).len(), 1001);
+    // The two loops really overlapped: runs saw the default change under them, many times.
+    assert!(
+        runs_while_switching >= 100 && saw_old > 0 && saw_new > 0 && changes_seen >= 10,
+        "the runs did not overlap the switches: {runs_while_switching} runs while switching, \
+         {saw_old} saw 1.22.10, {saw_new} saw 1.23.9, {changes_seen} changes seen"
+    );
+    assert_eq!(env.default_name(), "go1.22.10", "500 switches, each rolled back");
+    let default_changes = events(&env)
+        .iter()
+        .filter(|e| e["action"] == "switch" || e["action"] == "rollback")
+        .count();
+    assert_eq!(
+        default_changes,
+        changes + 1,
+        "every change logged, the first switch too"
+    );
 }
 
 #[test]
@@ -137,6 +185,29 @@ fn a_store_that_others_can_write_is_refused() {
     fs::set_permissions(env.shims_dir(), fs::Permissions::from_mode(0o775)).unwrap();
     let err = fails(&mut env.gomig(&["switch", "1.21.13", "--no-verify"]));
     assert!(err.contains(env.shims_dir().to_str().unwrap()), "{err}");
+}
+
+#[test]
+fn a_store_that_another_user_owns_is_refused_even_if_only_they_can_write_it() {
+    let env = TestEnv::new();
+    env.fake_toolchain("go1.21.13");
+    env.gomig_ok(&["switch", "1.21.13", "--no-verify"]);
+    env.gomig_ok(&["list"]);
+    // Handing a directory to another user takes root (CI runs the suite as root).
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED: giving the store to another user needs root");
+        return;
+    }
+    for dir in [env.gomig_home.clone(), env.shims_dir()] {
+        ok(Command::new("chown").arg("65534").arg(&dir));
+        let err = fails(&mut env.gomig(&["list"]));
+        assert!(
+            err.contains(dir.to_str().unwrap()) && err.contains("belongs to user id 65534"),
+            "{err}"
+        );
+        ok(Command::new("chown").arg("0").arg(&dir));
+    }
+    env.gomig_ok(&["list"]);
 }
 
 #[test]
@@ -221,4 +292,49 @@ fn unknown_config_keys_are_errors_that_name_the_key() {
     .unwrap();
     let out = run(&mut env.gomig(&["doctor"]));
     assert!(stdout(&out).contains("auto_instal"), "{}", describe(&out));
+}
+
+#[test]
+fn init_replaces_a_stale_shim_even_of_the_same_size_and_logs_it() {
+    let env = TestEnv::new();
+    env.install_shims();
+    env.install_shims();
+    let shim_events = |env: &TestEnv| events(env).iter().filter(|e| e["action"] == "shims").count();
+    assert_eq!(shim_events(&env), 1, "a second init with current shims changes nothing");
+    // An older shim of exactly the same size (one byte differs).
+    let go = env.shims_dir().join("go");
+    let mut bytes = fs::read(&go).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    fs::remove_file(&go).unwrap();
+    fs::write(&go, &bytes).unwrap();
+    fs::set_permissions(&go, fs::Permissions::from_mode(0o755)).unwrap();
+    env.install_shims();
+    assert_eq!(
+        fs::read(&go).unwrap(),
+        fs::read(shim_bin()).unwrap(),
+        "init restores the shim"
+    );
+    assert_eq!(shim_events(&env), 2);
+}
+
+#[test]
+fn local_pins_and_unpins_are_logged_with_the_file() {
+    let env = TestEnv::new();
+    env.fake_toolchain("go1.21.13");
+    env.gomig_ok(&["switch", "1.21.13", "--no-verify"]);
+    let dir = env.dir("app");
+    ok(&mut env.gomig_in(&dir, &["local", "1.21.13"]));
+    ok(&mut env.gomig_in(&dir, &["local", "--unset"]));
+    let pins: Vec<_> = events(&env).into_iter().filter(|e| e["action"] == "local").collect();
+    let file = dir.join(".go-version").display().to_string();
+    assert_eq!(pins.len(), 2, "{pins:#?}");
+    assert_eq!(
+        (pins[0]["file"].as_str(), pins[0]["version"].as_str()),
+        (Some(file.as_str()), Some("1.21.13"))
+    );
+    assert_eq!(
+        (pins[1]["file"].as_str(), pins[1]["version"].as_str()),
+        (Some(file.as_str()), None)
+    );
 }

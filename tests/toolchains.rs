@@ -39,7 +39,8 @@ fn plain_go_runs_the_right_release_in_each_kind_of_directory() {
     env.write("tree/module/main.go", "package main\n\nfunc main() {}\n");
     env.write("mod/go.mod", "module example.com/m\n\ngo 1.23.0\n");
     env.write("ws/go.work", "go 1.22.0\n\nuse ./a\n");
-    env.write("ws/a/go.mod", "module example.com/a\n\ngo 1.22.0\n");
+    // go.work governs its modules: its go line, not the module's newer one, decides.
+    env.write("ws/a/go.mod", "module example.com/a\n\ngo 1.23.0\n");
     let none = env.dir("plain/nothing/here");
 
     let cases: [(&Path, &str, &str); 5] = [

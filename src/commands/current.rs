@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::Ctx;
 use crate::lookup::{self, EnvSnapshot, path_of, text_of};
-use crate::resolve::{Resolution, Rule, Source, Tool, version};
+use crate::resolve::{ErrorKind, Resolution, Rule, Source, Tool, version};
 
 /// Print the Go version this directory resolves to, and why.
 #[derive(Debug, clap::Args)]
@@ -65,16 +65,27 @@ pub fn reason(res: &Resolution) -> String {
 }
 
 /// A pin (`.go-version`, `.tool-versions`, `GOMIG_GO_VERSION`) older than what go.mod or
-/// go.work requires: the pinned Go runs and Go itself will refuse, so say so.
+/// go.work requires: the pinned Go runs and Go itself will refuse, so say so, with both files.
+/// The requirement counts whether or not a toolchain that meets it is installed.
 pub fn pin_conflict(res: &Resolution) -> Option<String> {
     if !matches!(res.source, Source::Env | Source::GoVersionFile | Source::ToolVersions) || res.name.is_empty() {
         return None;
     }
     let dir = lookup::current_dir().ok()?;
-    let go_files = lookup::resolve_with(&EnvSnapshot::capture(), &dir, Tool::Go, false).ok()?;
-    if go_files.requirement.is_empty()
-        || version::compare_go(res.name.as_bytes(), go_files.requirement.as_bytes()).is_ge()
-    {
+    let (file, line, requirement) = match lookup::resolve_with(&EnvSnapshot::capture(), &dir, Tool::Go, false) {
+        Ok(go_files) if !go_files.requirement.is_empty() => (
+            path_of(go_files.file.as_bytes()),
+            go_files.line,
+            text_of(go_files.requirement.as_bytes()),
+        ),
+        Err(failure)
+            if failure.kind == ErrorKind::NotInstalled && matches!(failure.origin, Source::GoMod | Source::GoWork) =>
+        {
+            (failure.file, failure.line, failure.value)
+        }
+        _ => return None,
+    };
+    if version::compare_go(res.name.as_bytes(), requirement.as_bytes()).is_ge() {
         return None;
     }
     let pin = if res.source == Source::Env {
@@ -83,11 +94,9 @@ pub fn pin_conflict(res: &Resolution) -> Option<String> {
         path_of(res.file.as_bytes()).display().to_string()
     };
     Some(format!(
-        "{pin} pins {} but {} line {} requires {}: Go will refuse to build; raise the pin or remove it",
+        "{pin} pins {} but {} line {line} requires {requirement}: Go will refuse to build; raise the pin or remove it",
         text_of(res.name.as_bytes()),
-        path_of(go_files.file.as_bytes()).display(),
-        go_files.line,
-        text_of(go_files.requirement.as_bytes()),
+        file.display(),
     ))
 }
 

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 
 use super::Ctx;
+use crate::events::Event;
 use crate::lookup;
 use crate::resolve::{ErrorKind, Tool};
 use crate::store::write_atomic;
@@ -31,7 +32,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let file = dir.join(".go-version");
     if args.unset {
         match std::fs::remove_file(&file) {
-            Ok(()) => ctx.note(format!("removed {}", file.display())),
+            Ok(()) => {
+                log_pin(ctx, &file, None);
+                ctx.note(format!("removed {}", file.display()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => ctx.note(format!("no {} to remove", file.display())),
             Err(e) => return Err(e).with_context(|| format!("cannot remove {}", file.display())),
         }
@@ -51,6 +55,22 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         }
     }
     write_atomic(&file, format!("{pin}\n").as_bytes())?;
+    log_pin(ctx, &file, Some(&pin));
     ctx.note(format!("wrote {} ({pin})", file.display()));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Pins change what runs in a project, so they go in the store's log too (when there is a
+/// store: pinning before anything is installed is allowed, and then there is nothing to log to).
+fn log_pin(ctx: &Ctx, file: &std::path::Path, pin: Option<&str>) {
+    let Ok(store) = ctx.store() else { return };
+    if !store.log_dir().is_dir() {
+        return;
+    }
+    let event = Event::new("local")
+        .field("file", file.display().to_string())
+        .field("version", pin.map(str::to_string));
+    if let Err(e) = event.append(&store) {
+        ctx.note(format!("warning: cannot log the pin: {e}"));
+    }
 }

@@ -30,7 +30,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let m = manifest::record(toolchain.root(), &toolchain.name, &path)
         .with_context(|| format!("cannot record the manifest of {}", toolchain.root().display()))?;
     if let Some(out) = &args.sha256sum {
-        crate::store::write_atomic(out, m.to_sha256sum(toolchain.root()).as_bytes())?;
+        crate::store::write_atomic(out, &m.to_sha256sum(toolchain.root()))?;
         ctx.note(format!("wrote {}", out.display()));
     }
     Event::new("snapshot")
