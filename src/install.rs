@@ -510,12 +510,18 @@ fn check_embedded_manifest(text: &str, extracted: &Extracted, path: &Path) -> Re
 }
 
 /// `bin/go version` of a tree, run with its own GOROOT and no toolchain switching.
+///
+/// The user's Go settings are left out: they say nothing about what the tree is, and a bad one
+/// makes `go version` itself fail (`GOFLAGS=-bogus` or `GOPATH=relative` in the `GOENV` file,
+/// an unknown `GOEXPERIMENT`), which would make an intact tree look broken.
 pub fn go_version(root: &Path) -> Result<String> {
     let out = Command::new(root.join("bin/go"))
         .arg("version")
         .env("GOROOT", root)
         .env("GOTOOLCHAIN", "local")
+        .env("GOENV", "off")
         .env_remove("GOFLAGS")
+        .env_remove("GOEXPERIMENT")
         .output()
         .with_context(|| format!("cannot run {}/bin/go", root.display()))?;
     if !out.status.success() {

@@ -292,6 +292,45 @@ fn verify_names_every_kind_of_tampering_on_a_real_goroot() {
 }
 
 #[test]
+fn a_broken_goenv_file_does_not_make_an_intact_tree_fail_verify() {
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    // The user's go.env (GOENV) with garbage in it: settings each of which breaks some go
+    // command for this user (GO111MODULE=bogus breaks `go env`, GOFLAGS=-bogus `go version`),
+    // and bytes that are no setting at all. It is about the user's builds, not about the tree.
+    let goenv = env.root().join("config/go/env");
+    fs::create_dir_all(goenv.parent().unwrap()).unwrap();
+    fs::write(
+        &goenv,
+        b"\x00\xff\xfe not a setting\nGO111MODULE=bogus\nGOFLAGS=-bogus\n=\n".as_slice(),
+    )
+    .unwrap();
+    let go = go_dist(GO_122).join("bin/go");
+    for args in [&["env", "GOVERSION"][..], &["version"]] {
+        let out = run(Command::new(&go)
+            .args(args)
+            .env("GOENV", &goenv)
+            .env("GOTOOLCHAIN", "local")
+            .env_remove("GOFLAGS"));
+        assert!(
+            !out.status.success(),
+            "the GOENV file should break go {args:?}:\n{}",
+            describe(&out)
+        );
+    }
+
+    let out = run(env.gomig(&["verify", GO_122, "--json"]).env("GOENV", &goenv));
+    let report = json(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "an intact tree verifies:\n{}",
+        describe(&out)
+    );
+    assert_eq!(report[0]["differences"], serde_json::json!([]), "{report:#}");
+}
+
+#[test]
 fn the_same_release_installed_twice_has_one_tree_digest_and_sha256sum_checks_the_list() {
     let official = dlsite::cached_archive(&go_dist(GO_122), GO_122).unwrap();
     let envs = [TestEnv::new(), TestEnv::new()];
