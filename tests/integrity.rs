@@ -605,6 +605,52 @@ fn switch_refuses_a_tampered_toolchain_and_rollback_restores_the_previous_defaul
     assert_eq!(env.default_name(), "go1.21.13");
 }
 
+#[test]
+fn a_failed_verify_and_a_switch_the_gate_refuses_are_logged_also_without_a_manifest() {
+    let env = TestEnv::new();
+    let old = fake_goroot(&env.root().join("old/go"), "1.21.13");
+    env.gomig_ok(&["add", old.to_str().unwrap()]);
+    env.gomig_ok(&["switch", GO_121]);
+    // Installed, but never recorded: nothing to verify it against.
+    env.fake_toolchain("go1.22.1");
+    let last = |action: &str| {
+        events(&env)
+            .into_iter()
+            .rev()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("no {action} event in the log"))
+    };
+
+    let err = fails(&mut env.gomig(&["verify", "1.22.1"]));
+    assert!(
+        err.contains("go1.22.1 has no recorded manifest") && err.contains("gomig snapshot go1.22.1"),
+        "{err}"
+    );
+    let logged = last("verify");
+    assert_eq!(logged["version"], "go1.22.1");
+    assert_eq!(logged["result"], "error");
+    assert_eq!(logged["no_manifest"], true);
+    assert!(
+        logged["error"].as_str().unwrap().contains("no recorded manifest"),
+        "{logged}"
+    );
+
+    let err = fails(&mut env.gomig(&["switch", "1.22.1"]));
+    assert!(err.contains("refusing to switch to an unverified toolchain"), "{err}");
+    assert_eq!(env.default_name(), "go1.21.13");
+    let refused = last("switch");
+    assert_eq!(refused["to"], "go1.22.1");
+    assert_eq!(refused["result"], "error");
+    assert_eq!(refused["no_manifest"], true);
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("verify failed: go1.22.1 has no recorded manifest"),
+        "{refused}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Audit
 // ---------------------------------------------------------------------------------------------
