@@ -1027,6 +1027,73 @@ fn prune_removes_only_what_nothing_needs_and_archives_it_first() {
     assert!(installed().contains("go1.21.1") && !installed().contains("go1.20.1"));
 }
 
+#[test]
+fn prune_keeps_a_tampered_toolchain_and_replaces_an_archive_of_an_older_recording() {
+    let env = TestEnv::new();
+    for name in ["go1.16.1", "go1.20.1", "go1.22.1"] {
+        env.fake_toolchain(name);
+        env.gomig_ok(&["snapshot", name]);
+    }
+    env.gomig_ok(&["switch", "1.22.1", "--no-verify"]);
+    let archives = env.gomig_home.join("archives");
+    let toolchains = env.gomig_home.join("toolchains");
+
+    // go1.16.1 changed after it was recorded: it cannot be archived as recorded.
+    fs::write(toolchains.join("go1.16.1/bin/gofmt"), "#!/bin/sh\necho changed\n").unwrap();
+    // go1.20.1 has an archive already, made before its tree was recorded again with a new file:
+    // the sidecar matches the file, but the archive does not hold what the manifest records.
+    archive(&env, "1.20.1", &archives);
+    let stale_digest = recorded_digest(&env, "go1.20.1");
+    fs::write(toolchains.join("go1.20.1/NEWS"), "added after the first archive\n").unwrap();
+    env.gomig_ok(&["snapshot", "1.20.1"]);
+    let digest = recorded_digest(&env, "go1.20.1");
+    assert_ne!(digest, stale_digest);
+
+    let out = run(&mut env.gomig(&["prune"]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    for part in [
+        "go1.16.1: kept: it does not match its manifest (1 difference(s), e.g. modified  bin/gofmt",
+        "gomig verify go1.16.1",
+        "gomig snapshot go1.16.1",
+        "gomig uninstall go1.16.1",
+    ] {
+        assert!(err.contains(part), "{part:?} missing:\n{}", describe(&out));
+    }
+    assert!(toolchains.join("go1.16.1/bin/go").is_file(), "the tampered one is kept");
+    assert!(
+        !archives.join("go1.16.1.linux-amd64.tar.gz").exists(),
+        "and not archived"
+    );
+    let refused = events(&env)
+        .into_iter()
+        .find(|e| e["action"] == "prune" && e["version"] == "go1.16.1")
+        .unwrap();
+    assert_eq!(refused["result"], "error");
+
+    // go1.20.1 went, into a fresh archive of what is recorded now (the NEWS file with it).
+    assert!(stdout(&out).contains("removed go1.20.1"), "{}", describe(&out));
+    assert!(!toolchains.join("go1.20.1").exists());
+    let pruned = events(&env)
+        .into_iter()
+        .find(|e| e["action"] == "prune" && e["version"] == "go1.20.1")
+        .unwrap();
+    assert_eq!(
+        pruned["tree_digest"],
+        digest.as_str(),
+        "a new archive was made: {pruned}"
+    );
+    let path = archives.join("go1.20.1.linux-amd64.tar.gz");
+    ok(Command::new("sha256sum")
+        .arg("-c")
+        .arg("go1.20.1.linux-amd64.tar.gz.sha256")
+        .current_dir(&archives));
+    let members = read_members(&path, Some(1));
+    assert!(String::from_utf8_lossy(&members[0].data).contains(&format!("GOMIG.tree-digest={digest}\n")));
+    env.gomig_ok(&["restore", path.to_str().unwrap()]);
+    assert!(toolchains.join("go1.20.1/NEWS").is_file());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Fingerprints
 // ---------------------------------------------------------------------------------------------
