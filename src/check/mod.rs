@@ -219,7 +219,7 @@ fn run_extra(
                 side: opts.to.label.clone(),
                 step: "runtime probe",
             });
-            ExtraResult::Probe(probe::run(sandbox, &opts.to))
+            ExtraResult::Probe(probe::run(sandbox, &opts.to, &opts.dir))
         }
         Extra::Cross(target) => {
             let result = cross_build(sandbox, opts, &opts.to, &target)?;

@@ -26,7 +26,9 @@ pub const COULD_NOT_RUN: u8 = 2;
 /// Both run in a sandbox (GOTOOLCHAIN=local, their own GOROOT, a build cache that is not yours,
 /// a private GOTMPDIR), concurrently. Regressions: a test that passes with A and fails, panics,
 /// times out or is skipped with B; a package that no longer builds; a new vet finding; a runtime
-/// probe that does not report B; a cross target that built with A and does not with B.
+/// probe that does not report B (a program built with B, and B's go version in the project run
+/// with your exported GOTOOLCHAIN, as the go shim runs it); a cross target that built with A
+/// and does not with B.
 /// Exit status: 0 no regressions, 1 regressions, 2 the check could not run.
 #[derive(Debug, clap::Args)]
 #[command(
