@@ -448,6 +448,49 @@ fn the_runtime_probe_fails_when_the_new_tree_runs_another_go() {
     );
 }
 
+#[test]
+fn in_a_workspace_each_module_is_checked_and_a_regression_in_the_second_is_found() {
+    let env = env_with_two_releases();
+    env.write("ws/go.work", "go 1.21\n\nuse (\n\t./api\n\t./stamps\n)\n");
+    let root = env.work.join("ws");
+    module(
+        &env,
+        "ws/api",
+        &[("join/join.go", JOIN_GO_PORTABLE), ("join/join_test.go", JOIN_TEST)],
+    );
+    env.write("ws/api/go.mod", "module example.com/api\n\ngo 1.21\n");
+    module(
+        &env,
+        "ws/stamps",
+        &[
+            ("stamp/stamp.go", "package stamp\n"),
+            ("stamp/stamp_test.go", STAMP_TEST),
+        ],
+    );
+    env.write("ws/stamps/go.mod", "module example.com/stamps\n\ngo 1.21\n");
+
+    // From the workspace root (no module of its own) and from a directory inside it.
+    let inside = env.dir("ws/stamps/stamp");
+    let (code, report) = check_json(&env, &root, &["--to", GO_123, "--cross", "none"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["dir"], root.to_str().unwrap());
+    assert_eq!(report["patterns"], serde_json::json!(["./api/...", "./stamps/..."]));
+    assert_eq!(
+        regressions(&report),
+        vec!["test-failed example.com/stamps/stamp TestParseOffset"]
+    );
+    assert_eq!(
+        report["totals"]["from"]["passed"], 3,
+        "both modules' tests ran: {report:#}"
+    );
+    let (code, report) = check_json(&env, &inside, &["--to", GO_123, "--cross", "none"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        regressions(&report),
+        vec!["test-failed example.com/stamps/stamp TestParseOffset"]
+    );
+}
+
 /// A directory holding `go<version>` executables (symlinks to the real releases' bin/go), for
 /// Go's own `GOTOOLCHAIN=...+path` switch: no network, no module cache.
 fn toolchains_on_path(env: &TestEnv, versions: &[&str]) -> String {
@@ -643,6 +686,20 @@ fn a_check_that_cannot_run_exits_2_and_says_why() {
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(
         stderr(&out).contains("is not inside a Go module or workspace"),
+        "{}",
+        describe(&out)
+    );
+
+    // A current directory that was deleted under it.
+    let gone = env.dir("gone");
+    let out = run(env
+        .command("sh", &gone)
+        .args(["-c", "rmdir \"$PWD\" && exec \"$0\" check --to \"$1\""])
+        .arg(gomig_bin())
+        .arg(GO_123));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("cannot determine the current directory") && stderr(&out).contains("was it deleted?"),
         "{}",
         describe(&out)
     );

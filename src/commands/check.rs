@@ -186,7 +186,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         Ok(s) => s,
         Err(e) => return Ok(could_not_run(e)),
     };
-    let cwd = lookup::current_dir().map_err(|e| anyhow!("cannot determine the current directory: {e}"))?;
+    let cwd = match lookup::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            return Ok(could_not_run(format!(
+                "cannot determine the current directory ({e}); was it deleted? cd into the project again"
+            )));
+        }
+    };
     let Some(dir) = check::module_root(&cwd) else {
         return Ok(could_not_run(CheckError::NotInModule {
             dir: cwd.display().to_string(),
