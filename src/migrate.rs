@@ -8,6 +8,11 @@
 //! It stops at the first stage that fails, before the default changes, and says which stage
 //! and why. B stays installed beside A after a later stage fails, so the failure can be
 //! examined with it (`gomig exec B -- go test ./...`); nothing else is left changed.
+//!
+//! Stage 3 needs something to check: the projects named with `--project`, else the module or
+//! workspace of the current directory. With neither it fails ("nothing to check"), unless
+//! `--no-check` says to switch on stage 2's verification alone (stage 3 is then skipped, and
+//! the log records that no check ran).
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +32,8 @@ pub enum Status {
     Failed,
     /// `--dry-run`: what it would do.
     Planned,
+    /// Not run, as asked (`--no-check`).
+    Skipped,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -93,6 +100,8 @@ pub struct Request {
     /// Where B is when it is already installed (from the resolver), else None.
     pub installed: Option<String>,
     pub projects: Vec<PathBuf>,
+    /// `--no-check`: skip stage 3 and switch on verification alone.
+    pub no_check: bool,
     pub dry_run: bool,
     /// Check settings.
     pub cross: Vec<String>,
@@ -258,6 +267,7 @@ pub fn run(store: &Store, req: &Request, driver: &dyn Driver) -> Result<Outcome,
             .field("to_tree_digest", run.outcome.to_tree_digest.clone())
             .field("failed_stage", run.outcome.failed_stage)
             .field("projects", Value::Array(projects))
+            .field("no_check", req.no_check)
             .result(match &failed {
                 Some(msg) => Err(msg.as_str()),
                 None => Ok(()),
@@ -366,21 +376,37 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
 
     // Stage 3: the projects, A against B.
     let projects = &req.projects;
-    if dry {
+    if req.no_check {
+        run.push(
+            3,
+            "check",
+            Status::Skipped,
+            format!(
+                "skipped (--no-check): no project checked; the switch rests on stage 2's verification of {from} and {} alone",
+                run.outcome.to
+            ),
+            json!({"projects": [], "no_check": true}),
+        );
+    } else if projects.is_empty() {
+        run.push(
+            3,
+            "check",
+            Status::Failed,
+            NOTHING_TO_CHECK.to_string(),
+            json!({"projects": []}),
+        );
+        return;
+    } else if dry {
         let names: Vec<String> = projects.iter().map(|p| p.display().to_string()).collect();
         run.push(
             3,
             "check",
             Status::Planned,
-            if names.is_empty() {
-                "no projects given: would check nothing (pass --project DIR)".into()
-            } else {
-                format!(
-                    "would run go vet and go test with {from} and {} in {}, probe the runtime, cross-compile",
-                    run.outcome.to,
-                    names.join(", ")
-                )
-            },
+            format!(
+                "would run go vet and go test with {from} and {} in {}, probe the runtime, cross-compile",
+                run.outcome.to,
+                names.join(", ")
+            ),
             json!({"projects": names}),
         );
     } else {
@@ -413,8 +439,6 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
         }
         let summary = if !failures.is_empty() {
             failures.join("\n")
-        } else if projects.is_empty() {
-            "no projects given: nothing checked (pass --project DIR)".into()
         } else {
             format!("no regressions in {} project(s)", projects.len())
         };
@@ -495,6 +519,9 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
         }
     }
 }
+
+/// Stage 3's failure when there is nothing to check.
+pub const NOTHING_TO_CHECK: &str = "nothing to check: run gomig migrate in a module, name projects with --project DIR, or pass --no-check to switch on verification alone";
 
 fn check_project(req: &Request, dir: &Path, a: &Side, b: &Side, driver: &dyn Driver) -> ProjectCheck {
     let shown = dir.display().to_string();

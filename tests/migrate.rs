@@ -334,21 +334,86 @@ fn a_tree_that_no_longer_matches_its_manifest_stops_at_stage_2() {
 }
 
 #[test]
+fn with_nothing_to_check_stage_3_fails_and_no_check_switches_on_verification_alone() {
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    env.adopt(GO_123);
+    env.gomig_ok(&["switch", GO_122]);
+    // No --project and no module here: --yes does not switch without evidence.
+    let out = run(&mut env.gomig(&["migrate", "--to", GO_123, "--yes"]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(text.contains("stage 3/4 check: FAILED"), "{text}");
+    assert!(
+        text.contains(
+            "nothing to check: run gomig migrate in a module, name projects with --project DIR, or pass --no-check to switch on verification alone"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("stage 4/4"), "{text}");
+    assert!(text.contains("migration stopped at stage 3 (check); the default is still go1.22.10"));
+    assert_eq!(env.default_name(), "go1.22.10");
+    let last = events(&env).pop().unwrap();
+    assert_eq!(
+        (last["action"].as_str(), last["result"].as_str()),
+        (Some("migrate"), Some("error"))
+    );
+    assert_eq!(last["failed_stage"], 3);
+    // The plan says the same.
+    let out = run(&mut env.gomig(&["migrate", "--to", GO_123, "--dry-run"]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(stdout(&out).contains("stage 3/4 check: FAILED"), "{}", describe(&out));
+
+    // --no-check: stage 3 is skipped, the switch rests on stage 2, and the log says no check ran.
+    let out = run(&mut env.gomig(&["migrate", "--to", GO_123, "--no-check", "--yes", "--json"]));
+    assert!(out.status.success(), "{}", describe(&out));
+    let report = json_of(&out);
+    assert_eq!(
+        stages(&report),
+        vec![
+            (1, "install".into(), "ok".into()),
+            (2, "verify".into(), "ok".into()),
+            (3, "check".into(), "skipped".into()),
+            (4, "switch".into(), "ok".into()),
+        ],
+        "{report:#}"
+    );
+    assert!(
+        report["stages"][2]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("skipped (--no-check): no project checked"),
+        "{report:#}"
+    );
+    assert_eq!(env.default_name(), "go1.23.9");
+    let migrate = events(&env)
+        .into_iter()
+        .rev()
+        .find(|e| e["action"] == "migrate")
+        .unwrap();
+    assert_eq!(migrate["result"], "ok");
+    assert_eq!(migrate["no_check"], true);
+    assert_eq!(migrate["projects"], serde_json::json!([]));
+    env.gomig_ok(&["rollback"]);
+
+    // Checking and not checking at once is a usage error.
+    let out = run(&mut env.gomig(&["migrate", "--to", GO_123, "--no-check", "--project", "."]));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(stderr(&out).contains("--no-check"), "{}", describe(&out));
+}
+
+#[test]
 fn without_yes_and_no_terminal_to_ask_it_does_not_switch() {
     let env = TestEnv::new();
     env.adopt(GO_122);
     env.adopt(GO_123);
     env.gomig_ok(&["switch", GO_122]);
-    // No projects and no module here: stage 3 has nothing to check and says so.
     let out = run(env
-        .gomig(&["migrate", "--to", GO_123])
+        .gomig(&["migrate", "--to", GO_123, "--no-check"])
         .stdin(std::process::Stdio::null()));
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let text = stdout(&out);
-    assert!(
-        text.contains("no projects given: nothing checked (pass --project DIR)"),
-        "{text}"
-    );
+    assert!(text.contains("stage 3/4 check: skipped"), "{text}");
     assert!(text.contains("stage 4/4 switch: FAILED"), "{text}");
     assert!(text.contains("pass --yes to switch without asking"), "{text}");
     assert_eq!(env.default_name(), "go1.22.10");

@@ -17,21 +17,25 @@ use crate::migrate::{self, Driver, Stage, Status};
 use crate::resolve::{ErrorKind, Tool};
 
 /// Upgrade the default Go safely, in four stages: install B beside the current default (A);
-/// verify both against their manifests; run gomig check (A against B) in each project; switch
-/// the default to B, with gomig rollback ready. Stops at the first failing stage and leaves the
-/// default as it was; B stays installed so the failure can be examined.
+/// verify both against their manifests; run gomig check (A against B) in each project (or the
+/// module here); switch the default to B, with gomig rollback ready. Stops at the first failing
+/// stage and leaves the default as it was; B stays installed so the failure can be examined.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  gomig migrate --to 1.23.9 --project ~/src/api --project ~/src/worker\n  gomig migrate --to 1.23 --dry-run        # the plan, nothing changed\n  gomig migrate --to 1.23.9 --yes --json   # CI: no question, a JSON report"
+    after_help = "Examples:\n  gomig migrate --to 1.23.9 --project ~/src/api --project ~/src/worker\n  gomig migrate --to 1.23 --dry-run        # the plan, nothing changed\n  gomig migrate --to 1.23.9 --yes --json   # CI: no question, a JSON report\n  gomig migrate --to 1.23.9 --no-check --yes   # nothing to check: switch on verification alone"
 )]
 pub struct Args {
     /// The release to move the default to (exact, 1.23 for the newest installed 1.23.x or, when none
     /// is installed, the newest in the index, or latest).
     #[arg(long, value_name = "VERSION")]
     pub to: String,
-    /// A project to check (repeatable; default: the module here, if any).
+    /// A project to check (repeatable; default: the module or workspace here; with neither,
+    /// stage 3 fails unless --no-check).
     #[arg(long = "project", value_name = "DIR")]
     pub projects: Vec<PathBuf>,
+    /// Check no project: skip stage 3 and switch on stage 2's verification alone (logged).
+    #[arg(long, conflicts_with = "projects")]
+    pub no_check: bool,
     /// Show what each stage would do; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -93,6 +97,7 @@ impl Driver for CliDriver<'_> {
             Status::Ok => "ok",
             Status::Failed => "FAILED",
             Status::Planned => "plan",
+            Status::Skipped => "skipped",
         };
         println!("stage {}/4 {}: {status}", stage.number, stage.name);
         for line in stage.summary.lines() {
@@ -149,7 +154,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         },
     };
     let cwd = lookup::current_dir()?;
-    let projects: Vec<PathBuf> = if args.projects.is_empty() {
+    let projects: Vec<PathBuf> = if args.no_check {
+        Vec::new()
+    } else if args.projects.is_empty() {
         check::module_root(&cwd).into_iter().collect()
     } else {
         args.projects.iter().map(|p| cwd.join(p)).collect()
@@ -158,6 +165,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         to: args.to.clone(),
         installed,
         projects,
+        no_check: args.no_check,
         dry_run: args.dry_run,
         cross: args.run.targets()?,
         timeout: args.run.timeout.clone(),
