@@ -19,7 +19,8 @@ use crate::resolve::{ErrorKind, Tool};
 /// Upgrade the default Go safely, in four stages: install B beside the current default (A);
 /// verify both against their manifests; run gomig check (A against B) in each project (or the
 /// module here); switch the default to B, with gomig rollback ready. Stops at the first failing
-/// stage and leaves the default as it was; B stays installed so the failure can be examined.
+/// stage with nothing changed: the default stays, and a B this run installed is removed again
+/// (the output says how to get it back to examine the failure).
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  gomig migrate --to 1.23.9 --project ~/src/api --project ~/src/worker\n  gomig migrate --to 1.23 --dry-run        # the plan, nothing changed\n  gomig migrate --to 1.23.9 --yes --json   # CI: no question, a JSON report\n  gomig migrate --to 1.23.9 --no-check --yes   # nothing to check: switch on verification alone"
@@ -61,7 +62,7 @@ struct CliDriver<'a> {
 }
 
 impl Driver for CliDriver<'_> {
-    fn install(&self, spec: &str) -> anyhow::Result<String> {
+    fn install(&self, spec: &str) -> anyhow::Result<(String, bool)> {
         let installer = super::install::installer(
             self.store,
             self.ctx,
@@ -71,7 +72,8 @@ impl Driver for CliDriver<'_> {
             },
         )?;
         Ok(match installer.install(spec, None)? {
-            Installed::Installed { name, .. } | Installed::AlreadyInstalled { name } => name,
+            Installed::Installed { name, .. } => (name, true),
+            Installed::AlreadyInstalled { name } => (name, false),
         })
     }
 
@@ -188,13 +190,24 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             "migration stopped at stage {n} ({name}); the default is still {}",
             outcome.from
         );
-        let installed_now = outcome.stages.first().is_some_and(|s| s.details["installed"] == true);
-        if installed_now {
+        for line in &outcome.undone {
+            println!("{line}");
+        }
+        for line in &outcome.not_undone {
+            println!("warning: {line}");
+        }
+        let b = crate::store::short(&outcome.to);
+        // A failed check is what one examines with B.
+        if n == 3 && outcome.installed_by_run && outcome.not_undone.is_empty() {
+            let mirrors: String = args.mirrors.iter().map(|m| format!(" --mirror {m}")).collect();
             println!(
-                "{} stays installed beside it, to examine the failure (gomig exec {} -- go test ./...); remove it with gomig uninstall {}",
-                outcome.to,
-                crate::store::short(&outcome.to),
-                crate::store::short(&outcome.to)
+                "to examine the failure with {}: gomig install {b}{mirrors}, then gomig exec {b} -- go test ./...",
+                outcome.to
+            );
+        } else if n == 3 && !outcome.installed_by_run {
+            println!(
+                "{} was installed before this run and stays; examine the failure with: gomig exec {b} -- go test ./...",
+                outcome.to
             );
         }
     } else if outcome.dry_run {
