@@ -509,13 +509,56 @@ fn check_embedded_manifest(text: &str, extracted: &Extracted, path: &Path) -> Re
     Ok(())
 }
 
+/// Removes the installed (not adopted) toolchain `name` and its manifest, and logs it: what
+/// `gomig uninstall` does, and how `gomig migrate` takes back a toolchain it installed. Unless
+/// `force`, the default and the rollback target are refused. `by` names the command that did it
+/// in the log (`migrate`).
+pub fn uninstall(store: &Store, name: &str, force: bool, by: Option<&str>) -> Result<()> {
+    let _default_lock = store.lock_default()?;
+    let toolchain = store.toolchain(name)?;
+    if toolchain.adopted_from.is_some() {
+        bail!(
+            "{name} is adopted from {}; forget it with: gomig remove {name} (gomig never deletes adopted trees)",
+            toolchain.root().display()
+        );
+    }
+    if !force {
+        if store.default_name()?.as_deref() == Some(name) {
+            bail!("{name} is the global default; switch to another first (gomig switch VERSION), or use --force");
+        }
+        if store.rollback_target()?.as_deref() == Some(name) {
+            bail!("{name} is the rollback target (gomig rollback would need it); use --force to remove it anyway");
+        }
+    }
+    let _lock = store.lock_toolchain(name)?;
+    // Out of toolchains/ in one rename, so nothing half-deleted ever looks installed.
+    let trash = store
+        .toolchains_dir()
+        .join(format!(".trash-{name}-{}", store::unique_suffix()));
+    fs::rename(&toolchain.path, &trash).with_context(|| format!("cannot move {} aside", toolchain.path.display()))?;
+    fs::remove_dir_all(&trash).with_context(|| format!("cannot delete {}", trash.display()))?;
+    let _ = fs::remove_file(store.manifests_dir().join(format!("{name}.manifest")));
+    let mut event = Event::new("uninstall").field("version", name);
+    if let Some(by) = by {
+        event = event.field("by", by);
+    }
+    event.append(store)?;
+    Ok(())
+}
+
 /// `bin/go version` of a tree, run with its own GOROOT and no toolchain switching.
+///
+/// The user's Go settings are left out: they say nothing about what the tree is, and a bad one
+/// makes `go version` itself fail (`GOFLAGS=-bogus` or `GOPATH=relative` in the `GOENV` file,
+/// an unknown `GOEXPERIMENT`), which would make an intact tree look broken.
 pub fn go_version(root: &Path) -> Result<String> {
     let out = Command::new(root.join("bin/go"))
         .arg("version")
         .env("GOROOT", root)
         .env("GOTOOLCHAIN", "local")
+        .env("GOENV", "off")
         .env_remove("GOFLAGS")
+        .env_remove("GOEXPERIMENT")
         .output()
         .with_context(|| format!("cannot run {}/bin/go", root.display()))?;
     if !out.status.success() {

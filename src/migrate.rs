@@ -6,8 +6,15 @@
 //! 4. switch the default to B, with `gomig rollback` ready.
 //!
 //! It stops at the first stage that fails, before the default changes, and says which stage
-//! and why. B stays installed beside A after a later stage fails, so the failure can be
-//! examined with it (`gomig exec B -- go test ./...`); nothing else is left changed.
+//! and why, with nothing changed: what the run added is taken back — B if this run installed
+//! it (removed as `gomig uninstall` removes it, and logged) and the manifests stage 2 recorded —
+//! and the output says so, with how to get B back to examine the failure (`gomig install B`,
+//! then `gomig exec B -- go test ./...`).
+//!
+//! Stage 3 needs something to check: the projects named with `--project`, else the module or
+//! workspace of the current directory. With neither it fails ("nothing to check"), unless
+//! `--no-check` says to switch on stage 2's verification alone (stage 3 is then skipped, and
+//! the log records that no check ran).
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +34,8 @@ pub enum Status {
     Failed,
     /// `--dry-run`: what it would do.
     Planned,
+    /// Not run, as asked (`--no-check`).
+    Skipped,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,6 +69,12 @@ pub struct Outcome {
     pub to_tree_digest: Option<String>,
     /// How to undo the switch (after a successful migration).
     pub rollback: Option<String>,
+    /// Set when this run installed B (stage 1), rather than finding it installed.
+    pub installed_by_run: bool,
+    /// After a failure: what this run had added and took back, one line each.
+    pub undone: Vec<String>,
+    /// After a failure: what this run added and could not take back, with what to do.
+    pub not_undone: Vec<String>,
 }
 
 /// Why the migration could not start (before any stage).
@@ -75,8 +90,9 @@ pub enum MigrateError {
 
 /// What the command layer provides: installing, asking, showing progress.
 pub trait Driver: Sync {
-    /// Installs `spec` and returns the toolchain name.
-    fn install(&self, spec: &str) -> anyhow::Result<String>;
+    /// Installs `spec` and returns the toolchain name, and whether this call installed it
+    /// (`false`: it was there already).
+    fn install(&self, spec: &str) -> anyhow::Result<(String, bool)>;
     /// Asks before the switch (`--yes` answers for the user).
     fn confirm(&self, question: &str) -> bool;
     /// A stage finished (or was planned).
@@ -93,6 +109,8 @@ pub struct Request {
     /// Where B is when it is already installed (from the resolver), else None.
     pub installed: Option<String>,
     pub projects: Vec<PathBuf>,
+    /// `--no-check`: skip stage 3 and switch on verification alone.
+    pub no_check: bool,
     pub dry_run: bool,
     /// Check settings.
     pub cross: Vec<String>,
@@ -106,6 +124,8 @@ struct Run<'a> {
     store: &'a Store,
     driver: &'a dyn Driver,
     outcome: Outcome,
+    /// Manifests stage 2 recorded (toolchain names), taken back after a failure.
+    recorded: Vec<String>,
 }
 
 impl Run<'_> {
@@ -225,7 +245,11 @@ pub fn run(store: &Store, req: &Request, driver: &dyn Driver) -> Result<Outcome,
             from_tree_digest: None,
             to_tree_digest: None,
             rollback: None,
+            installed_by_run: false,
+            undone: Vec::new(),
+            not_undone: Vec::new(),
         },
+        recorded: Vec::new(),
     };
     if req.installed.as_deref() == Some(from.as_str()) {
         return Err(MigrateError::Target(format!(
@@ -233,6 +257,9 @@ pub fn run(store: &Store, req: &Request, driver: &dyn Driver) -> Result<Outcome,
         )));
     }
     stages(&mut run, req, &from);
+    if !req.dry_run && run.outcome.failed_stage.is_some() {
+        undo(&mut run);
+    }
     if !req.dry_run {
         let projects: Vec<Value> = run
             .outcome
@@ -258,6 +285,10 @@ pub fn run(store: &Store, req: &Request, driver: &dyn Driver) -> Result<Outcome,
             .field("to_tree_digest", run.outcome.to_tree_digest.clone())
             .field("failed_stage", run.outcome.failed_stage)
             .field("projects", Value::Array(projects))
+            .field("no_check", req.no_check)
+            .field("installed_by_run", run.outcome.installed_by_run)
+            .field("undone", run.outcome.undone.clone())
+            .field("not_undone", run.outcome.not_undone.clone())
             .result(match &failed {
                 Some(msg) => Err(msg.as_str()),
                 None => Ok(()),
@@ -293,14 +324,19 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
             String::new()
         }
         None => match run.driver.install(&req.to) {
-            Ok(name) => {
+            Ok((name, installed)) => {
                 run.outcome.to = name.clone();
+                run.outcome.installed_by_run = installed;
                 run.push(
                     1,
                     "install",
                     Status::Ok,
-                    format!("installed {name} beside {from}"),
-                    json!({"version": name, "installed": true}),
+                    if installed {
+                        format!("installed {name} beside {from}")
+                    } else {
+                        format!("{name} is already installed")
+                    },
+                    json!({"version": name, "installed": installed}),
                 );
                 name
             }
@@ -327,6 +363,9 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
         }
         match verify_one(run.store, name, dry) {
             Ok((line, d)) => {
+                if d["manifest"] == "recorded" {
+                    run.recorded.push(name.to_string());
+                }
                 let digest = d["tree_digest"].as_str().map(str::to_string);
                 if name == from {
                     run.outcome.from_tree_digest = digest;
@@ -366,21 +405,37 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
 
     // Stage 3: the projects, A against B.
     let projects = &req.projects;
-    if dry {
+    if req.no_check {
+        run.push(
+            3,
+            "check",
+            Status::Skipped,
+            format!(
+                "skipped (--no-check): no project checked; the switch rests on stage 2's verification of {from} and {} alone",
+                run.outcome.to
+            ),
+            json!({"projects": [], "no_check": true}),
+        );
+    } else if projects.is_empty() {
+        run.push(
+            3,
+            "check",
+            Status::Failed,
+            NOTHING_TO_CHECK.to_string(),
+            json!({"projects": []}),
+        );
+        return;
+    } else if dry {
         let names: Vec<String> = projects.iter().map(|p| p.display().to_string()).collect();
         run.push(
             3,
             "check",
             Status::Planned,
-            if names.is_empty() {
-                "no projects given: would check nothing (pass --project DIR)".into()
-            } else {
-                format!(
-                    "would run go vet and go test with {from} and {} in {}, probe the runtime, cross-compile",
-                    run.outcome.to,
-                    names.join(", ")
-                )
-            },
+            format!(
+                "would run go vet and go test with {from} and {} in {}, probe the runtime, cross-compile",
+                run.outcome.to,
+                names.join(", ")
+            ),
             json!({"projects": names}),
         );
     } else {
@@ -413,8 +468,6 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
         }
         let summary = if !failures.is_empty() {
             failures.join("\n")
-        } else if projects.is_empty() {
-            "no projects given: nothing checked (pass --project DIR)".into()
         } else {
             format!("no regressions in {} project(s)", projects.len())
         };
@@ -492,6 +545,45 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
         }
         Err(e) => {
             run.push(4, "switch", Status::Failed, format!("cannot switch: {e}"), Value::Null);
+        }
+    }
+}
+
+/// Stage 3's failure when there is nothing to check.
+pub const NOTHING_TO_CHECK: &str = "nothing to check: run gomig migrate in a module, name projects with --project DIR, or pass --no-check to switch on verification alone";
+
+/// After a failed stage: takes back what this run added, so the store is as it was. B goes the
+/// way `gomig uninstall` removes it (logged, `by: migrate`); manifests stage 2 recorded are
+/// deleted (the trees they describe stay as they were).
+fn undo(run: &mut Run) {
+    let b = run.outcome.to.clone();
+    if run.outcome.installed_by_run {
+        match crate::install::uninstall(run.store, &b, false, Some("migrate")) {
+            Ok(()) => run
+                .outcome
+                .undone
+                .push(format!("uninstalled {b}, which this run installed")),
+            Err(e) => run.outcome.not_undone.push(format!(
+                "{b}, which this run installed, could not be removed: {e:#}; remove it with gomig uninstall {}",
+                short(&b)
+            )),
+        }
+    }
+    for name in std::mem::take(&mut run.recorded) {
+        if run.outcome.installed_by_run && name == b {
+            continue; // went with the toolchain
+        }
+        let path = manifest_path(run.store, &name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => run.outcome.undone.push(format!(
+                "removed the manifest of {name} this run recorded ({})",
+                path.display()
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => run.outcome.not_undone.push(format!(
+                "the manifest of {name} this run recorded could not be removed: {e}; delete {}",
+                path.display()
+            )),
         }
     }
 }

@@ -349,6 +349,31 @@ pub fn pack(
     })
 }
 
+/// The `GOMIG.tree-digest` of a gomig archive: the tree digest of the manifest it was made
+/// against, from the pax global header that opens it (only the first member is read). `None`
+/// for an archive without one (not a gomig archive).
+pub fn embedded_tree_digest(archive: &Path) -> io::Result<Option<String>> {
+    let file = File::open(archive)?;
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(io::BufReader::new(file)));
+    let Some(first) = tar.entries()?.next() else {
+        return Ok(None);
+    };
+    let mut first = first?;
+    if !first.header().entry_type().is_pax_global_extensions() {
+        return Ok(None);
+    }
+    let Some(extensions) = first.pax_extensions()? else {
+        return Ok(None);
+    };
+    for extension in extensions {
+        let extension = extension?;
+        if extension.key_bytes() == b"GOMIG.tree-digest" {
+            return Ok(Some(String::from_utf8_lossy(extension.value_bytes()).into_owned()));
+        }
+    }
+    Ok(None)
+}
+
 /// `FILE.sha256`.
 pub fn sidecar_path(archive: &Path) -> PathBuf {
     let mut s = archive.as_os_str().to_owned();

@@ -129,19 +129,30 @@ pub fn plan(store: &Store, keep_history: usize, project_roots: &[PathBuf]) -> cr
     Ok(p)
 }
 
-/// An archive of `t` that already exists in `dir` with a matching sidecar, if any.
+/// An archive of `t` that already exists in `dir` and holds what its manifest records now: the
+/// sidecar's checksum matches the file, and the tree digest in the archive's header is the
+/// manifest's. Anything else (a stale archive of a tree recorded again since, a damaged one)
+/// is replaced by a fresh archive.
 fn existing_archive(dir: &Path, t: &Toolchain, store: &Store) -> Option<PathBuf> {
     let m = crate::manifest::Manifest::load(&crate::verify::manifest_path(store, &t.name)).ok()?;
     let path = dir.join(pack::file_name(&m.header));
     let (want, _) = crate::restore::read_sidecar(&path).ok()??;
     let got = crate::manifest::hash_file(&path).ok()?;
-    (got == want).then_some(path)
+    if got != want {
+        return None;
+    }
+    let digest = pack::embedded_tree_digest(&path).ok()??;
+    (digest == m.tree_digest()).then_some(path)
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum PruneError {
-    #[error("not removed: archiving it failed: {0}")]
-    Archive(#[from] pack::PackError),
+    #[error(
+        "kept: it does not match its manifest ({count} difference(s), e.g. {first}), so it cannot be archived as recorded; see what changed with gomig verify {name}; if the change is yours, record it (gomig snapshot {name}) and prune again; to remove it without an archive: gomig uninstall {name}"
+    )]
+    Tampered { name: String, count: usize, first: String },
+    #[error("kept: archiving it failed: {0}")]
+    Archive(pack::PackError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error("cannot {action} {path}: {cause}")]
@@ -176,7 +187,10 @@ pub fn remove_one(store: &Store, t: &Toolchain, archive: bool, level: u32) -> Re
         match existing_archive(&dir, t, store) {
             Some(p) => saved = Some(p),
             None => {
-                let p = pack::archive_toolchain(store, t, &dir, level)?;
+                let p = pack::archive_toolchain(store, t, &dir, level).map_err(|e| match e {
+                    pack::PackError::Differs { name, count, first } => PruneError::Tampered { name, count, first },
+                    e => PruneError::Archive(e),
+                })?;
                 saved = Some(p.path.clone());
                 packed = Some(p);
             }

@@ -193,10 +193,10 @@ pub fn verify(store: &Store, toolchain: &Toolchain) -> Result<Report, VerifyErro
     let files_hashed = actual.iter().filter(|e| e.kind == Kind::File).count();
     let mut differences = diff(&recorded.entries, &actual);
     let reported = reported_version(root);
-    if reported.as_deref() != Some(recorded.header.go_version.as_str()) {
+    if reported.as_deref() != Ok(recorded.header.go_version.as_str()) {
         differences.push(Difference::Version {
             expected: recorded.header.go_version.clone(),
-            actual: reported.unwrap_or_else(|| "(bin/go does not run)".into()),
+            actual: reported.unwrap_or_else(|e| format!("(bin/go version does not run: {e})")),
         });
     }
     let tree_digest = Manifest::new(recorded.header.clone(), actual).tree_digest();
@@ -210,16 +210,17 @@ pub fn verify(store: &Store, toolchain: &Toolchain) -> Result<Report, VerifyErro
     })
 }
 
-/// The release the toolchain says it is (`go env GOVERSION`).
-fn reported_version(root: &Path) -> Option<String> {
-    let out = std::process::Command::new(root.join("bin/go"))
-        .args(["env", "GOVERSION"])
-        .env("GOROOT", root)
-        .env("GOTOOLCHAIN", "local")
-        .env_remove("GOFLAGS")
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+/// The release the toolchain says it is: the release word of its `go version` (run as
+/// [`crate::install::go_version`] runs it, untouched by the user's Go settings), or why it
+/// could not tell.
+fn reported_version(root: &Path) -> Result<String, String> {
+    let out = crate::install::go_version(root).map_err(|e| format!("{e:#}"))?;
+    // "go version go1.22.10 linux/amd64" (or "... go1.22.10 X:boringcrypto linux/amd64").
+    out.split_whitespace()
+        .find(|w| {
+            w.strip_prefix("go")
+                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .map(str::to_string)
+        .ok_or(out)
 }

@@ -123,6 +123,19 @@ fn regression<'a>(report: &'a Value, kind: &str, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {kind} regression for {name} in {report:#}"))
 }
 
+/// The message of the probe's regression.
+fn probe_message(report: &Value) -> String {
+    report["regressions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "probe")
+        .unwrap_or_else(|| panic!("no probe regression in {report:#}"))["message"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 fn output_text(r: &Value) -> String {
     r["output"]
         .as_array()
@@ -168,20 +181,8 @@ fn what_really_changed_between_go_1_22_and_1_23_is_reported_and_the_module_witho
     );
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| check_json(&env, &upgraded, &["--to", GO_123, "--cross", "none"]));
-        // The default cross matrix, and a GOTOOLCHAIN in the environment that would make go1.23.9
-        // hand off to go1.22.10: the check must still run go1.23.9 itself.
-        let b = s.spawn(|| {
-            let cache = shared_gocache();
-            let out = run(env
-                .gomig_in(
-                    &portable,
-                    &["check", "--json", "--to", GO_123, "--gocache", cache.to_str().unwrap()],
-                )
-                .env("GOTOOLCHAIN", "go1.22.10+auto"));
-            let report: Value =
-                serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON ({e}):\n{}", describe(&out)));
-            (out.status.code().unwrap(), report)
-        });
+        // The default cross matrix.
+        let b = s.spawn(|| check_json(&env, &portable, &["--to", GO_123]));
         (a.join().unwrap(), b.join().unwrap())
     });
 
@@ -221,6 +222,12 @@ fn what_really_changed_between_go_1_22_and_1_23_is_reported_and_the_module_witho
     assert_eq!(regressions(&report), Vec::<String>::new());
     assert_eq!(report["probe"]["ok"], true);
     assert_eq!(report["probe"]["reported"], format!("go{GO_123} linux/amd64"));
+    assert_eq!(report["probe"]["runs_as"], format!("go{GO_123}"));
+    assert_eq!(
+        report["probe"]["gotoolchain"],
+        Value::Null,
+        "not exported: the shim's local"
+    );
     let targets: Vec<(&str, bool)> = report["cross"]
         .as_array()
         .unwrap()
@@ -442,6 +449,180 @@ fn the_runtime_probe_fails_when_the_new_tree_runs_another_go() {
 }
 
 #[test]
+fn in_a_workspace_each_module_is_checked_and_a_regression_in_the_second_is_found() {
+    let env = env_with_two_releases();
+    env.write("ws/go.work", "go 1.21\n\nuse (\n\t./api\n\t./stamps\n)\n");
+    let root = env.work.join("ws");
+    module(
+        &env,
+        "ws/api",
+        &[("join/join.go", JOIN_GO_PORTABLE), ("join/join_test.go", JOIN_TEST)],
+    );
+    env.write("ws/api/go.mod", "module example.com/api\n\ngo 1.21\n");
+    module(
+        &env,
+        "ws/stamps",
+        &[
+            ("stamp/stamp.go", "package stamp\n"),
+            ("stamp/stamp_test.go", STAMP_TEST),
+        ],
+    );
+    env.write("ws/stamps/go.mod", "module example.com/stamps\n\ngo 1.21\n");
+
+    // From the workspace root (no module of its own) and from a directory inside it.
+    let inside = env.dir("ws/stamps/stamp");
+    let (code, report) = check_json(&env, &root, &["--to", GO_123, "--cross", "none"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["dir"], root.to_str().unwrap());
+    assert_eq!(report["patterns"], serde_json::json!(["./api/...", "./stamps/..."]));
+    assert_eq!(
+        regressions(&report),
+        vec!["test-failed example.com/stamps/stamp TestParseOffset"]
+    );
+    assert_eq!(
+        report["totals"]["from"]["passed"], 3,
+        "both modules' tests ran: {report:#}"
+    );
+    let (code, report) = check_json(&env, &inside, &["--to", GO_123, "--cross", "none"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        regressions(&report),
+        vec!["test-failed example.com/stamps/stamp TestParseOffset"]
+    );
+}
+
+/// A directory holding `go<version>` executables (symlinks to the real releases' bin/go), for
+/// Go's own `GOTOOLCHAIN=...+path` switch: no network, no module cache.
+fn toolchains_on_path(env: &TestEnv, versions: &[&str]) -> String {
+    let dir = env.root().join("go-on-path");
+    std::fs::create_dir_all(&dir).unwrap();
+    for v in versions {
+        std::os::unix::fs::symlink(go_dist(v).join("bin/go"), dir.join(format!("go{v}"))).unwrap();
+    }
+    format!("{}:{}", dir.display(), env.path_with_shims())
+}
+
+#[test]
+fn the_runtime_probe_fails_when_an_exported_gotoolchain_makes_the_new_go_switch() {
+    let env = env_with_two_releases();
+    let path = toolchains_on_path(&env, &[GO_122, GO_124]);
+    // First, what Go itself does: go1.23.9 hands off to go1.22.10 found on PATH.
+    let b = go_dist(GO_123).join("bin/go");
+    let version = ok(env
+        .command(&b, &env.work)
+        .arg("version")
+        .env("GOROOT", go_dist(GO_123))
+        .env("PATH", &path)
+        .env("GOTOOLCHAIN", "go1.22.10+path"));
+    assert!(version.starts_with("go version go1.22.10 "), "{version}");
+
+    // JOIN_GO: a vet finding only go1.23.9's vet reports, so the report shows which Go ran vet.
+    let named = module(
+        &env,
+        "named",
+        &[("join/join.go", JOIN_GO), ("join/join_test.go", JOIN_TEST)],
+    );
+    // A project whose go.mod asks for go1.24.11, which GOTOOLCHAIN=path lets go switch to.
+    let asking = module(
+        &env,
+        "asking",
+        &[("join/join.go", JOIN_GO_PORTABLE), ("join/join_test.go", JOIN_TEST)],
+    );
+    env.write(
+        "asking/go.mod",
+        "module example.com/asking\n\ngo 1.21\n\ntoolchain go1.24.11\n",
+    );
+    let check_with = |dir: &Path, gotoolchain: &str| {
+        let cache = shared_gocache();
+        let out = run(env
+            .gomig_in(
+                dir,
+                &[
+                    "check",
+                    "--json",
+                    // (gomig's own choice here would follow the toolchain line: not the point)
+                    "--from",
+                    GO_122,
+                    "--to",
+                    GO_123,
+                    "--cross",
+                    "none",
+                    "--gocache",
+                    cache.to_str().unwrap(),
+                ],
+            )
+            .env("PATH", &path)
+            .env("GOTOOLCHAIN", gotoolchain));
+        let report: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON ({e}):\n{}", describe(&out)));
+        (out.status.code().unwrap(), report)
+    };
+    let ((code, report), (code2, report2)) = std::thread::scope(|s| {
+        let a = s.spawn(|| check_with(&named, "go1.22.10+path"));
+        let b = check_with(&asking, "path");
+        (a.join().unwrap(), b)
+    });
+
+    assert_eq!(code, 1, "{report:#}");
+    // go vet and go test still ran as go1.23.9 (GOTOOLCHAIN=local): its vet finding is there.
+    assert_eq!(
+        regressions(&report),
+        vec!["probe", "vet-finding example.com/named/join stdversion"]
+    );
+    let probe = &report["probe"];
+    assert_eq!(probe["ok"], false, "{probe:#}");
+    assert_eq!(probe["reported"], "go1.23.9 linux/amd64", "the tree itself is go1.23.9");
+    assert_eq!(probe["runs_as"], "go1.22.10");
+    assert_eq!(probe["gotoolchain"], "go1.22.10+path");
+    let message = probe_message(&report);
+    for part in [
+        "GOTOOLCHAIN=go1.22.10+path, exported in your environment",
+        &format!("go in {} runs as go1.22.10, not go1.23.9", named.display()),
+        "unset GOTOOLCHAIN",
+        "export GOTOOLCHAIN=local",
+    ] {
+        assert!(message.contains(part), "{part:?} missing from: {message}");
+    }
+
+    assert_eq!(code2, 1, "{report2:#}");
+    assert_eq!(regressions(&report2), vec!["probe"]);
+    assert_eq!(report2["probe"]["runs_as"], "go1.24.11");
+    let message = probe_message(&report2);
+    for part in [
+        "GOTOOLCHAIN=path, exported in your environment",
+        "runs as go1.24.11, not go1.23.9",
+        &format!(
+            "as {}'s toolchain line (toolchain go1.24.11) asks",
+            asking.join("go.mod").display()
+        ),
+    ] {
+        assert!(message.contains(part), "{part:?} missing from: {message}");
+    }
+
+    // The same for a person: the probe line says what ran.
+    let cache = shared_gocache();
+    let table = stdout(&run(env
+        .gomig_in(
+            &named,
+            &[
+                "check",
+                "--to",
+                GO_123,
+                "--cross",
+                "none",
+                "--gocache",
+                cache.to_str().unwrap(),
+            ],
+        )
+        .env("PATH", &path)
+        .env("GOTOOLCHAIN", "go1.22.10+path")));
+    assert!(
+        table.contains("FAILED (go switches to go1.22.10 here, expected go1.23.9 linux/amd64)"),
+        "{table}"
+    );
+}
+
+#[test]
 fn cross_targets_that_cannot_build_are_reported() {
     let env = env_with_two_releases();
     // Linux-only: syscall.Gettid without a build tag never built for darwin or windows.
@@ -505,6 +686,20 @@ fn a_check_that_cannot_run_exits_2_and_says_why() {
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(
         stderr(&out).contains("is not inside a Go module or workspace"),
+        "{}",
+        describe(&out)
+    );
+
+    // A current directory that was deleted under it.
+    let gone = env.dir("gone");
+    let out = run(env
+        .command("sh", &gone)
+        .args(["-c", "rmdir \"$PWD\" && exec \"$0\" check --to \"$1\""])
+        .arg(gomig_bin())
+        .arg(GO_123));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("cannot determine the current directory") && stderr(&out).contains("was it deleted?"),
         "{}",
         describe(&out)
     );

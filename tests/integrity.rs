@@ -292,6 +292,45 @@ fn verify_names_every_kind_of_tampering_on_a_real_goroot() {
 }
 
 #[test]
+fn a_broken_goenv_file_does_not_make_an_intact_tree_fail_verify() {
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    // The user's go.env (GOENV) with garbage in it: settings each of which breaks some go
+    // command for this user (GO111MODULE=bogus breaks `go env`, GOFLAGS=-bogus `go version`),
+    // and bytes that are no setting at all. It is about the user's builds, not about the tree.
+    let goenv = env.root().join("config/go/env");
+    fs::create_dir_all(goenv.parent().unwrap()).unwrap();
+    fs::write(
+        &goenv,
+        b"\x00\xff\xfe not a setting\nGO111MODULE=bogus\nGOFLAGS=-bogus\n=\n".as_slice(),
+    )
+    .unwrap();
+    let go = go_dist(GO_122).join("bin/go");
+    for args in [&["env", "GOVERSION"][..], &["version"]] {
+        let out = run(Command::new(&go)
+            .args(args)
+            .env("GOENV", &goenv)
+            .env("GOTOOLCHAIN", "local")
+            .env_remove("GOFLAGS"));
+        assert!(
+            !out.status.success(),
+            "the GOENV file should break go {args:?}:\n{}",
+            describe(&out)
+        );
+    }
+
+    let out = run(env.gomig(&["verify", GO_122, "--json"]).env("GOENV", &goenv));
+    let report = json(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "an intact tree verifies:\n{}",
+        describe(&out)
+    );
+    assert_eq!(report[0]["differences"], serde_json::json!([]), "{report:#}");
+}
+
+#[test]
 fn the_same_release_installed_twice_has_one_tree_digest_and_sha256sum_checks_the_list() {
     let official = dlsite::cached_archive(&go_dist(GO_122), GO_122).unwrap();
     let envs = [TestEnv::new(), TestEnv::new()];
@@ -564,6 +603,52 @@ fn switch_refuses_a_tampered_toolchain_and_rollback_restores_the_previous_defaul
     assert_eq!(env.default_name(), "go1.22.10");
     env.gomig_ok(&["rollback"]);
     assert_eq!(env.default_name(), "go1.21.13");
+}
+
+#[test]
+fn a_failed_verify_and_a_switch_the_gate_refuses_are_logged_also_without_a_manifest() {
+    let env = TestEnv::new();
+    let old = fake_goroot(&env.root().join("old/go"), "1.21.13");
+    env.gomig_ok(&["add", old.to_str().unwrap()]);
+    env.gomig_ok(&["switch", GO_121]);
+    // Installed, but never recorded: nothing to verify it against.
+    env.fake_toolchain("go1.22.1");
+    let last = |action: &str| {
+        events(&env)
+            .into_iter()
+            .rev()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("no {action} event in the log"))
+    };
+
+    let err = fails(&mut env.gomig(&["verify", "1.22.1"]));
+    assert!(
+        err.contains("go1.22.1 has no recorded manifest") && err.contains("gomig snapshot go1.22.1"),
+        "{err}"
+    );
+    let logged = last("verify");
+    assert_eq!(logged["version"], "go1.22.1");
+    assert_eq!(logged["result"], "error");
+    assert_eq!(logged["no_manifest"], true);
+    assert!(
+        logged["error"].as_str().unwrap().contains("no recorded manifest"),
+        "{logged}"
+    );
+
+    let err = fails(&mut env.gomig(&["switch", "1.22.1"]));
+    assert!(err.contains("refusing to switch to an unverified toolchain"), "{err}");
+    assert_eq!(env.default_name(), "go1.21.13");
+    let refused = last("switch");
+    assert_eq!(refused["to"], "go1.22.1");
+    assert_eq!(refused["result"], "error");
+    assert_eq!(refused["no_manifest"], true);
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("verify failed: go1.22.1 has no recorded manifest"),
+        "{refused}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -940,6 +1025,73 @@ fn prune_removes_only_what_nothing_needs_and_archives_it_first() {
         (Some("go1.20.1"), true)
     );
     assert!(installed().contains("go1.21.1") && !installed().contains("go1.20.1"));
+}
+
+#[test]
+fn prune_keeps_a_tampered_toolchain_and_replaces_an_archive_of_an_older_recording() {
+    let env = TestEnv::new();
+    for name in ["go1.16.1", "go1.20.1", "go1.22.1"] {
+        env.fake_toolchain(name);
+        env.gomig_ok(&["snapshot", name]);
+    }
+    env.gomig_ok(&["switch", "1.22.1", "--no-verify"]);
+    let archives = env.gomig_home.join("archives");
+    let toolchains = env.gomig_home.join("toolchains");
+
+    // go1.16.1 changed after it was recorded: it cannot be archived as recorded.
+    fs::write(toolchains.join("go1.16.1/bin/gofmt"), "#!/bin/sh\necho changed\n").unwrap();
+    // go1.20.1 has an archive already, made before its tree was recorded again with a new file:
+    // the sidecar matches the file, but the archive does not hold what the manifest records.
+    archive(&env, "1.20.1", &archives);
+    let stale_digest = recorded_digest(&env, "go1.20.1");
+    fs::write(toolchains.join("go1.20.1/NEWS"), "added after the first archive\n").unwrap();
+    env.gomig_ok(&["snapshot", "1.20.1"]);
+    let digest = recorded_digest(&env, "go1.20.1");
+    assert_ne!(digest, stale_digest);
+
+    let out = run(&mut env.gomig(&["prune"]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    for part in [
+        "go1.16.1: kept: it does not match its manifest (1 difference(s), e.g. modified  bin/gofmt",
+        "gomig verify go1.16.1",
+        "gomig snapshot go1.16.1",
+        "gomig uninstall go1.16.1",
+    ] {
+        assert!(err.contains(part), "{part:?} missing:\n{}", describe(&out));
+    }
+    assert!(toolchains.join("go1.16.1/bin/go").is_file(), "the tampered one is kept");
+    assert!(
+        !archives.join("go1.16.1.linux-amd64.tar.gz").exists(),
+        "and not archived"
+    );
+    let refused = events(&env)
+        .into_iter()
+        .find(|e| e["action"] == "prune" && e["version"] == "go1.16.1")
+        .unwrap();
+    assert_eq!(refused["result"], "error");
+
+    // go1.20.1 went, into a fresh archive of what is recorded now (the NEWS file with it).
+    assert!(stdout(&out).contains("removed go1.20.1"), "{}", describe(&out));
+    assert!(!toolchains.join("go1.20.1").exists());
+    let pruned = events(&env)
+        .into_iter()
+        .find(|e| e["action"] == "prune" && e["version"] == "go1.20.1")
+        .unwrap();
+    assert_eq!(
+        pruned["tree_digest"],
+        digest.as_str(),
+        "a new archive was made: {pruned}"
+    );
+    let path = archives.join("go1.20.1.linux-amd64.tar.gz");
+    ok(Command::new("sha256sum")
+        .arg("-c")
+        .arg("go1.20.1.linux-amd64.tar.gz.sha256")
+        .current_dir(&archives));
+    let members = read_members(&path, Some(1));
+    assert!(String::from_utf8_lossy(&members[0].data).contains(&format!("GOMIG.tree-digest={digest}\n")));
+    env.gomig_ok(&["restore", path.to_str().unwrap()]);
+    assert!(toolchains.join("go1.20.1/NEWS").is_file());
 }
 
 // ---------------------------------------------------------------------------------------------

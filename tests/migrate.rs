@@ -275,6 +275,13 @@ fn a_regression_in_one_project_stops_at_stage_3_and_the_default_stays() {
     )));
     assert!(!text.contains("stage 4/4"), "{text}");
     assert!(text.contains("migration stopped at stage 3 (check); the default is still go1.22.10"));
+    assert!(
+        text.contains(
+            "go1.23.9 was installed before this run and stays; examine the failure with: gomig exec 1.23.9 -- go test ./..."
+        ),
+        "{text}"
+    );
+    assert!(env.gomig_home.join("toolchains/go1.23.9").exists());
 
     assert_eq!(env.default_name(), "go1.22.10");
     assert_eq!(
@@ -334,21 +341,86 @@ fn a_tree_that_no_longer_matches_its_manifest_stops_at_stage_2() {
 }
 
 #[test]
+fn with_nothing_to_check_stage_3_fails_and_no_check_switches_on_verification_alone() {
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    env.adopt(GO_123);
+    env.gomig_ok(&["switch", GO_122]);
+    // No --project and no module here: --yes does not switch without evidence.
+    let out = run(&mut env.gomig(&["migrate", "--to", GO_123, "--yes"]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(text.contains("stage 3/4 check: FAILED"), "{text}");
+    assert!(
+        text.contains(
+            "nothing to check: run gomig migrate in a module, name projects with --project DIR, or pass --no-check to switch on verification alone"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("stage 4/4"), "{text}");
+    assert!(text.contains("migration stopped at stage 3 (check); the default is still go1.22.10"));
+    assert_eq!(env.default_name(), "go1.22.10");
+    let last = events(&env).pop().unwrap();
+    assert_eq!(
+        (last["action"].as_str(), last["result"].as_str()),
+        (Some("migrate"), Some("error"))
+    );
+    assert_eq!(last["failed_stage"], 3);
+    // The plan says the same.
+    let out = run(&mut env.gomig(&["migrate", "--to", GO_123, "--dry-run"]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(stdout(&out).contains("stage 3/4 check: FAILED"), "{}", describe(&out));
+
+    // --no-check: stage 3 is skipped, the switch rests on stage 2, and the log says no check ran.
+    let out = run(&mut env.gomig(&["migrate", "--to", GO_123, "--no-check", "--yes", "--json"]));
+    assert!(out.status.success(), "{}", describe(&out));
+    let report = json_of(&out);
+    assert_eq!(
+        stages(&report),
+        vec![
+            (1, "install".into(), "ok".into()),
+            (2, "verify".into(), "ok".into()),
+            (3, "check".into(), "skipped".into()),
+            (4, "switch".into(), "ok".into()),
+        ],
+        "{report:#}"
+    );
+    assert!(
+        report["stages"][2]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("skipped (--no-check): no project checked"),
+        "{report:#}"
+    );
+    assert_eq!(env.default_name(), "go1.23.9");
+    let migrate = events(&env)
+        .into_iter()
+        .rev()
+        .find(|e| e["action"] == "migrate")
+        .unwrap();
+    assert_eq!(migrate["result"], "ok");
+    assert_eq!(migrate["no_check"], true);
+    assert_eq!(migrate["projects"], serde_json::json!([]));
+    env.gomig_ok(&["rollback"]);
+
+    // Checking and not checking at once is a usage error.
+    let out = run(&mut env.gomig(&["migrate", "--to", GO_123, "--no-check", "--project", "."]));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(stderr(&out).contains("--no-check"), "{}", describe(&out));
+}
+
+#[test]
 fn without_yes_and_no_terminal_to_ask_it_does_not_switch() {
     let env = TestEnv::new();
     env.adopt(GO_122);
     env.adopt(GO_123);
     env.gomig_ok(&["switch", GO_122]);
-    // No projects and no module here: stage 3 has nothing to check and says so.
     let out = run(env
-        .gomig(&["migrate", "--to", GO_123])
+        .gomig(&["migrate", "--to", GO_123, "--no-check"])
         .stdin(std::process::Stdio::null()));
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let text = stdout(&out);
-    assert!(
-        text.contains("no projects given: nothing checked (pass --project DIR)"),
-        "{text}"
-    );
+    assert!(text.contains("stage 3/4 check: skipped"), "{text}");
     assert!(text.contains("stage 4/4 switch: FAILED"), "{text}");
     assert!(text.contains("pass --yes to switch without asking"), "{text}");
     assert_eq!(env.default_name(), "go1.22.10");
@@ -358,6 +430,125 @@ fn without_yes_and_no_terminal_to_ask_it_does_not_switch() {
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert!(
         stderr(&out).contains("go1.22.10 is already the default"),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// The names in a store directory (hidden ones too: staging and trash), sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_failed_check_takes_back_what_the_run_installed_and_recorded() {
+    let site = Site::start(vec![Release::from_goroot(GO_123, &go_dist(GO_123))]);
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    env.gomig_ok(&["switch", GO_122]);
+    // A's manifest is missing, so stage 2 records one: that is taken back too.
+    fs::remove_file(env.gomig_home.join("manifests/go1.22.10.manifest")).unwrap();
+    let stamps = project(
+        &env,
+        "stamps",
+        &[("stamp.go", "package stamp\n"), ("stamp_test.go", STAMP_TEST)],
+    );
+    let toolchains = listing(&env.gomig_home.join("toolchains"));
+    let manifests = listing(&env.gomig_home.join("manifests"));
+    let history = fs::read_to_string(env.gomig_home.join("state/history")).unwrap_or_default();
+    let mirror = site.url();
+    let cache = shared_gocache();
+
+    let out = run(&mut env.gomig(&[
+        "migrate",
+        "--to",
+        GO_123,
+        "--project",
+        stamps.to_str().unwrap(),
+        "--mirror",
+        &mirror,
+        "--gocache",
+        &cache,
+        "--cross",
+        "none",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(text.contains("installed go1.23.9 beside go1.22.10"), "{text}");
+    assert!(text.contains("go1.22.10: no manifest existed; recorded one"), "{text}");
+    assert!(text.contains("stage 3/4 check: FAILED"), "{text}");
+    assert!(text.contains("migration stopped at stage 3 (check); the default is still go1.22.10"));
+    assert!(
+        text.contains("uninstalled go1.23.9, which this run installed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("removed the manifest of go1.22.10 this run recorded"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "to examine the failure with go1.23.9: gomig install 1.23.9 --mirror {mirror}, then gomig exec 1.23.9 -- go test ./..."
+        )),
+        "{text}"
+    );
+    assert_eq!(site.downloads(&dlsite::official_filename(GO_123)), 1);
+
+    // Nothing changed: the default, the history, toolchains/ and manifests/ as before (no
+    // staging or trash left either).
+    assert_eq!(env.default_name(), "go1.22.10");
+    assert_eq!(
+        fs::read_to_string(env.gomig_home.join("state/history")).unwrap_or_default(),
+        history
+    );
+    assert_eq!(listing(&env.gomig_home.join("toolchains")), toolchains);
+    assert_eq!(listing(&env.gomig_home.join("manifests")), manifests);
+    let out = run(&mut env.gomig(&["exec", GO_123, "--", "go", "version"]));
+    assert!(!out.status.success(), "go1.23.9 is not installed:\n{}", describe(&out));
+
+    // The log tells the story: installed, taken back by migrate, the failed migration.
+    let log = events(&env);
+    let order: Vec<(&str, &str)> = log
+        .iter()
+        .filter(|e| ["install", "uninstall", "migrate"].contains(&e["action"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["version"].as_str().or(e["to"].as_str()).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            ("install", "go1.23.9"),
+            ("uninstall", "go1.23.9"),
+            ("migrate", "go1.23.9")
+        ]
+    );
+    let uninstall = log.iter().find(|e| e["action"] == "uninstall").unwrap();
+    assert_eq!(uninstall["by"], "migrate");
+    let migrate = log.last().unwrap();
+    assert_eq!(migrate["result"], "error");
+    assert_eq!(migrate["installed_by_run"], true);
+    assert_eq!(migrate["undone"].as_array().unwrap().len(), 2, "{migrate}");
+
+    // And B comes back as the message says, to examine the failure.
+    env.gomig_ok(&["install", GO_123, "--mirror", &mirror]);
+    let out = run(env
+        .gomig_in(&stamps, &["exec", GO_123, "--", "go", "test", "./..."])
+        .env("GOCACHE", &cache));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("time zone offset hour out of range"),
         "{}",
         describe(&out)
     );

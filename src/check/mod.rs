@@ -53,6 +53,7 @@ pub enum CheckError {
     },
 }
 
+#[derive(Clone)]
 pub struct Options {
     /// The module or workspace directory (commands run here).
     pub dir: PathBuf,
@@ -80,6 +81,36 @@ pub fn module_root(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
         .find(|d| d.join("go.work").is_file() || d.join("go.mod").is_file())
         .map(Path::to_path_buf)
+}
+
+/// In a workspace root that is not itself a module, `./...` matches nothing ("directory prefix
+/// . does not contain modules listed in go.work"): the default there is each module the
+/// workspace uses (`./a/...`, `./b/...`), as A's `go work edit -json` reads go.work. `None`
+/// where `./...` is right, or when go.work cannot be read (go test then says why).
+fn workspace_patterns(sandbox: &Sandbox, opts: &Options) -> Option<Vec<String>> {
+    if !opts.packages.is_empty() || !opts.dir.join("go.work").is_file() || opts.dir.join("go.mod").is_file() {
+        return None;
+    }
+    let mut cmd = sandbox.go(&opts.from, &opts.dir, &["work", "edit", "-json"]);
+    cmd.env_remove("GOWORK");
+    let out = cmd.output().ok().filter(|o| o.status.success())?;
+    let work: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let patterns: Vec<String> = work["Use"]
+        .as_array()?
+        .iter()
+        .filter_map(|u| u["DiskPath"].as_str())
+        .map(|p| {
+            let p = p.trim_end_matches('/');
+            if p == "." {
+                "./...".to_string()
+            } else if p.starts_with('/') || p.starts_with("./") || p.starts_with("../") {
+                format!("{p}/...")
+            } else {
+                format!("./{p}/...")
+            }
+        })
+        .collect();
+    (!patterns.is_empty()).then_some(patterns)
 }
 
 pub fn parse_targets(list: &[String]) -> Result<Vec<String>, CheckError> {
@@ -219,7 +250,7 @@ fn run_extra(
                 side: opts.to.label.clone(),
                 step: "runtime probe",
             });
-            ExtraResult::Probe(probe::run(sandbox, &opts.to))
+            ExtraResult::Probe(probe::run(sandbox, &opts.to, &opts.dir))
         }
         Extra::Cross(target) => {
             let result = cross_build(sandbox, opts, &opts.to, &target)?;
@@ -241,6 +272,17 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
     }
     let started = Instant::now();
     let sandbox = Sandbox::new(&opts.gocache)?;
+    let in_workspace;
+    let opts = match workspace_patterns(&sandbox, opts) {
+        Some(packages) => {
+            in_workspace = Options {
+                packages,
+                ..opts.clone()
+            };
+            &in_workspace
+        }
+        None => opts,
+    };
     let mut queue: VecDeque<Extra> = opts.cross.iter().cloned().map(Extra::Cross).collect();
     queue.push_back(Extra::Probe);
     let queue = Mutex::new(queue);

@@ -113,6 +113,13 @@ impl Report {
         if let Some(p) = &self.probe {
             let text = if p.ok {
                 format!("ok ({})", p.reported.as_deref().unwrap_or(""))
+            } else if p.reported.as_deref() == Some(p.expected.as_str()) {
+                // The tree is B; the toolchain switch is not.
+                format!(
+                    "FAILED (go switches to {} here, expected {})",
+                    p.runs_as.as_deref().unwrap_or("another toolchain"),
+                    p.expected
+                )
             } else {
                 format!("FAILED (expected {})", p.expected)
             };

@@ -1,6 +1,8 @@
 //! The environment `gomig check` runs Go in: each toolchain with its own GOROOT and
 //! `GOTOOLCHAIN=local` (so neither can hand off to another Go), a GOCACHE that is not the user's
 //! unless asked, a private GOTMPDIR removed afterwards; GOFLAGS and everything else as given.
+//! (Whether the user's own `GOTOOLCHAIN` would make B hand off is the probe's question: see
+//! `probe.rs`.)
 
 use std::ffi::OsString;
 use std::fs;

@@ -230,11 +230,15 @@ impl Parser {
                         let outcome = match ev.action.as_str() {
                             "pass" => TestOutcome::Pass,
                             "skip" => TestOutcome::Skip,
+                            // The -timeout alarm is itself a panic ("panic: test timed out
+                            // after 4s"): it must be told apart first.
+                            _ if mentions_timeout(&output) => TestOutcome::Timeout,
                             _ if mentions_panic(&output) => TestOutcome::Panic,
                             _ => TestOutcome::Fail,
                         };
                         // A panic ends the test binary: the tests after it never run.
                         pkg.panicked |= outcome == TestOutcome::Panic;
+                        pkg.timed_out |= outcome == TestOutcome::Timeout;
                         pkg.tests.insert(test, TestResult { outcome, output });
                     }
                     _ => {}
@@ -387,6 +391,29 @@ mod tests {
         let t = &run.packages["m/t"];
         assert_eq!(t.tests["TestSlow"].outcome, TestOutcome::Timeout);
         assert!(t.timed_out);
+    }
+
+    #[test]
+    fn a_failed_test_whose_output_is_the_timeout_alarm_is_a_timeout_not_a_panic() {
+        // The alarm's message starts with "panic:", and test2json may close the running test
+        // with an explicit fail event carrying it.
+        let run = parse(
+            &[
+                r#"{"Action":"run","Package":"m/t","Test":"TestSlow"}"#,
+                r#"{"Action":"output","Package":"m/t","Test":"TestSlow","Output":"=== RUN   TestSlow\n"}"#,
+                r#"{"Action":"output","Package":"m/t","Test":"TestSlow","Output":"panic: test timed out after 4s\n"}"#,
+                r#"{"Action":"output","Package":"m/t","Test":"TestSlow","Output":"\trunning tests:\n"}"#,
+                r#"{"Action":"output","Package":"m/t","Test":"TestSlow","Output":"\t\tTestSlow (4s)\n"}"#,
+                r#"{"Action":"fail","Package":"m/t","Test":"TestSlow","Elapsed":4}"#,
+                r#"{"Action":"fail","Package":"m/t","Elapsed":4.01}"#,
+            ],
+            "",
+        );
+        let t = &run.packages["m/t"];
+        assert_eq!(t.tests["TestSlow"].outcome, TestOutcome::Timeout);
+        assert_eq!(t.tests["TestSlow"].output[0], "panic: test timed out after 4s");
+        assert!(t.timed_out, "the package is marked as timed out");
+        assert!(!t.panicked, "a timeout is not counted as a panic");
     }
 
     #[test]

@@ -26,7 +26,9 @@ pub const COULD_NOT_RUN: u8 = 2;
 /// Both run in a sandbox (GOTOOLCHAIN=local, their own GOROOT, a build cache that is not yours,
 /// a private GOTMPDIR), concurrently. Regressions: a test that passes with A and fails, panics,
 /// times out or is skipped with B; a package that no longer builds; a new vet finding; a runtime
-/// probe that does not report B; a cross target that built with A and does not with B.
+/// probe that does not report B (a program built with B, and B's go version in the project run
+/// with your exported GOTOOLCHAIN, as the go shim runs it); a cross target that built with A
+/// and does not with B.
 /// Exit status: 0 no regressions, 1 regressions, 2 the check could not run.
 #[derive(Debug, clap::Args)]
 #[command(
@@ -184,7 +186,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         Ok(s) => s,
         Err(e) => return Ok(could_not_run(e)),
     };
-    let cwd = lookup::current_dir().map_err(|e| anyhow!("cannot determine the current directory: {e}"))?;
+    let cwd = match lookup::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            return Ok(could_not_run(format!(
+                "cannot determine the current directory ({e}); was it deleted? cd into the project again"
+            )));
+        }
+    };
     let Some(dir) = check::module_root(&cwd) else {
         return Ok(could_not_run(CheckError::NotInModule {
             dir: cwd.display().to_string(),

@@ -17,21 +17,26 @@ use crate::migrate::{self, Driver, Stage, Status};
 use crate::resolve::{ErrorKind, Tool};
 
 /// Upgrade the default Go safely, in four stages: install B beside the current default (A);
-/// verify both against their manifests; run gomig check (A against B) in each project; switch
-/// the default to B, with gomig rollback ready. Stops at the first failing stage and leaves the
-/// default as it was; B stays installed so the failure can be examined.
+/// verify both against their manifests; run gomig check (A against B) in each project (or the
+/// module here); switch the default to B, with gomig rollback ready. Stops at the first failing
+/// stage with nothing changed: the default stays, and a B this run installed is removed again
+/// (the output says how to get it back to examine the failure).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  gomig migrate --to 1.23.9 --project ~/src/api --project ~/src/worker\n  gomig migrate --to 1.23 --dry-run        # the plan, nothing changed\n  gomig migrate --to 1.23.9 --yes --json   # CI: no question, a JSON report"
+    after_help = "Examples:\n  gomig migrate --to 1.23.9 --project ~/src/api --project ~/src/worker\n  gomig migrate --to 1.23 --dry-run        # the plan, nothing changed\n  gomig migrate --to 1.23.9 --yes --json   # CI: no question, a JSON report\n  gomig migrate --to 1.23.9 --no-check --yes   # nothing to check: switch on verification alone"
 )]
 pub struct Args {
     /// The release to move the default to (exact, 1.23 for the newest installed 1.23.x or, when none
     /// is installed, the newest in the index, or latest).
     #[arg(long, value_name = "VERSION")]
     pub to: String,
-    /// A project to check (repeatable; default: the module here, if any).
+    /// A project to check (repeatable; default: the module or workspace here; with neither,
+    /// stage 3 fails unless --no-check).
     #[arg(long = "project", value_name = "DIR")]
     pub projects: Vec<PathBuf>,
+    /// Check no project: skip stage 3 and switch on stage 2's verification alone (logged).
+    #[arg(long, conflicts_with = "projects")]
+    pub no_check: bool,
     /// Show what each stage would do; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -57,7 +62,7 @@ struct CliDriver<'a> {
 }
 
 impl Driver for CliDriver<'_> {
-    fn install(&self, spec: &str) -> anyhow::Result<String> {
+    fn install(&self, spec: &str) -> anyhow::Result<(String, bool)> {
         let installer = super::install::installer(
             self.store,
             self.ctx,
@@ -67,7 +72,8 @@ impl Driver for CliDriver<'_> {
             },
         )?;
         Ok(match installer.install(spec, None)? {
-            Installed::Installed { name, .. } | Installed::AlreadyInstalled { name } => name,
+            Installed::Installed { name, .. } => (name, true),
+            Installed::AlreadyInstalled { name } => (name, false),
         })
     }
 
@@ -93,6 +99,7 @@ impl Driver for CliDriver<'_> {
             Status::Ok => "ok",
             Status::Failed => "FAILED",
             Status::Planned => "plan",
+            Status::Skipped => "skipped",
         };
         println!("stage {}/4 {}: {status}", stage.number, stage.name);
         for line in stage.summary.lines() {
@@ -149,7 +156,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         },
     };
     let cwd = lookup::current_dir()?;
-    let projects: Vec<PathBuf> = if args.projects.is_empty() {
+    let projects: Vec<PathBuf> = if args.no_check {
+        Vec::new()
+    } else if args.projects.is_empty() {
         check::module_root(&cwd).into_iter().collect()
     } else {
         args.projects.iter().map(|p| cwd.join(p)).collect()
@@ -158,6 +167,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         to: args.to.clone(),
         installed,
         projects,
+        no_check: args.no_check,
         dry_run: args.dry_run,
         cross: args.run.targets()?,
         timeout: args.run.timeout.clone(),
@@ -180,13 +190,24 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             "migration stopped at stage {n} ({name}); the default is still {}",
             outcome.from
         );
-        let installed_now = outcome.stages.first().is_some_and(|s| s.details["installed"] == true);
-        if installed_now {
+        for line in &outcome.undone {
+            println!("{line}");
+        }
+        for line in &outcome.not_undone {
+            println!("warning: {line}");
+        }
+        let b = crate::store::short(&outcome.to);
+        // A failed check is what one examines with B.
+        if n == 3 && outcome.installed_by_run && outcome.not_undone.is_empty() {
+            let mirrors: String = args.mirrors.iter().map(|m| format!(" --mirror {m}")).collect();
             println!(
-                "{} stays installed beside it, to examine the failure (gomig exec {} -- go test ./...); remove it with gomig uninstall {}",
-                outcome.to,
-                crate::store::short(&outcome.to),
-                crate::store::short(&outcome.to)
+                "to examine the failure with {}: gomig install {b}{mirrors}, then gomig exec {b} -- go test ./...",
+                outcome.to
+            );
+        } else if n == 3 && !outcome.installed_by_run {
+            println!(
+                "{} was installed before this run and stays; examine the failure with: gomig exec {b} -- go test ./...",
+                outcome.to
             );
         }
     } else if outcome.dry_run {

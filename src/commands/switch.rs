@@ -37,8 +37,20 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         ));
         None
     } else {
-        let report = verify::verify(&store, &store.toolchain(&name)?)
-            .map_err(|e| anyhow!("{e}\nrefusing to switch to an unverified toolchain (or pass --no-verify)"))?;
+        let report = match verify::verify(&store, &store.toolchain(&name)?) {
+            Ok(report) => report,
+            Err(e) => {
+                // Refused by the gate (no manifest, an unreadable tree): logged like a mismatch.
+                let _ = Event::new("switch")
+                    .field("to", name.clone())
+                    .field("no_manifest", matches!(e, verify::VerifyError::NoManifest { .. }))
+                    .result(Err(&format!("verify failed: {e}")))
+                    .append(&store);
+                return Err(anyhow!(
+                    "{e}\nrefusing to switch to an unverified toolchain (or pass --no-verify)"
+                ));
+            }
+        };
         if !report.ok() {
             let _ = Event::new("switch")
                 .field("to", name.clone())

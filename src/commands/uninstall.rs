@@ -2,11 +2,9 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 
 use super::Ctx;
-use crate::events::Event;
-use crate::store::unique_suffix;
 
 /// Remove an installed toolchain and its manifest.
 #[derive(Debug, clap::Args)]
@@ -25,32 +23,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     } else {
         format!("go{}", args.version)
     };
-    let _default_lock = store.lock_default()?;
-    let toolchain = store.toolchain(&name)?;
-    if toolchain.adopted_from.is_some() {
-        bail!(
-            "{name} is adopted from {}; forget it with: gomig remove {name} (gomig never deletes adopted trees)",
-            toolchain.root().display()
-        );
-    }
-    if !args.force {
-        if store.default_name()?.as_deref() == Some(name.as_str()) {
-            bail!("{name} is the global default; switch to another first (gomig switch VERSION), or use --force");
-        }
-        if store.rollback_target()?.as_deref() == Some(name.as_str()) {
-            bail!("{name} is the rollback target (gomig rollback would need it); use --force to remove it anyway");
-        }
-    }
-    let _lock = store.lock_toolchain(&name)?;
-    // Out of toolchains/ in one rename, so nothing half-deleted ever looks installed.
-    let trash = store
-        .toolchains_dir()
-        .join(format!(".trash-{name}-{}", unique_suffix()));
-    std::fs::rename(&toolchain.path, &trash)
-        .with_context(|| format!("cannot move {} aside", toolchain.path.display()))?;
-    std::fs::remove_dir_all(&trash).with_context(|| format!("cannot delete {}", trash.display()))?;
-    let _ = std::fs::remove_file(store.manifests_dir().join(format!("{name}.manifest")));
-    Event::new("uninstall").field("version", name.clone()).append(&store)?;
+    crate::install::uninstall(&store, &name, args.force, None)?;
     ctx.note(format!("uninstalled {name}"));
     Ok(ExitCode::SUCCESS)
 }

@@ -93,6 +93,11 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
                     eprintln!("error: {e}");
                 }
                 let hint = matches!(e, VerifyError::NoManifest { .. });
+                let _ = Event::new("verify")
+                    .field("version", t.name.clone())
+                    .field("no_manifest", hint)
+                    .result(Err(&e.to_string()))
+                    .append(&store);
                 results.push(json!({ "version": t.name, "ok": false, "error": e.to_string(), "no_manifest": hint }));
             }
         }
