@@ -155,7 +155,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             _ => return Err(e),
         },
     };
-    let cwd = lookup::current_dir()?;
+    let cwd = lookup::current_dir().map_err(|e| {
+        anyhow::anyhow!("cannot determine the current directory ({e}); run gomig migrate from a directory that exists")
+    })?;
     let projects: Vec<PathBuf> = if args.no_check {
         Vec::new()
     } else if args.projects.is_empty() {
