@@ -107,6 +107,8 @@ fn parse_sha256(hex: &str) -> Result<String> {
 
 /// Where an install came from, for the log.
 pub struct Origin {
+    /// The URL or the file the archive came from, for messages.
+    pub source: String,
     pub url: Option<String>,
     pub mirror: Option<String>,
     pub sha256: String,
@@ -252,6 +254,7 @@ impl Installer<'_> {
             match self.fetch_into_staging(&url, file.size, &expected, &checksum_source, &name) {
                 Ok((staging, extracted)) => {
                     let origin = Origin {
+                        source: url.clone(),
                         url: Some(url),
                         mirror: Some(mirror.clone()),
                         sha256: expected,
@@ -430,6 +433,7 @@ impl Installer<'_> {
         };
         drop(archive_lock);
         let origin = Origin {
+            source: path.display().to_string(),
             url: None,
             mirror: None,
             sha256: actual,
@@ -442,7 +446,10 @@ impl Installer<'_> {
     fn commit(&self, mut staging: Staging, extracted: Extracted, name: &str, origin: Origin) -> Result<Outcome> {
         let reported = go_version(&staging.path)?;
         if !reported.split_whitespace().any(|w| w == name) {
-            bail!("the unpacked toolchain reports {reported:?}, not {name}: the archive is not what the index says");
+            bail!(
+                "{} holds another release: its bin/go version reports {reported:?}, not {name}; the file is mislabelled or was tampered with: install {name} from go.dev or another mirror you trust (--mirror URL)",
+                origin.source
+            );
         }
         let m = Manifest::new(manifest::header_for(&staging.path, name), extracted.entries);
         let digest = m.tree_digest();

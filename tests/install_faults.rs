@@ -111,6 +111,31 @@ fn a_file_larger_than_the_index_says_is_refused_and_nothing_is_installed() {
 }
 
 #[test]
+fn an_archive_whose_go_is_another_release_is_refused_and_nothing_is_installed() {
+    // The index lists 1.22.10's file with the right checksum and size, but the tree inside is
+    // 1.21.13: the download verifies, the unpacked `bin/go version` gives it away.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = archive_name(GO_122);
+    let path = tmp.path().join(&file);
+    dlsite::write_tar_gz(&path, &mini_entries(GO_121));
+    let site = Site::start(vec![Release::custom(GO_122, &file, &path)]);
+    let env = TestEnv::new();
+    let err = install_fails(&mut gomig_site(&env, &site, &["install", GO_122]));
+    assert!(
+        err.contains(&go_version_line(GO_121)),
+        "the error quotes what bin/go version said:\n{err}"
+    );
+    assert!(
+        err.contains("not go1.22.10"),
+        "the error names the release asked for:\n{err}"
+    );
+    assert!(err.contains(&site.file_url(&file)), "the error names the file:\n{err}");
+    assert!(err.contains("--mirror"), "the error says what to do:\n{err}");
+    assert_eq!(site.downloads(&file), 1, "a verified download is not fetched again");
+    assert_nothing_installed(&env);
+}
+
+#[test]
 fn an_index_without_an_archive_for_this_platform_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let other = Release::new(GO_122)
