@@ -67,6 +67,21 @@ impl Ctx {
     }
 }
 
+/// The toolchain a user names on the command line: `1.22.10`, `go1.22.10`, or another
+/// spelling of the same version, normalised as Go names releases (`1.20.0` is `go1.20`). A name
+/// the store holds exactly as typed (one given with `--name`) wins.
+pub fn toolchain_name(store: &Store, arg: &str) -> String {
+    let typed = if arg.starts_with("go") {
+        arg.to_string()
+    } else {
+        format!("go{arg}")
+    };
+    if store.toolchain(&typed).is_ok() {
+        return typed;
+    }
+    crate::adopt::canonical_name(arg).unwrap_or(typed)
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let ctx = Ctx { quiet: cli.quiet };
     match cli.command {
