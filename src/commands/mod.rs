@@ -52,10 +52,15 @@ impl Ctx {
         Ok(store)
     }
 
-    /// The store, with its layout created if missing (for commands that change it).
+    /// The store, with its layout created if missing (for commands that change it), and what
+    /// killed gomig processes left in it removed: staging directories and trash whose lock is
+    /// free, and temporary `default` links no switch in progress holds.
     pub fn store_for_change(&self) -> Result<Store> {
         let store = Store::at(lookup::home_dir(&EnvSnapshot::capture())?);
         store.ensure_layout()?;
+        crate::install::clean_stale_staging(&store, None);
+        crate::restore::clean_stale_staging(&store.toolchains_dir());
+        store.clean_stale_default_links();
         Ok(store)
     }
 
