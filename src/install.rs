@@ -181,6 +181,10 @@ impl Installer<'_> {
                 Err(e) => errors.push(e.to_string()),
             }
         }
+        if self.fetch.offline {
+            // Nothing was asked of the network: it is not what to check.
+            return Err(anyhow!("{}", errors.join("\n")));
+        }
         Err(anyhow!(
             "no download site answered:\n  {}\ncheck the network, or name a mirror that works with --mirror URL (or GOMIG_MIRROR)",
             errors.join("\n  ")
@@ -236,6 +240,13 @@ impl Installer<'_> {
                 file.filename
             ),
         };
+        if self.fetch.offline {
+            bail!(
+                "--offline: installing {name} needs its archive {} from {}; run without --offline, or install from a copy of that file: gomig install --archive FILE --sha256 {expected}",
+                file.filename,
+                index.mirror
+            );
+        }
         let lock_name = Store::staging_lock_name(&name);
         let _lock = self.store.lock_toolchain(&name)?;
         if self.store.toolchain(&name).is_ok() {
