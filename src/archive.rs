@@ -1,10 +1,10 @@
 //! Extracting a Go archive (`go/...` entries in a `.tar.gz`) into a staging directory, safely.
 //!
 //! Refused: absolute paths, `..`, entries outside `go/`, symlinks or hardlinks that leave the
-//! tree, device files and FIFOs, duplicate entries, anything written through a symlink, and
-//! more data or entries than the caps allow (a gzip bomb). Dropped: setuid/setgid/sticky bits
-//! and group/other write bits. Each file is hashed as it is written, so the manifest needs no
-//! second read.
+//! tree (a symlink's target is followed through the links extracted before it), device files
+//! and FIFOs, duplicate entries, anything written through a symlink, and more data or entries
+//! than the caps allow (a gzip bomb). Dropped: setuid/setgid/sticky bits and group/other write
+//! bits. Each file is hashed as it is written, so the manifest needs no second read.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -103,25 +103,75 @@ fn join(comps: &[&[u8]]) -> Vec<u8> {
     comps.join(&b'/')
 }
 
-/// Where a relative symlink target lands, lexically, from the link's directory; `None` if it
-/// leaves the tree.
-fn link_stays_inside(link_dir: &[&[u8]], target: &[u8]) -> bool {
-    if target.first() == Some(&b'/') {
-        return false;
+/// How deep symlinks may refer to symlinks while checking a target (the kernel's own limit).
+const MAX_LINK_HOPS: u32 = 40;
+
+/// Where a symlink target leads, as far as the entries extracted so far tell.
+#[derive(Debug, PartialEq)]
+enum Landing {
+    /// At a directory this extraction made (a real directory: it can never become a link,
+    /// since duplicate entries are refused).
+    Dir,
+    /// At a name that is a file or not extracted yet (a later entry may make it a link): only
+    /// names may follow, never a `..` that would climb out of whatever it turns out to be.
+    Open,
+    /// Outside the tree (or too many links deep to tell).
+    Outside,
+}
+
+/// Whether a symlink in `link_dir` (a real directory of the tree) pointing at `target` stays
+/// inside the tree. The target is resolved the way the kernel will resolve it: `..` from a
+/// directory is its parent, and a component that is an earlier symlink is replaced by where
+/// that link leads, so a chain of links that are each harmless alone (`d/l -> ..`, then
+/// `d/m -> l/../..`) is caught. `seen` and `entries` are what was extracted so far.
+fn link_stays_inside(seen: &HashMap<Vec<u8>, usize>, entries: &[Entry], link_dir: &[&[u8]], target: &[u8]) -> bool {
+    let mut at: Vec<Vec<u8>> = link_dir.iter().map(|c| c.to_vec()).collect();
+    resolve_link(seen, entries, &mut at, target, 0) != Landing::Outside
+}
+
+/// Walks `target` from `at` (components below `go/`), updating `at` to where it leads.
+fn resolve_link(
+    seen: &HashMap<Vec<u8>, usize>,
+    entries: &[Entry],
+    at: &mut Vec<Vec<u8>>,
+    target: &[u8],
+    hops: u32,
+) -> Landing {
+    if hops > MAX_LINK_HOPS || target.first() == Some(&b'/') {
+        return Landing::Outside;
     }
-    let mut at: Vec<&[u8]> = link_dir.to_vec();
+    let mut open = false;
     for c in target.split(|&b| b == b'/') {
         match c {
             b"" | b"." => {}
             b".." => {
-                if at.pop().is_none() {
-                    return false;
+                if open || at.pop().is_none() {
+                    return Landing::Outside;
                 }
             }
-            c => at.push(c),
+            name => {
+                at.push(name.to_vec());
+                if open {
+                    continue;
+                }
+                let known = seen.get(&at.join(&b'/')).map(|&i| &entries[i]);
+                match known.map(|e| (e.kind, e.target.as_deref())) {
+                    Some((Kind::Dir, _)) => {}
+                    Some((Kind::Symlink, Some(link))) => {
+                        // The link's own target, from the directory that holds it.
+                        at.pop();
+                        match resolve_link(seen, entries, at, link, hops + 1) {
+                            Landing::Dir => {}
+                            Landing::Open => open = true,
+                            Landing::Outside => return Landing::Outside,
+                        }
+                    }
+                    _ => open = true,
+                }
+            }
         }
     }
-    true
+    if open { Landing::Open } else { Landing::Dir }
 }
 
 struct Extractor<'a> {
@@ -351,7 +401,7 @@ impl Extractor<'_> {
                 .link_name_bytes()
                 .ok_or_else(|| Self::unsafe_entry(&raw, "symlink without a target"))?
                 .into_owned();
-            if !link_stays_inside(&comps[..comps.len() - 1], &target) {
+            if !link_stays_inside(&self.seen, &self.entries, &comps[..comps.len() - 1], &target) {
                 return Err(Self::unsafe_entry(&raw, "symlink points outside the tree"));
             }
             let path = self.ensure_parents(&comps, &raw)?;
@@ -633,13 +683,69 @@ mod tests {
         assert!(tree_path(b"gox/file").is_err());
     }
 
+    /// `(path, kind, link target)` entries as an extraction records them.
+    fn tree(items: &[(&str, Kind, Option<&str>)]) -> (HashMap<Vec<u8>, usize>, Vec<Entry>) {
+        let entries: Vec<Entry> = items
+            .iter()
+            .map(|(path, kind, target)| Entry {
+                path: path.as_bytes().to_vec(),
+                kind: *kind,
+                mode: 0o755,
+                size: 0,
+                sha256: None,
+                target: target.map(|t| t.as_bytes().to_vec()),
+            })
+            .collect();
+        let seen = entries.iter().enumerate().map(|(i, e)| (e.path.clone(), i)).collect();
+        (seen, entries)
+    }
+
+    fn inside(tree: &(HashMap<Vec<u8>, usize>, Vec<Entry>), link_dir: &str, target: &str) -> bool {
+        let dir: Vec<&[u8]> = link_dir
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .map(str::as_bytes)
+            .collect();
+        link_stays_inside(&tree.0, &tree.1, &dir, target.as_bytes())
+    }
+
     #[test]
     fn symlinks_must_not_leave_the_tree() {
-        let dir: Vec<&[u8]> = vec![b"src", b"pkg"];
-        assert!(link_stays_inside(&dir, b"../lib/x"));
-        assert!(link_stays_inside(&dir, b"../../VERSION"));
-        assert!(!link_stays_inside(&dir, b"../../../etc"));
-        assert!(!link_stays_inside(&dir, b"/etc"));
-        assert!(!link_stays_inside(&[], b".."));
+        let t = tree(&[("src", Kind::Dir, None), ("src/pkg", Kind::Dir, None)]);
+        assert!(inside(&t, "src/pkg", "../lib/x"));
+        assert!(inside(&t, "src/pkg", "../../VERSION"));
+        assert!(inside(&t, "src/pkg", "./a//b/."));
+        assert!(!inside(&t, "src/pkg", "../../../etc"));
+        assert!(!inside(&t, "src/pkg", "/etc"));
+        assert!(!inside(&t, "", ".."));
+    }
+
+    #[test]
+    fn a_chain_of_links_is_resolved_through_the_links_extracted_before() {
+        let t = tree(&[
+            ("d", Kind::Dir, None),
+            ("d/e", Kind::Dir, None),
+            ("d/l", Kind::Symlink, Some("..")),
+            ("d/f", Kind::File, None),
+            ("d/deeper", Kind::Symlink, Some("e")),
+            ("d/loop", Kind::Symlink, Some("loop")),
+        ]);
+        // `l` is the tree's root: climbing from it leaves the tree.
+        assert!(!inside(&t, "d", "l/../.."));
+        assert!(!inside(&t, "d", "l/.."));
+        assert!(inside(&t, "d", "l/d/e"));
+        assert!(inside(&t, "d", "l/d/../VERSION"));
+        // Through a link to a subdirectory and back up: still inside.
+        assert!(inside(&t, "d", "deeper/../f"));
+        assert!(inside(&t, "d", "deeper/../../VERSION"));
+        assert!(!inside(&t, "d", "deeper/../../.."));
+        // A real directory climbs to its real parent.
+        assert!(inside(&t, "d", "e/../../VERSION"));
+        // A file or a name not extracted yet may be followed by names only.
+        assert!(inside(&t, "d", "later/x"));
+        assert!(!inside(&t, "d", "later/.."));
+        assert!(!inside(&t, "d", "f/.."));
+        // A loop is never resolved forever.
+        assert!(!inside(&t, "d", "loop/x"));
     }
 }

@@ -47,7 +47,7 @@ pub enum IndexError {
     #[error("the download index from {mirror} is not valid JSON in go.dev's format: {message}")]
     Parse { mirror: String, message: String },
     #[error(
-        "--offline: no cached download index for {mirror} in {cache}; run once online or install with --archive FILE"
+        "--offline: no cached download index for {mirror} in {cache}; run once without --offline to fetch it, or install with --archive FILE"
     )]
     NotCached { mirror: String, cache: String },
 }

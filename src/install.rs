@@ -107,6 +107,8 @@ fn parse_sha256(hex: &str) -> Result<String> {
 
 /// Where an install came from, for the log.
 pub struct Origin {
+    /// The URL or the file the archive came from, for messages.
+    pub source: String,
     pub url: Option<String>,
     pub mirror: Option<String>,
     pub sha256: String,
@@ -179,6 +181,10 @@ impl Installer<'_> {
                 Err(e) => errors.push(e.to_string()),
             }
         }
+        if self.fetch.offline {
+            // Nothing was asked of the network: it is not what to check.
+            return Err(anyhow!("{}", errors.join("\n")));
+        }
         Err(anyhow!(
             "no download site answered:\n  {}\ncheck the network, or name a mirror that works with --mirror URL (or GOMIG_MIRROR)",
             errors.join("\n  ")
@@ -234,6 +240,13 @@ impl Installer<'_> {
                 file.filename
             ),
         };
+        if self.fetch.offline {
+            bail!(
+                "--offline: installing {name} needs its archive {} from {}; run without --offline, or install from a copy of that file: gomig install --archive FILE --sha256 {expected}",
+                file.filename,
+                index.mirror
+            );
+        }
         let lock_name = Store::staging_lock_name(&name);
         let _lock = self.store.lock_toolchain(&name)?;
         if self.store.toolchain(&name).is_ok() {
@@ -252,6 +265,7 @@ impl Installer<'_> {
             match self.fetch_into_staging(&url, file.size, &expected, &checksum_source, &name) {
                 Ok((staging, extracted)) => {
                     let origin = Origin {
+                        source: url.clone(),
                         url: Some(url),
                         mirror: Some(mirror.clone()),
                         sha256: expected,
@@ -430,6 +444,7 @@ impl Installer<'_> {
         };
         drop(archive_lock);
         let origin = Origin {
+            source: path.display().to_string(),
             url: None,
             mirror: None,
             sha256: actual,
@@ -442,7 +457,10 @@ impl Installer<'_> {
     fn commit(&self, mut staging: Staging, extracted: Extracted, name: &str, origin: Origin) -> Result<Outcome> {
         let reported = go_version(&staging.path)?;
         if !reported.split_whitespace().any(|w| w == name) {
-            bail!("the unpacked toolchain reports {reported:?}, not {name}: the archive is not what the index says");
+            bail!(
+                "{} holds another release: its bin/go version reports {reported:?}, not {name}; the file is mislabelled or was tampered with: install {name} from go.dev or another mirror you trust (--mirror URL)",
+                origin.source
+            );
         }
         let m = Manifest::new(manifest::header_for(&staging.path, name), extracted.entries);
         let digest = m.tree_digest();
@@ -515,7 +533,12 @@ fn check_embedded_manifest(text: &str, extracted: &Extracted, path: &Path) -> Re
 /// in the log (`migrate`).
 pub fn uninstall(store: &Store, name: &str, force: bool, by: Option<&str>) -> Result<()> {
     let _default_lock = store.lock_default()?;
-    let toolchain = store.toolchain(name)?;
+    let toolchain = match store.toolchain(name) {
+        Err(store::StoreError::NotInstalled { .. }) => {
+            bail!("{name} is not installed, so there is nothing to uninstall; gomig list shows what is")
+        }
+        other => other?,
+    };
     if toolchain.adopted_from.is_some() {
         bail!(
             "{name} is adopted from {}; forget it with: gomig remove {name} (gomig never deletes adopted trees)",
@@ -523,11 +546,16 @@ pub fn uninstall(store: &Store, name: &str, force: bool, by: Option<&str>) -> Re
         );
     }
     if !force {
+        let short = store::short(name);
         if store.default_name()?.as_deref() == Some(name) {
-            bail!("{name} is the global default; switch to another first (gomig switch VERSION), or use --force");
+            bail!(
+                "{name} is the global default: without it `go` has no default to run; switch to another first (gomig switch VERSION), then uninstall it, or remove it anyway with: gomig uninstall {short} --force"
+            );
         }
         if store.rollback_target()?.as_deref() == Some(name) {
-            bail!("{name} is the rollback target (gomig rollback would need it); use --force to remove it anyway");
+            bail!(
+                "{name} is the rollback target: gomig rollback would switch back to it; keep it while you may need to roll back, or remove it anyway with: gomig uninstall {short} --force"
+            );
         }
     }
     let _lock = store.lock_toolchain(name)?;

@@ -409,16 +409,38 @@ pub fn hash_file(path: &Path) -> io::Result<String> {
     Ok(hex(&h.finalize()))
 }
 
-/// `GOOS`/`GOARCH` names for this machine.
+/// `GOOS`/`GOARCH` names for this machine, as go.dev's index and `go env` spell them.
 pub fn host_platform() -> (&'static str, &'static str) {
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "arm" => "armv6l",
+    go_platform(
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        cfg!(target_endian = "little"),
+    )
+}
+
+/// Rust's names for an OS and an architecture (`std::env::consts`) → Go's `GOOS`/`GOARCH`.
+/// Where Go's name depends on the byte order (`ppc64`/`ppc64le`, `mips`/`mipsle`), `little`
+/// decides. A name Go spells the same way (`linux`, `freebsd`, `riscv64`, `s390x`) passes
+/// through.
+pub fn go_platform<'a>(os: &'a str, arch: &'a str, little: bool) -> (&'a str, &'a str) {
+    let os = match os {
+        "macos" => "darwin",
         other => other,
     };
-    (std::env::consts::OS, arch)
+    let arch = match (arch, little) {
+        ("x86_64", _) => "amd64",
+        ("aarch64", _) => "arm64",
+        ("x86", _) => "386",
+        // go.dev's 32-bit ARM archive for Linux is built for ARMv6 (hard float).
+        ("arm", _) => "armv6l",
+        ("powerpc64", true) => "ppc64le",
+        ("powerpc64", false) => "ppc64",
+        ("mips", true) => "mipsle",
+        ("mips64", true) => "mips64le",
+        ("loongarch64", _) => "loong64",
+        (other, _) => other,
+    };
+    (os, arch)
 }
 
 /// A manifest header for the toolchain at `root`: its GOVERSION, GOOS and GOARCH as its own
@@ -509,5 +531,38 @@ mod tests {
             String::from_utf8_lossy(&out.stdout).matches(": OK").count(),
             names.len()
         );
+    }
+
+    #[test]
+    fn rust_platform_names_become_the_names_in_go_devs_index() {
+        let cases = [
+            // (Rust OS, Rust arch, little-endian) -> (GOOS, GOARCH)
+            (("linux", "x86_64", true), ("linux", "amd64")),
+            (("macos", "aarch64", true), ("darwin", "arm64")),
+            (("macos", "x86_64", true), ("darwin", "amd64")),
+            (("linux", "aarch64", true), ("linux", "arm64")),
+            (("linux", "x86", true), ("linux", "386")),
+            (("linux", "arm", true), ("linux", "armv6l")),
+            (("linux", "powerpc64", true), ("linux", "ppc64le")),
+            (("linux", "powerpc64", false), ("linux", "ppc64")),
+            (("linux", "mips", true), ("linux", "mipsle")),
+            (("linux", "mips", false), ("linux", "mips")),
+            (("linux", "mips64", true), ("linux", "mips64le")),
+            (("linux", "loongarch64", true), ("linux", "loong64")),
+            (("linux", "riscv64", true), ("linux", "riscv64")),
+            (("linux", "s390x", false), ("linux", "s390x")),
+            (("freebsd", "x86_64", true), ("freebsd", "amd64")),
+            (("windows", "x86", true), ("windows", "386")),
+        ];
+        for ((os, arch, little), want) in cases {
+            assert_eq!(go_platform(os, arch, little), want, "{os}/{arch}");
+        }
+    }
+
+    #[test]
+    fn this_host_is_named_as_go_names_it() {
+        let (os, arch) = host_platform();
+        assert_ne!(os, "macos", "go.dev calls it darwin");
+        assert!(!["x86_64", "aarch64", "x86", "arm"].contains(&arch), "{arch}");
     }
 }

@@ -115,7 +115,7 @@ impl Drop for Staging {
 }
 
 /// Removes `.staging-restore-<pid>-...` directories whose restore process is gone.
-fn clean_stale_staging(toolchains: &Path) {
+pub(crate) fn clean_stale_staging(toolchains: &Path) {
     let Ok(entries) = fs::read_dir(toolchains) else { return };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();

@@ -228,7 +228,7 @@ impl Store {
     /// Callers hold [`Store::lock_default`].
     pub fn set_default(&self, name: &str) -> Result<()> {
         check_name(name)?;
-        let tmp = self.home.join(format!(".default.tmp-{}", unique_suffix()));
+        let tmp = self.home.join(format!("{DEFAULT_TMP_PREFIX}{}", unique_suffix()));
         std::os::unix::fs::symlink(Path::new("toolchains").join(name), &tmp).map_err(io_err("cannot create", &tmp))?;
         let link = self.default_link();
         fs::rename(&tmp, &link).map_err(|e| {
@@ -237,6 +237,32 @@ impl Store {
         })?;
         sync_dir(&self.home);
         Ok(())
+    }
+
+    /// Removes `.default.tmp-*` links left by a process killed between making one and renaming
+    /// it over `default` (see [`Store::set_default`]), unless someone holds the default lock
+    /// (a switch in progress makes its link under it). Returns how many were removed.
+    pub fn clean_stale_default_links(&self) -> usize {
+        let Ok(entries) = fs::read_dir(&self.home) else {
+            return 0;
+        };
+        let stale: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .as_encoded_bytes()
+                    .starts_with(DEFAULT_TMP_PREFIX.as_bytes())
+            })
+            .map(|e| e.path())
+            .collect();
+        if stale.is_empty() {
+            return 0;
+        }
+        // Listed before locking: any link still there once the lock is ours is a dead one's.
+        let Ok(Some(_lock)) = self.try_lock("default") else {
+            return 0;
+        };
+        stale.iter().filter(|p| fs::remove_file(p).is_ok()).count()
     }
 
     /// Makes `name` the default if there is none (the first toolchain a user gets, like rustup
@@ -384,6 +410,9 @@ impl Store {
 }
 
 const ARCHIVE_STAGING_LOCK: &str = "staging-archive";
+
+/// The temporary link [`Store::set_default`] renames over `default`.
+const DEFAULT_TMP_PREFIX: &str = ".default.tmp-";
 
 /// A short random-enough suffix for temporary names: pid, time and a counter.
 pub fn unique_suffix() -> String {

@@ -148,6 +148,41 @@ fn two_concurrent_installs_of_one_version_download_once_and_both_succeed() {
     env.gomig_ok(&["verify", GO_122]);
 }
 
+#[test]
+fn two_concurrent_installs_of_different_versions_both_succeed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = Site::start(vec![mini_release(GO_121, tmp.path()), mini_release(GO_123, tmp.path())]);
+    let env = TestEnv::in_memory();
+    let spawn = |v: &str| {
+        gomig_site(&env, &site, &["install", v])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(GO_121), spawn(GO_123));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success(), "{}", describe(&a));
+    assert!(b.status.success(), "{}", describe(&b));
+    assert!(stderr(&a).contains("installed go1.21.13 ("), "{}", describe(&a));
+    assert!(stderr(&b).contains("installed go1.23.9 ("), "{}", describe(&b));
+    for v in [GO_121, GO_123] {
+        assert_eq!(site.downloads(&archive_name(v)), 1, "{:#?}", site.requests());
+    }
+    assert_eq!(
+        toolchain_entries(&env),
+        ["go1.21.13", "go1.23.9"],
+        "no staging left over"
+    );
+    assert_eq!(install_events(&env).len(), 2);
+    env.gomig_ok(&["verify", "--all"]);
+    // The store had no default: exactly one of the two became it.
+    let default = env.default_name();
+    assert!(["go1.21.13", "go1.23.9"].contains(&default.as_str()), "{default}");
+    let said = format!("{}{}", stderr(&a), stderr(&b));
+    assert_eq!(said.matches("default: ").count(), 1, "{said}");
+}
+
 /// A pseudo-random sequence (the seed is printed, so a failure can be replayed).
 struct Lcg(u64);
 
@@ -315,6 +350,46 @@ fn the_shim_auto_installs_a_missing_version_and_runs_the_command_as_typed() {
     assert_eq!(stdout(&out).trim(), "go1.22.10 [a b --flag]");
     assert_eq!(site.downloads(&archive_name(GO_122)), 1);
     assert_eq!(listed_versions(&env), ["go1.22.10"]);
+}
+
+#[test]
+fn auto_install_true_in_the_config_file_lets_the_shim_install() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let env = TestEnv::in_memory();
+    env.install_shims();
+    let project = env.dir("app");
+    fs::write(project.join(".go-version"), "1.22.10\n").unwrap();
+    // GOMIG_CONFIG (set by TestEnv) names this file.
+    let config = env.root().join("config.toml");
+    let go_version = || {
+        let mut go = env.go_in(&project, &["version"]);
+        go.env("GOMIG_MIRROR", site.url());
+        run(&mut go)
+    };
+
+    fs::write(&config, "auto_install = false\n").unwrap();
+    let out = go_version();
+    assert!(!out.status.success(), "{}", describe(&out));
+    assert!(stderr(&out).contains("gomig install 1.22.10"), "{}", describe(&out));
+    assert_eq!(site.downloads(&archive_name(GO_122)), 0);
+
+    fs::write(
+        &config,
+        "# let the shim fetch what a project pins\nauto_install = true\n",
+    )
+    .unwrap();
+    let out = go_version();
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(stdout(&out).trim(), go_version_line(GO_122));
+    assert_eq!(site.downloads(&archive_name(GO_122)), 1);
+    assert_eq!(listed_versions(&env), ["go1.22.10"]);
+
+    // Installed now: the next run execs it without asking the site for anything.
+    let asked = site.requests().len();
+    let out = go_version();
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(site.requests().len(), asked);
 }
 
 #[test]

@@ -111,6 +111,31 @@ fn a_file_larger_than_the_index_says_is_refused_and_nothing_is_installed() {
 }
 
 #[test]
+fn an_archive_whose_go_is_another_release_is_refused_and_nothing_is_installed() {
+    // The index lists 1.22.10's file with the right checksum and size, but the tree inside is
+    // 1.21.13: the download verifies, the unpacked `bin/go version` gives it away.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = archive_name(GO_122);
+    let path = tmp.path().join(&file);
+    dlsite::write_tar_gz(&path, &mini_entries(GO_121));
+    let site = Site::start(vec![Release::custom(GO_122, &file, &path)]);
+    let env = TestEnv::new();
+    let err = install_fails(&mut gomig_site(&env, &site, &["install", GO_122]));
+    assert!(
+        err.contains(&go_version_line(GO_121)),
+        "the error quotes what bin/go version said:\n{err}"
+    );
+    assert!(
+        err.contains("not go1.22.10"),
+        "the error names the release asked for:\n{err}"
+    );
+    assert!(err.contains(&site.file_url(&file)), "the error names the file:\n{err}");
+    assert!(err.contains("--mirror"), "the error says what to do:\n{err}");
+    assert_eq!(site.downloads(&file), 1, "a verified download is not fetched again");
+    assert_nothing_installed(&env);
+}
+
+#[test]
 fn an_index_without_an_archive_for_this_platform_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let other = Release::new(GO_122)
@@ -521,6 +546,112 @@ fn a_symlink_leaving_the_tree_is_refused_before_anything_is_written_through_it()
         ]),
         "written through a symlink",
     );
+}
+
+#[test]
+fn a_symlink_chain_that_climbs_through_an_earlier_link_is_refused() {
+    // Each link alone stays inside the tree, lexically: `d/l -> ..` is the tree's root, and
+    // `d/m -> l/../..` would be too if `l` were a directory. On disk `l` is the root, so `m`
+    // is the directory above the tree.
+    assert_refused(
+        "symlink-chain",
+        tree_with(vec![
+            TarEntry::Dir {
+                name: "go/d/".into(),
+                mode: 0o755,
+            },
+            TarEntry::Symlink {
+                name: "go/d/l".into(),
+                target: "..".into(),
+            },
+            TarEntry::Symlink {
+                name: "go/d/m".into(),
+                target: "l/../..".into(),
+            },
+        ]),
+        "symlink points outside the tree",
+    );
+    // The same trick ten directories deep climbs all the way to /etc: `j/m` is
+    // `a/b/etc` lexically, but `/etc` (or whatever lies nine levels above the tree) on disk.
+    let etc_canary = Path::new("/etc").join(canary_in_etc());
+    let _cleanup = RemoveOnDrop(etc_canary.clone());
+    let deep = "go/a/b/c/d/e/f/g/h/i/j";
+    assert_refused(
+        "symlink-chain-etc",
+        tree_with(vec![
+            TarEntry::Dir {
+                name: format!("{deep}/"),
+                mode: 0o755,
+            },
+            TarEntry::Symlink {
+                name: format!("{deep}/l"),
+                target: "../../../../../../../../../..".into(),
+            },
+            TarEntry::Symlink {
+                name: format!("{deep}/m"),
+                target: "l/../../../../../../../../../etc".into(),
+            },
+            file(&format!("{deep}/m/{}", canary_in_etc()), "pwned"),
+        ]),
+        "symlink points outside the tree",
+    );
+    assert!(!etc_canary.exists(), "a file was written into /etc");
+    // A link that climbs through a name not extracted yet is refused too: a later entry could
+    // make that name a link (`m` is checked before `x` exists).
+    assert_refused(
+        "symlink-chain-later",
+        tree_with(vec![
+            TarEntry::Dir {
+                name: "go/d/".into(),
+                mode: 0o755,
+            },
+            TarEntry::Symlink {
+                name: "go/d/m".into(),
+                target: "x/../..".into(),
+            },
+            TarEntry::Symlink {
+                name: "go/d/x".into(),
+                target: "..".into(),
+            },
+        ]),
+        "symlink points outside the tree",
+    );
+}
+
+#[test]
+fn symlinks_that_stay_inside_are_kept_even_through_other_links() {
+    // Links like the few in Go's own trees, and a chain that resolves inside: all installed.
+    let env = TestEnv::new();
+    let archive = env.root().join("links.tar.gz");
+    let (sha, _) = dlsite::write_tar_gz(
+        &archive,
+        &tree_with(vec![
+            TarEntry::Symlink {
+                name: "go/src/errors/same-dir".into(),
+                target: "errors.go".into(),
+            },
+            TarEntry::Symlink {
+                name: "go/src/up".into(),
+                target: "../bin".into(),
+            },
+            TarEntry::Symlink {
+                name: "go/src/errors/through".into(),
+                target: "../up/../VERSION".into(),
+            },
+        ]),
+    );
+    env.gomig_ok(&["install", "--archive", archive.to_str().unwrap(), "--sha256", &sha]);
+    let root = env.gomig_home.join("toolchains/go1.22.10");
+    assert_eq!(
+        fs::read_link(root.join("src/errors/through")).unwrap(),
+        Path::new("../up/../VERSION")
+    );
+    assert!(
+        fs::read_to_string(root.join("src/errors/through"))
+            .unwrap()
+            .starts_with("go1.22.10")
+    );
+    env.gomig_ok(&["verify", GO_122]);
 }
 
 struct RemoveOnDrop(PathBuf);

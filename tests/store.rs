@@ -229,6 +229,138 @@ fn remove_refuses_the_default_and_installed_trees() {
 }
 
 #[test]
+fn uninstall_takes_either_spelling_and_refuses_the_default_and_the_rollback_target() {
+    let env = TestEnv::new();
+    for name in ["go1.20", "go1.21.13", "go1.22.10", "go1.23.9"] {
+        env.fake_toolchain(name);
+    }
+    // go1.23.9 is the default, go1.21.13 the rollback target.
+    env.gomig_ok(&["switch", "1.21.13", "--no-verify"]);
+    env.gomig_ok(&["switch", "1.23.9", "--no-verify"]);
+    let installed = |env: &TestEnv| -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(env.gomig_home.join("toolchains"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+
+    // Go names the first 1.20 release go1.20: 1.20.0 is the same version.
+    env.gomig_ok(&["uninstall", "1.20.0"]);
+    // The toolchain's own name works as typed.
+    env.gomig_ok(&["uninstall", "go1.22.10"]);
+    assert_eq!(installed(&env), ["go1.21.13", "go1.23.9"]);
+    let uninstalled: Vec<String> = events(&env)
+        .iter()
+        .filter(|e| e["action"] == "uninstall")
+        .map(|e| e["version"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(uninstalled, ["go1.20", "go1.22.10"]);
+
+    let err = fails(&mut env.gomig(&["uninstall", "1.22.10"]));
+    assert!(err.contains("go1.22.10 is not installed"), "{err}");
+    assert!(err.contains("gomig list"), "the error says where to look:\n{err}");
+
+    for spelling in ["1.23.9", "go1.23.9"] {
+        let err = fails(&mut env.gomig(&["uninstall", spelling]));
+        assert!(err.contains("go1.23.9 is the global default"), "{err}");
+        assert!(
+            err.contains("gomig switch VERSION"),
+            "the error says what to do:\n{err}"
+        );
+        assert!(err.contains("gomig uninstall 1.23.9 --force"), "{err}");
+    }
+    for spelling in ["1.21.13", "go1.21.13"] {
+        let err = fails(&mut env.gomig(&["uninstall", spelling]));
+        assert!(err.contains("go1.21.13 is the rollback target"), "{err}");
+        assert!(err.contains("gomig uninstall 1.21.13 --force"), "{err}");
+    }
+    assert_eq!(
+        installed(&env),
+        ["go1.21.13", "go1.23.9"],
+        "a refused uninstall removes nothing"
+    );
+    assert_eq!(env.default_name(), "go1.23.9");
+
+    // --force removes the rollback target; gomig rollback then says what is missing.
+    env.gomig_ok(&["uninstall", "1.21.13", "--force"]);
+    assert_eq!(installed(&env), ["go1.23.9"]);
+    let err = fails(&mut env.gomig(&["rollback"]));
+    assert!(err.contains("go1.21.13 is not installed"), "{err}");
+    assert_eq!(env.default_name(), "go1.23.9");
+}
+
+#[test]
+fn remove_takes_any_spelling_of_the_version_too() {
+    let env = TestEnv::new();
+    let tree = env.dir("go120");
+    fs::create_dir_all(tree.join("bin")).unwrap();
+    fs::copy("/bin/true", tree.join("bin/go")).unwrap();
+    fs::create_dir_all(env.gomig_home.join("toolchains")).unwrap();
+    std::os::unix::fs::symlink(&tree, env.gomig_home.join("toolchains/go1.20")).unwrap();
+    let out = env.gomig_ok(&["-q", "remove", "1.20.0"]);
+    assert_eq!(out, "");
+    assert!(!env.gomig_home.join("toolchains/go1.20").exists());
+    assert!(tree.join("bin/go").exists(), "the adopted tree is untouched");
+}
+
+#[test]
+fn a_command_that_changes_the_store_first_removes_what_killed_runs_left() {
+    let env = TestEnv::new();
+    env.fake_toolchain("go1.21.13");
+    env.fake_toolchain("go1.23.9");
+    env.gomig_ok(&["switch", "1.21.13", "--no-verify"]);
+    let toolchains = env.gomig_home.join("toolchains");
+    // A killed install's staging directory and a killed uninstall's trash: their locks are free.
+    let staging = toolchains.join(".staging-go1.22.10-4242-1f-0");
+    fs::create_dir_all(staging.join("go/bin")).unwrap();
+    fs::write(staging.join("go/bin/go"), "half").unwrap();
+    let trash = toolchains.join(".trash-go1.20-4242-2f-0");
+    fs::create_dir_all(trash.join("bin")).unwrap();
+    // A killed switch's link, made but never renamed over `default`.
+    let tmp_link = env.gomig_home.join(".default.tmp-4242-3f-0");
+    std::os::unix::fs::symlink("toolchains/go1.23.9", &tmp_link).unwrap();
+    // A live install's staging directory: its lock is held (here, by the test).
+    let live = toolchains.join(".staging-go1.24.11-4343-4f-0");
+    fs::create_dir_all(&live).unwrap();
+    let lock = fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(env.gomig_home.join("state/locks/toolchain-go1.24.11.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+
+    // Any command that changes the store, even one with nothing to change.
+    let out = env.gomig_ok(&["switch", "1.21.13", "--no-verify"]);
+    assert_eq!(out, "");
+    assert!(!staging.exists(), "a stale staging directory was left");
+    assert!(!trash.exists(), "stale trash was left");
+    assert!(
+        fs::symlink_metadata(&tmp_link).is_err(),
+        "a stale .default.tmp link was left"
+    );
+    assert!(live.exists(), "a staging directory whose lock is held was removed");
+    // The default is what it was: the killed switch's link was removed, not completed.
+    assert_eq!(env.default_name(), "go1.21.13");
+    assert!(env.gomig_ok(&["current"]).starts_with("go1.21.13"));
+    assert_eq!(
+        env.gomig_ok(&["list", "--json"]).matches("\"version\"").count(),
+        2,
+        "gomig list shows the two toolchains only"
+    );
+
+    // Once its owner is gone, the next change removes it too.
+    drop(lock);
+    env.gomig_ok(&["switch", "1.23.9", "--no-verify"]);
+    assert!(!live.exists(), "a staging directory whose owner died was left");
+    assert_eq!(env.default_name(), "go1.23.9");
+    env.gomig_ok(&["rollback"]);
+    assert_eq!(env.default_name(), "go1.21.13");
+}
+
+#[test]
 fn adopting_the_same_tree_twice_is_harmless_and_a_clash_is_refused() {
     let env = TestEnv::new();
     let a = env.dir("a");

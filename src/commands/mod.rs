@@ -52,10 +52,15 @@ impl Ctx {
         Ok(store)
     }
 
-    /// The store, with its layout created if missing (for commands that change it).
+    /// The store, with its layout created if missing (for commands that change it), and what
+    /// killed gomig processes left in it removed: staging directories and trash whose lock is
+    /// free, and temporary `default` links no switch in progress holds.
     pub fn store_for_change(&self) -> Result<Store> {
         let store = Store::at(lookup::home_dir(&EnvSnapshot::capture())?);
         store.ensure_layout()?;
+        crate::install::clean_stale_staging(&store, None);
+        crate::restore::clean_stale_staging(&store.toolchains_dir());
+        store.clean_stale_default_links();
         Ok(store)
     }
 
@@ -65,6 +70,21 @@ impl Ctx {
             eprintln!("{msg}");
         }
     }
+}
+
+/// The toolchain a user names on the command line: `1.22.10`, `go1.22.10`, or another
+/// spelling of the same version, normalised as Go names releases (`1.20.0` is `go1.20`). A name
+/// the store holds exactly as typed (one given with `--name`) wins.
+pub fn toolchain_name(store: &Store, arg: &str) -> String {
+    let typed = if arg.starts_with("go") {
+        arg.to_string()
+    } else {
+        format!("go{arg}")
+    };
+    if store.toolchain(&typed).is_ok() {
+        return typed;
+    }
+    crate::adopt::canonical_name(arg).unwrap_or(typed)
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {

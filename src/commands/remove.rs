@@ -20,11 +20,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store_for_change()?;
-    let name = if args.name.starts_with("go") {
-        args.name.clone()
-    } else {
-        format!("go{}", args.name)
-    };
+    let name = super::toolchain_name(&store, &args.name);
     let _lock = store.lock_default()?;
     let toolchain = store.toolchain(&name)?;
     if toolchain.adopted_from.is_none() {

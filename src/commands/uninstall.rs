@@ -10,6 +10,7 @@ use super::Ctx;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  gomig uninstall 1.21.13")]
 pub struct Args {
+    /// The installed version: 1.21.13 or go1.21.13 (any spelling Go accepts: 1.20.0 is go1.20).
     pub version: String,
     /// Also when it is the default or the rollback target.
     #[arg(long)]
@@ -18,11 +19,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store_for_change()?;
-    let name = if args.version.starts_with("go") {
-        args.version.clone()
-    } else {
-        format!("go{}", args.version)
-    };
+    let name = super::toolchain_name(&store, &args.version);
     crate::install::uninstall(&store, &name, args.force, None)?;
     ctx.note(format!("uninstalled {name}"));
     Ok(ExitCode::SUCCESS)
