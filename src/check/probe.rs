@@ -181,18 +181,51 @@ pub fn run(sandbox: &Sandbox, side: &Side, project: &Path) -> ProbeResult {
         "{} {}/{}",
         side.expected_version, side.expected_goos, side.expected_goarch
     );
-    let dir = sandbox.tmp.path().join("probe");
+    // Beside the check's build cache, one directory per toolchain, kept between runs: go build
+    // then finds the program up to date (same sources, same toolchain build IDs) and skips the
+    // compile and link, while a changed toolchain rebuilds it. The lock keeps two checks from
+    // building over each other's program.
+    let label: String = side
+        .label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let dir = sandbox.gocache.join("gomig-probe").join(label);
+    let write_if_changed = |name: &str, text: &str| {
+        if fs::read(dir.join(name)).ok().as_deref() == Some(text.as_bytes()) {
+            return Ok(());
+        }
+        fs::write(dir.join(name), text)
+    };
     let prepared = fs::create_dir_all(&dir)
-        .and_then(|_| fs::write(dir.join("go.mod"), "module gomigprobe\n"))
-        .and_then(|_| fs::write(dir.join("main.go"), PROGRAM));
-    if let Err(e) = prepared {
-        return failed(
-            expected,
-            format!("cannot write the probe program in {}: {e}", dir.display()),
-        );
-    }
+        .and_then(|_| write_if_changed("go.mod", "module gomigprobe\n"))
+        .and_then(|_| write_if_changed("main.go", PROGRAM))
+        .and_then(|_| {
+            let lock = fs::File::options()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(dir.join("probe.lock"))?;
+            lock.lock()?;
+            Ok(lock)
+        });
+    let _lock = match prepared {
+        Ok(lock) => lock,
+        Err(e) => {
+            return failed(
+                expected,
+                format!("cannot write the probe program in {}: {e}", dir.display()),
+            );
+        }
+    };
     let exe = dir.join("probe");
-    let mut build = sandbox.go(side, &dir, &["build", "-o", "probe", "."]);
+    let mut build = sandbox.go(side, &dir, &["build", "-trimpath", "-o", "probe", "."]);
     // The probe is ours: the user's build settings and any workspace must not change it.
     build
         .env("GOFLAGS", "")
