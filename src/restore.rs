@@ -126,10 +126,7 @@ pub(crate) fn clean_stale_staging(toolchains: &Path) {
         else {
             continue;
         };
-        // SAFETY: kill with signal 0 only checks whether the process exists.
-        let gone =
-            unsafe { libc::kill(pid, 0) } != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
-        if gone {
+        if crate::store::pid_is_gone(pid) {
             let _ = fs::remove_dir_all(e.path());
         }
     }

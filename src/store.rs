@@ -265,6 +265,51 @@ impl Store {
         stale.iter().filter(|p| fs::remove_file(p).is_ok()).count()
     }
 
+    /// Removes the temporary files and links of killed gomig processes: `.NAME.tmp-<suffix>`
+    /// (atomic writes, shims, the CLI link) and `.adopt-NAME-<suffix>` (an adoption's link),
+    /// whose [`unique_suffix`] starts with the pid that made them. Only those of processes that
+    /// are gone; directories and `.default.tmp-*` (see [`Store::clean_stale_default_links`]) are
+    /// left alone. Returns how many were removed.
+    pub fn clean_stale_temp_files(&self) -> usize {
+        let dirs = [
+            self.home.clone(),
+            self.toolchains_dir(),
+            self.manifests_dir(),
+            self.shims_dir(),
+            self.state_dir(),
+            self.home.join("archives"),
+        ];
+        let mut removed = 0;
+        for dir in dirs {
+            let Ok(entries) = fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let name = name.as_encoded_bytes();
+                let pid: Option<&[u8]> = if name.starts_with(DEFAULT_TMP_PREFIX.as_bytes()) {
+                    None
+                } else if let Some(at) = name.windows(5).position(|w| w == b".tmp-") {
+                    // `.NAME.tmp-PID-NANOS-COUNTER`
+                    name[at + 5..].split(|&b| b == b'-').next()
+                } else if let Some(rest) = name.strip_prefix(b".adopt-") {
+                    // `.adopt-NAME-PID-NANOS-COUNTER`: the pid is third from the end.
+                    rest.rsplitn(4, |&b| b == b'-').nth(2)
+                } else {
+                    None
+                };
+                let pid = pid.and_then(|p| std::str::from_utf8(p).ok()?.parse::<libc::pid_t>().ok());
+                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+                if let Some(pid) = pid
+                    && !is_dir
+                    && pid_is_gone(pid)
+                    && fs::remove_file(e.path()).is_ok()
+                {
+                    removed += 1;
+                }
+            }
+        }
+        removed
+    }
+
     /// Makes `name` the default if there is none (the first toolchain a user gets, like rustup
     /// and fnm do), logging it as a switch. Returns whether it did.
     pub fn default_if_unset(&self, name: &str, reason: &str) -> Result<bool> {
@@ -428,6 +473,12 @@ pub fn unique_suffix() -> String {
         nanos,
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Whether process `pid` no longer exists (the owner of a leftover named after its pid).
+pub fn pid_is_gone(pid: libc::pid_t) -> bool {
+    // SAFETY: kill with signal 0 only checks whether the process exists.
+    pid > 0 && unsafe { libc::kill(pid, 0) } != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
 }
 
 /// Writes a file whole or not at all: temp file, fsync, rename.

@@ -360,6 +360,50 @@ fn a_command_that_changes_the_store_first_removes_what_killed_runs_left() {
     assert_eq!(env.default_name(), "go1.21.13");
 }
 
+/// The pid of a process that has exited (and was reaped).
+fn dead_pid() -> u32 {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+#[test]
+fn temporary_files_of_killed_runs_are_removed_and_those_of_live_runs_kept() {
+    let env = TestEnv::new();
+    env.fake_toolchain("go1.21.13");
+    env.gomig_ok(&["switch", "1.21.13", "--no-verify"]);
+    let home = &env.gomig_home;
+    let dead = dead_pid();
+    let live = std::process::id();
+    // What a kill between write and rename leaves: atomic writes, an adoption's link, a shim.
+    let dead_ones = [
+        home.join(format!("state/.history.tmp-{dead}-1f-0")),
+        home.join(format!("manifests/.go1.21.13.manifest.tmp-{dead}-2f-0")),
+        home.join(format!("shims/.go.tmp-{dead}-3f-0")),
+    ];
+    for p in &dead_ones {
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, "partial").unwrap();
+    }
+    let dead_adopt = home.join(format!("toolchains/.adopt-go1.22.10-{dead}-4f-0"));
+    std::os::unix::fs::symlink("/usr/lib/go-1.19", &dead_adopt).unwrap();
+    // The same from a process that is still running: in use, kept.
+    let live_one = home.join(format!("state/.history.tmp-{live}-5f-0"));
+    fs::write(&live_one, "being written").unwrap();
+    // Not ours to touch: a directory with such a name, and a user's file.
+    let dir_like = home.join(format!("state/.dir.tmp-{dead}-6f-0"));
+    fs::create_dir_all(&dir_like).unwrap();
+
+    env.gomig_ok(&["switch", "1.21.13", "--no-verify"]);
+    for p in dead_ones.iter().chain([&dead_adopt]) {
+        assert!(fs::symlink_metadata(p).is_err(), "{} was left", p.display());
+    }
+    assert!(live_one.exists(), "a live process's temporary file was removed");
+    assert!(dir_like.is_dir(), "a directory was removed");
+    assert_eq!(env.default_name(), "go1.21.13");
+}
+
 #[test]
 fn adopting_the_same_tree_twice_is_harmless_and_a_clash_is_refused() {
     let env = TestEnv::new();

@@ -61,6 +61,7 @@ impl Ctx {
         crate::install::clean_stale_staging(&store, None);
         crate::restore::clean_stale_staging(&store.toolchains_dir());
         store.clean_stale_default_links();
+        store.clean_stale_temp_files();
         Ok(store)
     }
 
