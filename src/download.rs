@@ -1,11 +1,13 @@
 //! HTTP for the download site: retries with backoff on network errors and 5xx, an idle
-//! timeout, proxies from `HTTPS_PROXY`/`NO_PROXY`, TLS with the platform's roots, and a body
+//! timeout, proxies per scheme (see proxy.rs), TLS with the platform's roots, and a body
 //! reader that resumes a dropped transfer with a `Range` request.
 
 use std::io::{self, Read};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+
+use crate::proxy::{Proxies, ProxySetting};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum DownloadError {
@@ -15,6 +17,9 @@ pub enum DownloadError {
     Status { url: String, status: u16 },
     #[error("{url}: {message}")]
     Network { url: String, message: String },
+    /// The proxy setting cannot be used: retrying cannot help.
+    #[error("{url}: {message}")]
+    Proxy { url: String, message: String },
     /// The TLS handshake failed: retrying the same server cannot help.
     #[error("{url}: {message}")]
     Tls { url: String, message: String },
@@ -34,49 +39,26 @@ impl DownloadError {
     /// Worth another try (network trouble, 5xx, 429), as opposed to a definite answer.
     pub fn is_transient(&self) -> bool {
         match self {
-            DownloadError::NotFound { .. } | DownloadError::Tls { .. } => false,
+            DownloadError::NotFound { .. } | DownloadError::Tls { .. } | DownloadError::Proxy { .. } => false,
             DownloadError::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             DownloadError::Network { .. } | DownloadError::Incomplete { .. } => true,
         }
     }
 }
 
-/// The proxy from the environment, and the variable that named it (for messages).
+/// An agent per route: direct, and through each scheme's proxy (an invalid proxy URL is kept
+/// as the error to report when a request would use it).
 #[derive(Clone)]
-struct EnvProxy {
-    proxy: ureq::Proxy,
-    variable: &'static str,
-}
-
-impl EnvProxy {
-    /// What ureq's `Proxy::try_from_env` picks (the first of these that parses, with
-    /// `NO_PROXY` applied), and which variable it came from.
-    fn from_env() -> Option<EnvProxy> {
-        let proxy = ureq::Proxy::try_from_env()?;
-        let variable = [
-            "ALL_PROXY",
-            "all_proxy",
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-        ]
-        .into_iter()
-        .find(|name| std::env::var(name).is_ok_and(|v| ureq::Proxy::new(&v).is_ok()))?;
-        Some(EnvProxy { proxy, variable })
-    }
-
-    /// Whether requests to `url` go through the proxy (the host is not in `NO_PROXY`).
-    fn applies_to(&self, url: &str) -> bool {
-        url.parse::<ureq::http::Uri>()
-            .is_ok_and(|uri| !self.proxy.is_no_proxy(&uri))
-    }
+struct Routes {
+    proxies: Proxies,
+    direct: ureq::Agent,
+    http: Option<Result<ureq::Agent, String>>,
+    https: Option<Result<ureq::Agent, String>>,
 }
 
 #[derive(Clone)]
 pub struct Http {
-    agent: ureq::Agent,
-    proxy: Option<EnvProxy>,
+    routes: Routes,
     attempts: u32,
     backoff: Duration,
     /// How long a read may wait for data, for messages.
@@ -92,24 +74,41 @@ impl Http {
     /// (first backoff, default 500 ms, doubling) tune it; tests make them short.
     pub fn new() -> Http {
         let idle = env_ms("GOMIG_HTTP_TIMEOUT_MS", 30_000);
-        let proxy = EnvProxy::from_env();
-        let agent = ureq::Agent::config_builder()
-            .proxy(proxy.as_ref().map(|p| p.proxy.clone()))
-            // The system's trust store (a company CA in it works), not ureq's bundled roots.
-            .tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                    .build(),
-            )
-            .timeout_connect(Some(idle.min(Duration::from_secs(15))))
-            .timeout_recv_response(Some(idle))
-            .timeout_per_read(Some(idle))
-            .user_agent(concat!("gomig/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+        let agent = |proxy: Option<ureq::Proxy>| {
+            ureq::Agent::config_builder()
+                .proxy(proxy)
+                // The system's trust store (a company CA in it works), not ureq's bundled roots.
+                .tls_config(
+                    ureq::tls::TlsConfig::builder()
+                        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                        .build(),
+                )
+                .timeout_connect(Some(idle.min(Duration::from_secs(15))))
+                .timeout_recv_response(Some(idle))
+                .timeout_per_read(Some(idle))
+                .user_agent(concat!("gomig/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .new_agent()
+        };
+        let proxies = Proxies::from_env();
+        let through = |setting: &Option<ProxySetting>| {
+            setting.as_ref().map(|s| {
+                ureq::Proxy::new(&s.url).map(|p| agent(Some(p))).map_err(|e| {
+                    format!(
+                        "{}={} is not a proxy URL gomig can use ({e}); set it to http://HOST:PORT or unset it",
+                        s.variable, s.url
+                    )
+                })
+            })
+        };
+        let routes = Routes {
+            http: through(&proxies.http),
+            https: through(&proxies.https),
+            direct: agent(None),
+            proxies,
+        };
         Http {
-            agent,
-            proxy,
+            routes,
             attempts: 4,
             backoff: env_ms("GOMIG_RETRY_BASE_MS", 500),
             idle,
@@ -141,13 +140,30 @@ impl Http {
 
     /// A network failure through a proxy names it: the proxy is as likely the cause as the site.
     fn with_proxy(&self, url: &str, message: String) -> String {
-        match &self.proxy {
-            Some(p) if p.applies_to(url) => format!(
+        match self.routes.proxies.for_url(url) {
+            Some(p) => format!(
                 "{message} (through the proxy {} from {}: check that it is up, or list the host in NO_PROXY)",
-                p.proxy.uri(),
-                p.variable
+                p.url, p.variable
             ),
-            _ => message,
+            None => message,
+        }
+    }
+
+    /// The agent for `url`: through the proxy its scheme's variable names, unless `NO_PROXY`
+    /// exempts the host.
+    fn agent(&self, url: &str) -> Result<&ureq::Agent, DownloadError> {
+        let routes = &self.routes;
+        if routes.proxies.for_url(url).is_none() {
+            return Ok(&routes.direct);
+        }
+        let https = url.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+        match if https { &routes.https } else { &routes.http } {
+            Some(Ok(agent)) => Ok(agent),
+            Some(Err(message)) => Err(DownloadError::Proxy {
+                url: url.into(),
+                message: message.clone(),
+            }),
+            None => Ok(&routes.direct),
         }
     }
 
@@ -183,7 +199,7 @@ impl Http {
     /// A whole (small) document, such as the index.
     pub fn get_bytes(&self, url: &str) -> Result<Vec<u8>, DownloadError> {
         self.retry(|| {
-            let resp = self.agent.get(url).call().map_err(|e| self.classify(url, e))?;
+            let resp = self.agent(url)?.get(url).call().map_err(|e| self.classify(url, e))?;
             let mut body = Vec::new();
             resp.into_body()
                 .into_reader()
@@ -201,7 +217,7 @@ impl Http {
     /// server honoured the range (206) or sent the whole file (200).
     fn open_at(&self, url: &str, offset: u64) -> Result<(Box<dyn Read + Send>, bool), DownloadError> {
         self.retry(|| {
-            let mut req = self.agent.get(url);
+            let mut req = self.agent(url)?.get(url);
             if offset > 0 {
                 req = req.header("Range", format!("bytes={offset}-"));
             }

@@ -20,6 +20,7 @@ pub mod lookup;
 pub mod manifest;
 pub mod migrate;
 pub mod pack;
+pub mod proxy;
 pub mod prune;
 /// The allocation-free resolver, also compiled into the `go` shim.
 pub mod resolve;

@@ -1,5 +1,7 @@
-//! The network a company laptop or a CI runner really has between gomig and a mirror: a proxy
-//! named by `HTTPS_PROXY` (and hosts that bypass it, `NO_PROXY`), and `https://` mirrors whose
+//! The network a company laptop or a CI runner really has between gomig and a mirror: proxies
+//! named per scheme as Go's net/http and curl read them (`HTTP_PROXY` for `http://` mirrors,
+//! `HTTPS_PROXY` for `https://`, `ALL_PROXY` as the fallback, `NO_PROXY` for hosts that go
+//! direct), and `https://` mirrors whose
 //! certificates are checked against the platform's roots (on Linux the system store, which
 //! `SSL_CERT_FILE` replaces, as for curl and openssl). All on loopback: a CONNECT proxy and a
 //! TLS front with a CA of the test's own, both relaying to the tests' download site.
@@ -26,40 +28,61 @@ fn assert_installed_and_runs(env: &TestEnv) {
 }
 
 #[test]
-fn downloads_go_through_the_proxy_that_https_proxy_names() {
+fn an_http_mirror_goes_through_http_proxy_never_https_proxy() {
     let tmp = tempfile::tempdir().unwrap();
     let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
-    let proxy = ConnectProxy::start();
+    let (for_http, for_https) = (ConnectProxy::start(), ConnectProxy::start());
     let env = TestEnv::new();
-    let out = run(gomig_site(&env, &site, &["install", GO_122]).env("HTTPS_PROXY", proxy.url()));
+    let out = run(gomig_site(&env, &site, &["install", GO_122])
+        .env("HTTP_PROXY", for_http.url())
+        .env("HTTPS_PROXY", for_https.url()));
     assert!(out.status.success(), "{}", describe(&out));
     let site_addr = site.addr().to_string();
-    let tunnels = proxy.tunnels();
+    let tunnels = for_http.tunnels();
     assert!(
         !tunnels.is_empty() && tunnels.iter().all(|t| *t == site_addr),
-        "every connection to the mirror {site_addr} should go through the proxy, it saw {tunnels:?}"
+        "every connection to the mirror {site_addr} should go through HTTP_PROXY, it saw {tunnels:?}"
+    );
+    assert_eq!(
+        for_https.tunnels(),
+        Vec::<String>::new(),
+        "HTTPS_PROXY is for https:// only"
     );
     assert_eq!(site.downloads(&archive_name(GO_122)), 1);
     assert_installed_and_runs(&env);
 }
 
 #[test]
-fn hosts_listed_in_no_proxy_are_reached_directly() {
+fn all_proxy_is_used_when_the_scheme_has_no_proxy_of_its_own() {
     let tmp = tempfile::tempdir().unwrap();
     let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
     let proxy = ConnectProxy::start();
     let env = TestEnv::new();
-    let out = run(gomig_site(&env, &site, &["install", GO_122])
-        .env("HTTPS_PROXY", proxy.url())
-        .env("NO_PROXY", "example.com,127.0.0.1"));
+    let out = run(gomig_site(&env, &site, &["install", GO_122]).env("all_proxy", proxy.url()));
     assert!(out.status.success(), "{}", describe(&out));
-    assert_eq!(
-        proxy.tunnels(),
-        Vec::<String>::new(),
-        "NO_PROXY host went through the proxy"
-    );
-    assert_eq!(site.downloads(&archive_name(GO_122)), 1);
+    assert!(!proxy.tunnels().is_empty(), "all_proxy was not used");
     assert_installed_and_runs(&env);
+}
+
+#[test]
+fn hosts_and_networks_listed_in_no_proxy_are_reached_directly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let proxy = ConnectProxy::start();
+    for no_proxy in ["example.com, 127.0.0.1", "127.0.0.0/8", "*"] {
+        let env = TestEnv::new();
+        let out = run(gomig_site(&env, &site, &["install", GO_122])
+            .env("HTTP_PROXY", proxy.url())
+            .env("NO_PROXY", no_proxy));
+        assert!(out.status.success(), "NO_PROXY={no_proxy}: {}", describe(&out));
+        assert_eq!(
+            proxy.tunnels(),
+            Vec::<String>::new(),
+            "NO_PROXY={no_proxy}: the host went through the proxy"
+        );
+        assert_installed_and_runs(&env);
+    }
+    assert_eq!(site.downloads(&archive_name(GO_122)), 3);
 }
 
 #[test]
@@ -69,12 +92,26 @@ fn a_proxy_that_is_down_is_an_error_that_names_it_and_installs_nothing() {
     let dead_proxy = dlsite::unused_url();
     let dead_proxy = dead_proxy.trim_end_matches("/dl/");
     let env = TestEnv::new();
-    let err = install_fails(gomig_site(&env, &site, &["install", GO_122]).env("HTTPS_PROXY", dead_proxy));
+    let err = install_fails(gomig_site(&env, &site, &["install", GO_122]).env("HTTP_PROXY", dead_proxy));
     assert!(
-        err.contains(dead_proxy) && err.contains("HTTPS_PROXY"),
+        err.contains(dead_proxy) && err.contains("HTTP_PROXY"),
         "the error should name the proxy and where it came from:\n{err}"
     );
     assert!(site.requests().is_empty(), "nothing should bypass the configured proxy");
+    assert_nothing_installed(&env);
+}
+
+#[test]
+fn a_proxy_setting_that_is_not_a_url_is_an_error_that_names_the_variable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let env = TestEnv::new();
+    let err = install_fails(gomig_site(&env, &site, &["install", GO_122]).env("http_proxy", "http://[not a host"));
+    assert!(
+        err.contains("http_proxy=http://[not a host") && err.contains("unset it"),
+        "{err}"
+    );
+    assert!(site.requests().is_empty());
     assert_nothing_installed(&env);
 }
 
@@ -113,11 +150,14 @@ fn an_https_mirror_signed_by_a_root_the_system_trusts_works_also_through_a_proxy
     assert_eq!(events[0]["url"], format!("{}{}", front.url(), archive_name(GO_122)));
     assert_installed_and_runs(&env);
 
-    // The same through a proxy: the tunnel carries TLS end to end.
+    // The same through HTTPS_PROXY: the tunnel carries TLS end to end (and HTTP_PROXY, here a
+    // proxy that is down, is not for https:// mirrors).
     let proxied = TestEnv::new();
     let proxy = ConnectProxy::start();
+    let dead = dlsite::unused_url();
     let out = run(gomig_with_mirrors(&proxied, &[front.url()], &["install", GO_122])
         .env("SSL_CERT_FILE", &ca.ca_pem)
+        .env("HTTP_PROXY", dead.trim_end_matches("/dl/"))
         .env("HTTPS_PROXY", proxy.url()));
     assert!(out.status.success(), "{}", describe(&out));
     let port = front
