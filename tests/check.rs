@@ -727,3 +727,40 @@ fn a_check_that_cannot_run_exits_2_and_says_why() {
         describe(&out)
     );
 }
+
+#[test]
+fn the_two_releases_never_run_tests_at_the_same_time() {
+    let env = env_with_two_releases();
+    // A test that holds a file in its package directory for a second, as tests with golden
+    // files, fixed ports or a shared database do: if the other release's copy of it ran at the
+    // same time, one of them would fail for a reason neither release has.
+    let dir = module(
+        &env,
+        "shared",
+        &[(
+            "shared_test.go",
+            r#"package shared
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+func TestHoldsTheDirectory(t *testing.T) {
+	f, err := os.OpenFile("busy.lock", os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatalf("another test run holds the directory: %v", err)
+	}
+	defer os.Remove("busy.lock")
+	defer f.Close()
+	time.Sleep(time.Second)
+}
+"#,
+        )],
+    );
+    let (code, report) = check_json(&env, &dir, &["--to", GO_123, "--cross", "none"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["totals"]["from"]["passed"], 1, "{report:#}");
+    assert_eq!(report["totals"]["to"]["passed"], 1, "{report:#}");
+}

@@ -2,9 +2,10 @@
 //! toolchain (A) and the new one (B) side by side in a sandbox, compares them per package and
 //! per test, probes B's runtime, and cross-compiles with B. See `../shared/spec/integrity.md`.
 //!
-//! The two toolchains run concurrently: one worker per toolchain runs its `go test` then its
-//! `go vet` (in that order, so vet finds the packages test just compiled in the cache), and
-//! whichever finishes first takes the runtime probe and the cross builds.
+//! The two toolchains run concurrently where that is safe: their test binaries never run at the
+//! same time (tests may share their package directory, ports or other machine state), but while
+//! A runs `go test`, B runs `go vet` (compiling what its tests need) and the runtime probe, and
+//! while B runs `go test`, A runs `go vet`; the cross builds go to whichever is free.
 
 pub mod compare;
 pub mod probe;
@@ -290,20 +291,40 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
     // B's worker takes the probe first (from the back), then helps with cross builds.
     let take_back = || queue.lock().unwrap_or_else(|e| e.into_inner()).pop_back();
 
-    let side_work = |side: &Side, b: bool| -> Result<(SideRun, Vec<ExtraResult>), CheckError> {
-        let test = run_tests(&sandbox, opts, side, progress)?;
-        let vet = run_vet(&sandbox, opts, side, progress)?;
-        let mut extras = Vec::new();
-        let mut first = b;
-        while let Some(extra) = if first { take_back() } else { take() } {
-            first = false;
-            extras.push(run_extra(&sandbox, opts, extra, progress)?);
+    let extras_from = |take: &dyn Fn() -> Option<Extra>| -> Result<Vec<ExtraResult>, CheckError> {
+        let mut done = Vec::new();
+        while let Some(extra) = take() {
+            done.push(run_extra(&sandbox, opts, extra, progress)?);
         }
-        Ok((SideRun { test, vet }, extras))
+        Ok(done)
     };
+    // A's test binaries and B's never run at the same time: tests may share their package
+    // directory, fixed ports or other machine state, and two copies of one test running at once
+    // would fail for reasons neither Go release has. Everything else overlaps: while A tests, B
+    // vets (compiling B's packages for its tests) and runs its probe; while B tests, A vets and
+    // both take the cross builds.
+    let (a_tests_done, wait_for_a_tests) = std::sync::mpsc::channel::<()>();
+    let (sandbox, extras_from, take) = (&sandbox, &extras_from, &take);
     let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(|| side_work(&opts.from, false));
-        let b = side_work(&opts.to, true);
+        let a = s.spawn(move || -> Result<(SideRun, Vec<ExtraResult>), CheckError> {
+            let test = run_tests(sandbox, opts, &opts.from, progress);
+            drop(a_tests_done);
+            let test = test?;
+            let vet = run_vet(sandbox, opts, &opts.from, progress)?;
+            Ok((SideRun { test, vet }, extras_from(take)?))
+        });
+        let b = (|| -> Result<(SideRun, Vec<ExtraResult>), CheckError> {
+            let vet = run_vet(sandbox, opts, &opts.to, progress)?;
+            let mut extras = match take_back() {
+                Some(probe) => vec![run_extra(sandbox, opts, probe, progress)?],
+                None => Vec::new(),
+            };
+            // Returns once A's tests ended (the sender is dropped then, also on an error).
+            let _ = wait_for_a_tests.recv();
+            let test = run_tests(sandbox, opts, &opts.to, progress)?;
+            extras.extend(extras_from(take)?);
+            Ok((SideRun { test, vet }, extras))
+        })();
         (a.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), b)
     });
     let (a, mut extras) = a?;
@@ -348,7 +369,7 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
                 // A target that fails with B is a regression only if A builds it.
                 let (ok_with_from, from_output) = match &result {
                     Ok(()) => (None, Vec::new()),
-                    Err(_) => match cross_build(&sandbox, opts, &opts.from, &target)? {
+                    Err(_) => match cross_build(sandbox, opts, &opts.from, &target)? {
                         Ok(()) => (Some(true), Vec::new()),
                         Err(lines) => (Some(false), lines),
                     },
