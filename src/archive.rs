@@ -103,7 +103,8 @@ fn join(comps: &[&[u8]]) -> Vec<u8> {
     comps.join(&b'/')
 }
 
-/// How deep symlinks may refer to symlinks while checking a target (the kernel's own limit).
+/// How many symlinks resolving one target may follow in all (the kernel's own limit), so that
+/// links built to fan out (`a1 -> a0/a0`, `a2 -> a1/a1`, ...) cannot make the check run forever.
 const MAX_LINK_HOPS: u32 = 40;
 
 /// Where a symlink target leads, as far as the entries extracted so far tell.
@@ -126,7 +127,8 @@ enum Landing {
 /// `d/m -> l/../..`) is caught. `seen` and `entries` are what was extracted so far.
 fn link_stays_inside(seen: &HashMap<Vec<u8>, usize>, entries: &[Entry], link_dir: &[&[u8]], target: &[u8]) -> bool {
     let mut at: Vec<Vec<u8>> = link_dir.iter().map(|c| c.to_vec()).collect();
-    resolve_link(seen, entries, &mut at, target, 0) != Landing::Outside
+    let mut budget = MAX_LINK_HOPS;
+    resolve_link(seen, entries, &mut at, target, &mut budget) != Landing::Outside
 }
 
 /// Walks `target` from `at` (components below `go/`), updating `at` to where it leads.
@@ -135,9 +137,9 @@ fn resolve_link(
     entries: &[Entry],
     at: &mut Vec<Vec<u8>>,
     target: &[u8],
-    hops: u32,
+    budget: &mut u32,
 ) -> Landing {
-    if hops > MAX_LINK_HOPS || target.first() == Some(&b'/') {
+    if target.first() == Some(&b'/') {
         return Landing::Outside;
     }
     let mut open = false;
@@ -158,9 +160,13 @@ fn resolve_link(
                 match known.map(|e| (e.kind, e.target.as_deref())) {
                     Some((Kind::Dir, _)) => {}
                     Some((Kind::Symlink, Some(link))) => {
+                        if *budget == 0 {
+                            return Landing::Outside;
+                        }
+                        *budget -= 1;
                         // The link's own target, from the directory that holds it.
                         at.pop();
-                        match resolve_link(seen, entries, at, link, hops + 1) {
+                        match resolve_link(seen, entries, at, link, budget) {
                             Landing::Dir => {}
                             Landing::Open => open = true,
                             Landing::Outside => return Landing::Outside,
@@ -747,5 +753,23 @@ mod tests {
         assert!(!inside(&t, "d", "f/.."));
         // A loop is never resolved forever.
         assert!(!inside(&t, "d", "loop/x"));
+    }
+
+    #[test]
+    fn links_that_fan_out_are_given_up_after_forty_hops_in_all() {
+        // a1 -> a0/a0, a2 -> a1/a1, ...: resolving a60 would take 2^60 steps without a budget.
+        let mut items = vec![
+            ("d".to_string(), Kind::Dir, None),
+            ("d/a0".to_string(), Kind::Symlink, Some(".".to_string())),
+        ];
+        for i in 1..=60 {
+            items.push((format!("d/a{i}"), Kind::Symlink, Some(format!("a{0}/a{0}", i - 1))));
+        }
+        let items: Vec<(&str, Kind, Option<&str>)> =
+            items.iter().map(|(p, k, t)| (p.as_str(), *k, t.as_deref())).collect();
+        let t = tree(&items);
+        assert!(!inside(&t, "d", "a60/x"));
+        // A short chain within the budget still resolves.
+        assert!(inside(&t, "d", "a3/x"));
     }
 }

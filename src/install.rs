@@ -384,7 +384,13 @@ impl Installer<'_> {
     fn install_archive_file(&self, path: &Path, sha256: Option<&str>) -> Result<Outcome> {
         let want = sha256.map(parse_sha256).transpose()?;
         let file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let size = file.metadata().map(|m| m.len()).ok();
+        let meta = file
+            .metadata()
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if !meta.is_file() {
+            bail!("{} is not a file; name a .tar.gz archive", path.display());
+        }
+        let size = Some(meta.len());
         // The version is known only once the tree is out: archive installs take turns.
         let archive_lock = self.store.lock_archive_staging()?;
         clean_stale_staging(self.store, Some(&Store::staging_lock_name("archive")));
@@ -412,6 +418,10 @@ impl Installer<'_> {
         // Damaged compressed data is reported as such, even where it first broke the unpacking
         // or lay past the end of the tree.
         if let Some(damage) = end.error {
+            // An error of the file itself (an I/O error from the system), not of its contents.
+            if damage.raw_os_error().is_some() {
+                bail!("cannot read {}: {damage}", path.display());
+            }
             bail!(
                 "{} is damaged: its gzip data is corrupt or cut short ({damage}); get the archive again",
                 path.display()
@@ -572,6 +582,15 @@ pub fn uninstall(store: &Store, name: &str, force: bool, by: Option<&str>) -> Re
     }
     event.append(store)?;
     Ok(())
+}
+
+/// The release word of a Go version text: `go1.23.9` of `go version go1.23.9 linux/amd64`, of
+/// `go1.23.9 X:boringcrypto`, and `go1.24-abc` of `devel go1.24-abc ...`.
+pub fn release_word(text: &str) -> Option<&str> {
+    text.split_whitespace().find(|w| {
+        w.strip_prefix("go")
+            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    })
 }
 
 /// `bin/go version` of a tree, run with its own GOROOT and no toolchain switching.

@@ -12,7 +12,8 @@
 //! then `gomig exec B -- go test ./...`).
 //!
 //! Stage 3 needs something to check: the projects named with `--project`, else the module or
-//! workspace of the current directory. With neither it fails ("nothing to check"), unless
+//! workspace of the current directory. With neither, migrate refuses before stage 1 (so nothing
+//! is downloaded for a migration that could not finish: "nothing to check"), unless
 //! `--no-check` says to switch on stage 2's verification alone (stage 3 is then skipped, and
 //! the log records that no check ran).
 
@@ -86,6 +87,9 @@ pub enum MigrateError {
     NoDefault,
     #[error("{0}")]
     Target(String),
+    /// Checked before stage 1, so nothing is downloaded for a migration that cannot finish.
+    #[error("{}", NOTHING_TO_CHECK)]
+    NothingToCheck,
 }
 
 /// What the command layer provides: installing, asking, showing progress.
@@ -256,6 +260,9 @@ pub fn run(store: &Store, req: &Request, driver: &dyn Driver) -> Result<Outcome,
             "{from} is already the default: nothing to migrate"
         )));
     }
+    if req.projects.is_empty() && !req.no_check {
+        return Err(MigrateError::NothingToCheck);
+    }
     stages(&mut run, req, &from);
     if !req.dry_run && run.outcome.failed_stage.is_some() {
         undo(&mut run);
@@ -416,15 +423,6 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
             ),
             json!({"projects": [], "no_check": true}),
         );
-    } else if projects.is_empty() {
-        run.push(
-            3,
-            "check",
-            Status::Failed,
-            NOTHING_TO_CHECK.to_string(),
-            json!({"projects": []}),
-        );
-        return;
     } else if dry {
         let names: Vec<String> = projects.iter().map(|p| p.display().to_string()).collect();
         run.push(
@@ -549,7 +547,7 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
     }
 }
 
-/// Stage 3's failure when there is nothing to check.
+/// Why migrate refuses to start when there is nothing to check.
 pub const NOTHING_TO_CHECK: &str = "nothing to check: run gomig migrate in a module, name projects with --project DIR, or pass --no-check to switch on verification alone";
 
 /// After a failed stage: takes back what this run added, so the store is as it was. B goes the

@@ -1,8 +1,11 @@
-//! Which proxy a download goes through, chosen from the environment the way Go's own net/http
+//! Which proxy a download goes through, chosen from the environment as Go's own net/http
 //! (golang.org/x/net/http/httpproxy) and curl choose it: per scheme (`HTTPS_PROXY` for
-//! `https://`, `HTTP_PROXY` for `http://`, upper or lower case), `ALL_PROXY` as curl's fallback,
-//! and `NO_PROXY` for the hosts that go direct. ureq alone would send every scheme through the
-//! first of these that is set and match `NO_PROXY` less fully (no CIDR, no ports, no spaces).
+//! `https://`, `HTTP_PROXY` for `http://`, upper or lower case), with `ALL_PROXY` as curl's
+//! fallback. `NO_PROXY` is read as Go reads it (a name and its subdomains, `.name` or `*.name`
+//! for subdomains only, addresses, CIDR networks, `host:port`, `*`), with one difference: Go
+//! never proxies localhost and loopback addresses, gomig does unless they are listed (a local
+//! mirror behind a proxy works, and the tests can see the proxy used). ureq alone would send
+//! every scheme through the first of these variables that is set, and match less of `NO_PROXY`.
 
 use std::net::IpAddr;
 

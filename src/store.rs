@@ -277,6 +277,7 @@ impl Store {
             self.manifests_dir(),
             self.shims_dir(),
             self.state_dir(),
+            self.cache_dir(),
             self.home.join("archives"),
         ];
         let mut removed = 0;
@@ -285,18 +286,20 @@ impl Store {
             for e in entries.flatten() {
                 let name = e.file_name();
                 let name = name.as_encoded_bytes();
-                let pid: Option<&[u8]> = if name.starts_with(DEFAULT_TMP_PREFIX.as_bytes()) {
-                    None
-                } else if let Some(at) = name.windows(5).position(|w| w == b".tmp-") {
-                    // `.NAME.tmp-PID-NANOS-COUNTER`
-                    name[at + 5..].split(|&b| b == b'-').next()
-                } else if let Some(rest) = name.strip_prefix(b".adopt-") {
-                    // `.adopt-NAME-PID-NANOS-COUNTER`: the pid is third from the end.
-                    rest.rsplitn(4, |&b| b == b'-').nth(2)
-                } else {
-                    None
-                };
-                let pid = pid.and_then(|p| std::str::from_utf8(p).ok()?.parse::<libc::pid_t>().ok());
+                // Only names of exactly these shapes, with a whole unique_suffix at the end.
+                let suffix: Option<&[u8]> =
+                    if name.starts_with(DEFAULT_TMP_PREFIX.as_bytes()) || !name.starts_with(b".") {
+                        None
+                    } else if let Some(rest) = name.strip_prefix(b".adopt-") {
+                        // `.adopt-NAME-PID-NANOS-COUNTER`: the suffix starts after the third dash
+                        // from the end.
+                        let dashes: Vec<usize> = (0..rest.len()).filter(|&i| rest[i] == b'-').collect();
+                        dashes.len().checked_sub(3).map(|i| &rest[dashes[i] + 1..])
+                    } else {
+                        // `.NAME.tmp-PID-NANOS-COUNTER`
+                        name.windows(5).rposition(|w| w == b".tmp-").map(|at| &name[at + 5..])
+                    };
+                let pid = suffix.and_then(parse_unique_suffix);
                 let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
                 if let Some(pid) = pid
                     && !is_dir
@@ -473,6 +476,22 @@ pub fn unique_suffix() -> String {
         nanos,
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// The pid of a [`unique_suffix`] (`PID-NANOS-COUNTER`: decimal, hex, decimal), if it is one.
+fn parse_unique_suffix(suffix: &[u8]) -> Option<libc::pid_t> {
+    let text = std::str::from_utf8(suffix).ok()?;
+    let mut parts = text.split('-');
+    let (pid, nanos, counter) = (parts.next()?, parts.next()?, parts.next()?);
+    let ok = parts.next().is_none()
+        && !nanos.is_empty()
+        && nanos.bytes().all(|b| b.is_ascii_hexdigit())
+        && !counter.is_empty()
+        && counter.bytes().all(|b| b.is_ascii_digit());
+    if !ok {
+        return None;
+    }
+    pid.parse().ok()
 }
 
 /// Whether process `pid` no longer exists (the owner of a leftover named after its pid).

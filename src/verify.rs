@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::install::release_word;
 use crate::manifest::{self, Entry, Kind, Manifest, ManifestError};
 use crate::store::{Store, Toolchain};
 
@@ -193,7 +194,10 @@ pub fn verify(store: &Store, toolchain: &Toolchain) -> Result<Report, VerifyErro
     let files_hashed = actual.iter().filter(|e| e.kind == Kind::File).count();
     let mut differences = diff(&recorded.entries, &actual);
     let reported = reported_version(root);
-    if reported.as_deref() != Ok(recorded.header.go_version.as_str()) {
+    // The header holds what `go env GOVERSION` said (`go1.22.10 X:boringcrypto` for some builds):
+    // its release word is what `go version` must name.
+    let recorded_release = release_word(&recorded.header.go_version).unwrap_or(&recorded.header.go_version);
+    if reported.as_deref() != Ok(recorded_release) {
         differences.push(Difference::Version {
             expected: recorded.header.go_version.clone(),
             actual: reported.unwrap_or_else(|e| format!("(bin/go version does not run: {e})")),
@@ -215,12 +219,5 @@ pub fn verify(store: &Store, toolchain: &Toolchain) -> Result<Report, VerifyErro
 /// could not tell.
 fn reported_version(root: &Path) -> Result<String, String> {
     let out = crate::install::go_version(root).map_err(|e| format!("{e:#}"))?;
-    // "go version go1.22.10 linux/amd64" (or "... go1.22.10 X:boringcrypto linux/amd64").
-    out.split_whitespace()
-        .find(|w| {
-            w.strip_prefix("go")
-                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
-        })
-        .map(str::to_string)
-        .ok_or(out)
+    release_word(&out).map(str::to_string).ok_or(out)
 }

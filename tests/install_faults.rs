@@ -414,8 +414,8 @@ fn a_damaged_archive_file_is_refused_offline_and_nothing_is_installed() {
     let path = damaged("short.tar.gz", &bytes[..bytes.len() * 2 / 3]);
     let err = install_fails(&mut install(&path, None));
     assert!(
-        err.contains(&path.display().to_string()),
-        "the error names the file:\n{err}"
+        err.contains(&path.display().to_string()) && err.contains("cut short"),
+        "the error names the file and says it is short:\n{err}"
     );
     assert_nothing_installed(&env);
 
@@ -431,6 +431,11 @@ fn a_damaged_archive_file_is_refused_offline_and_nothing_is_installed() {
         err.contains("damaged") && err.contains(&path.display().to_string()),
         "{err}"
     );
+    assert_nothing_installed(&env);
+
+    // Not a file at all: said so, not blamed on the archive's contents.
+    let err = install_fails(&mut install(env.root(), None));
+    assert!(err.contains("is not a file"), "{err}");
     assert_nothing_installed(&env);
 
     // Control: the good file installs and runs.

@@ -341,35 +341,35 @@ fn a_tree_that_no_longer_matches_its_manifest_stops_at_stage_2() {
 }
 
 #[test]
-fn with_nothing_to_check_stage_3_fails_and_no_check_switches_on_verification_alone() {
+fn with_nothing_to_check_it_refuses_before_stage_1_and_no_check_switches_on_verification_alone() {
     let env = TestEnv::new();
     env.adopt(GO_122);
     env.adopt(GO_123);
     env.gomig_ok(&["switch", GO_122]);
-    // No --project and no module here: --yes does not switch without evidence.
-    let out = run(&mut env.gomig(&["migrate", "--to", GO_123, "--yes"]));
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let text = stdout(&out);
-    assert!(text.contains("stage 3/4 check: FAILED"), "{text}");
-    assert!(
-        text.contains(
-            "nothing to check: run gomig migrate in a module, name projects with --project DIR, or pass --no-check to switch on verification alone"
-        ),
-        "{text}"
-    );
-    assert!(!text.contains("stage 4/4"), "{text}");
-    assert!(text.contains("migration stopped at stage 3 (check); the default is still go1.22.10"));
+    // No --project and no module here: --yes does not switch without evidence, and nothing is
+    // installed or recorded for a migration that could not finish.
+    let before = store_state(&env.gomig_home);
+    for args in [
+        &["migrate", "--to", GO_123, "--yes"][..],
+        &["migrate", "--to", GO_123, "--dry-run"],
+    ] {
+        let out = run(&mut env.gomig(args));
+        assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+        assert!(
+            stderr(&out).contains(
+                "nothing to check: run gomig migrate in a module, name projects with --project DIR, or pass --no-check to switch on verification alone"
+            ),
+            "{}",
+            describe(&out)
+        );
+        assert!(
+            !stdout(&out).contains("stage 1/4"),
+            "no stage runs:\n{}",
+            describe(&out)
+        );
+    }
+    assert_eq!(store_state(&env.gomig_home), before, "nothing changed");
     assert_eq!(env.default_name(), "go1.22.10");
-    let last = events(&env).pop().unwrap();
-    assert_eq!(
-        (last["action"].as_str(), last["result"].as_str()),
-        (Some("migrate"), Some("error"))
-    );
-    assert_eq!(last["failed_stage"], 3);
-    // The plan says the same.
-    let out = run(&mut env.gomig(&["migrate", "--to", GO_123, "--dry-run"]));
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert!(stdout(&out).contains("stage 3/4 check: FAILED"), "{}", describe(&out));
 
     // --no-check: stage 3 is skipped, the switch rests on stage 2, and the log says no check ran.
     let out = run(&mut env.gomig(&["migrate", "--to", GO_123, "--no-check", "--yes", "--json"]));

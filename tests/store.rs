@@ -391,16 +391,35 @@ fn temporary_files_of_killed_runs_are_removed_and_those_of_live_runs_kept() {
     // The same from a process that is still running: in use, kept.
     let live_one = home.join(format!("state/.history.tmp-{live}-5f-0"));
     fs::write(&live_one, "being written").unwrap();
-    // Not ours to touch: a directory with such a name, and a user's file.
+    // Not ours to touch: a directory with such a name, and files named like ours but not quite.
     let dir_like = home.join(format!("state/.dir.tmp-{dead}-6f-0"));
     fs::create_dir_all(&dir_like).unwrap();
+    let not_ours = [
+        home.join(format!("state/notes.tmp-{dead}-7f-0")),
+        home.join(format!("state/.notes.tmp-{dead}-draft")),
+        home.join(format!("state/.notes.tmp-{dead}-7f-0-copy")),
+        home.join(format!("toolchains/.adopt-{dead}-8f")),
+    ];
+    for p in &not_ours {
+        fs::write(p, "mine").unwrap();
+    }
+    let cache_tmp = home.join(format!("cache/.index.json.tmp-{dead}-9f-0"));
+    fs::create_dir_all(cache_tmp.parent().unwrap()).unwrap();
+    fs::write(&cache_tmp, "partial").unwrap();
 
     env.gomig_ok(&["switch", "1.21.13", "--no-verify"]);
-    for p in dead_ones.iter().chain([&dead_adopt]) {
+    for p in dead_ones.iter().chain([&dead_adopt, &cache_tmp]) {
         assert!(fs::symlink_metadata(p).is_err(), "{} was left", p.display());
     }
     assert!(live_one.exists(), "a live process's temporary file was removed");
     assert!(dir_like.is_dir(), "a directory was removed");
+    for p in &not_ours {
+        assert!(
+            p.exists(),
+            "{} is not a gomig temporary file and was removed",
+            p.display()
+        );
+    }
     assert_eq!(env.default_name(), "go1.21.13");
 }
 

@@ -92,9 +92,12 @@ fn workspace_patterns(sandbox: &Sandbox, opts: &Options) -> Option<Vec<String>> 
     if !opts.packages.is_empty() || !opts.dir.join("go.work").is_file() || opts.dir.join("go.mod").is_file() {
         return None;
     }
-    let mut cmd = sandbox.go(&opts.from, &opts.dir, &["work", "edit", "-json"]);
-    cmd.env_remove("GOWORK");
-    let out = cmd.output().ok().filter(|o| o.status.success())?;
+    // With A, else with B: a go.work whose go line is newer than A is read by B only.
+    let out = [&opts.from, &opts.to].into_iter().find_map(|side| {
+        let mut cmd = sandbox.go(side, &opts.dir, &["work", "edit", "-json"]);
+        cmd.env_remove("GOWORK");
+        cmd.output().ok().filter(|o| o.status.success())
+    })?;
     let work: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
     let patterns: Vec<String> = work["Use"]
         .as_array()?
@@ -303,12 +306,12 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
     // would fail for reasons neither Go release has. Everything else overlaps: while A tests, B
     // vets (compiling B's packages for its tests) and runs its probe; while B tests, A vets and
     // both take the cross builds.
-    let (a_tests_done, wait_for_a_tests) = std::sync::mpsc::channel::<()>();
+    let (a_tests_done, wait_for_a_tests) = std::sync::mpsc::channel::<bool>();
     let (sandbox, extras_from, take) = (&sandbox, &extras_from, &take);
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(move || -> Result<(SideRun, Vec<ExtraResult>), CheckError> {
             let test = run_tests(sandbox, opts, &opts.from, progress);
-            drop(a_tests_done);
+            let _ = a_tests_done.send(test.is_ok());
             let test = test?;
             let vet = run_vet(sandbox, opts, &opts.from, progress)?;
             Ok((SideRun { test, vet }, extras_from(take)?))
@@ -319,8 +322,14 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
                 Some(probe) => vec![run_extra(sandbox, opts, probe, progress)?],
                 None => Vec::new(),
             };
-            // Returns once A's tests ended (the sender is dropped then, also on an error).
-            let _ = wait_for_a_tests.recv();
+            // Once A's tests ended. If they could not run, the check cannot either (A's error is
+            // the one reported): B's tests would be wasted.
+            if wait_for_a_tests.recv() != Ok(true) {
+                return Err(CheckError::Setup {
+                    what: format!("skipped {}'s tests: {}'s could not run", opts.to.label, opts.from.label),
+                    source: std::io::Error::other("the baseline could not run"),
+                });
+            }
             let test = run_tests(sandbox, opts, &opts.to, progress)?;
             extras.extend(extras_from(take)?);
             Ok((SideRun { test, vet }, extras))

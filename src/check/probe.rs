@@ -17,6 +17,7 @@ use std::process::Command;
 use serde::Serialize;
 
 use super::sandbox::{Sandbox, Side};
+use crate::install::release_word;
 
 const PROGRAM: &str = r#"package main
 
@@ -61,14 +62,6 @@ fn failed(expected: String, error: String) -> ProbeResult {
 /// The user's `GOTOOLCHAIN`, when exported (even empty): what the gomig shim passes through.
 fn exported_gotoolchain() -> Option<String> {
     std::env::var_os("GOTOOLCHAIN").map(|v| v.to_string_lossy().into_owned())
-}
-
-/// The release word of `go version` output (`go1.23.9` of `go version go1.23.9 linux/amd64`).
-fn release_word(text: &str) -> Option<&str> {
-    text.split_whitespace().find(|w| {
-        w.strip_prefix("go")
-            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
-    })
 }
 
 /// The project's `go.work` (or `GOWORK`) else `go.mod` line that names `version` as its `go` or
@@ -203,9 +196,8 @@ pub fn run(sandbox: &Sandbox, side: &Side, project: &Path) -> ProbeResult {
         }
         fs::write(dir.join(name), text)
     };
+    // The lock first: another check may be building from these files.
     let prepared = fs::create_dir_all(&dir)
-        .and_then(|_| write_if_changed("go.mod", "module gomigprobe\n"))
-        .and_then(|_| write_if_changed("main.go", PROGRAM))
         .and_then(|_| {
             let lock = fs::File::options()
                 .create(true)
@@ -213,6 +205,11 @@ pub fn run(sandbox: &Sandbox, side: &Side, project: &Path) -> ProbeResult {
                 .write(true)
                 .open(dir.join("probe.lock"))?;
             lock.lock()?;
+            Ok(lock)
+        })
+        .and_then(|lock| {
+            write_if_changed("go.mod", "module gomigprobe\n")?;
+            write_if_changed("main.go", PROGRAM)?;
             Ok(lock)
         });
     let _lock = match prepared {

@@ -114,12 +114,14 @@ impl Report {
             let text = if p.ok {
                 format!("ok ({})", p.reported.as_deref().unwrap_or(""))
             } else if p.reported.as_deref() == Some(p.expected.as_str()) {
-                // The tree is B; the toolchain switch is not.
-                format!(
-                    "FAILED (go switches to {} here, expected {})",
-                    p.runs_as.as_deref().unwrap_or("another toolchain"),
-                    p.expected
-                )
+                // The tree is B; what `go` runs as here is not (or could not be told).
+                match &p.runs_as {
+                    Some(other) => format!("FAILED (go switches to {other} here, expected {})", p.expected),
+                    None => format!(
+                        "FAILED (go version in the project fails with {}; see below)",
+                        p.expected
+                    ),
+                }
             } else {
                 format!("FAILED (expected {})", p.expected)
             };

@@ -206,6 +206,13 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
                 "to examine the failure with {}: gomig install {b}{mirrors}, then gomig exec {b} -- go test ./...",
                 outcome.to
             );
+        } else if n == 4 && outcome.installed_by_run && outcome.not_undone.is_empty() {
+            // A later stage (the switch not confirmed) took B back too.
+            let mirrors: String = args.mirrors.iter().map(|m| format!(" --mirror {m}")).collect();
+            println!(
+                "{} was removed again; to switch to it by hand: gomig install {b}{mirrors} && gomig switch {b}",
+                outcome.to
+            );
         } else if n == 3 && !outcome.installed_by_run {
             println!(
                 "{} was installed before this run and stays; examine the failure with: gomig exec {b} -- go test ./...",
