@@ -764,3 +764,81 @@ func TestHoldsTheDirectory(t *testing.T) {
     assert_eq!(report["totals"]["from"]["passed"], 1, "{report:#}");
     assert_eq!(report["totals"]["to"]["passed"], 1, "{report:#}");
 }
+
+/// The kept test binaries of every check that ran with the shared cache, by file name.
+fn kept_binaries(name: &str) -> Vec<PathBuf> {
+    let root = shared_gocache().join("gomig-testbins");
+    let mut found = Vec::new();
+    for dir in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        let bin = dir.path().join(name);
+        if bin.is_file() {
+            found.push(bin);
+        }
+    }
+    found
+}
+
+#[test]
+fn test_binaries_kept_between_checks_report_exactly_what_go_test_reports() {
+    let env = env_with_two_releases();
+    let dir = constrained(&env);
+    // Everything builds with both releases here (build failures always go through go test).
+    std::fs::remove_file(dir.join("broken/broken_new.go")).unwrap();
+    // A package name of this run only, to find its binaries in the shared cache.
+    let marker = format!(
+        "kept{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    env.write(
+        &format!("constrained/{marker}/marker_test.go"),
+        format!("package {marker}\n\nimport \"testing\"\n\nfunc TestSkipped(t *testing.T) {{ t.Skip(\"not here\") }}\n\nfunc TestFine(t *testing.T) {{}}\n"),
+    );
+    env.write("constrained/notests/lib.go", "package notests\n\nfunc F() {}\n");
+    let args = ["--to", GO_123, "--cross", "none", "--timeout", "4s"];
+
+    let (code, kept) = check_json(&env, &dir, &args);
+    assert_eq!(code, 1, "{kept:#}");
+    assert_eq!(
+        kept_binaries(&format!("{marker}.test")).len(),
+        2,
+        "both releases' test binaries are kept beside the build cache"
+    );
+    // Again: the binaries are up to date and reused; the report is the same.
+    let (code_again, again) = check_json(&env, &dir, &args);
+    // Through go test itself: a test flag in GOFLAGS (-short, which these tests ignore) keeps
+    // gomig from running its own binaries.
+    let cache = shared_gocache();
+    let mut all = vec!["check", "--gocache", cache.to_str().unwrap(), "--json"];
+    all.extend_from_slice(&args);
+    let out = run(env.gomig_in(&dir, &all).env("GOFLAGS", "-modcacherw -short"));
+    let via_go_test: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    assert_eq!(
+        regressions(&kept),
+        vec![
+            "test-failed example.com/constrained/answer TestAnswer",
+            "test-not-run example.com/constrained/crash TestZAfter",
+            "test-panicked example.com/constrained/crash TestLookup",
+            "test-timed-out example.com/constrained/slow TestWait",
+        ],
+        "{kept:#}"
+    );
+    for (what, other, other_code) in [
+        ("again", &again, code_again),
+        ("go test", &via_go_test, out.status.code().unwrap_or(-1)),
+    ] {
+        assert_eq!(other_code, code, "{what}");
+        assert_eq!(regressions(other), regressions(&kept), "{what}: {other:#}");
+        assert_eq!(other["totals"], kept["totals"], "{what}");
+        assert_eq!(other["fixed"], kept["fixed"], "{what}");
+        // go test 1.22/1.23 ends a crashed test binary's package with no final event
+        // ("unfinished"), test2json with a failure: both are failures, named the same above.
+        let outcomes = |r: &Value| r["packages"].to_string().replace("\"unfinished\"", "\"fail\"");
+        assert_eq!(outcomes(other), outcomes(&kept), "{what}");
+    }
+    assert_eq!(kept["totals"]["from"]["packages"], 8, "{:#}", kept["totals"]);
+    assert_eq!(kept["totals"]["to"]["skipped"], 1, "{:#}", kept["totals"]);
+}
