@@ -101,27 +101,13 @@ fn binary_name(import_path: &str) -> String {
     format!("{base}.test")
 }
 
-/// The directory the binaries of `side` for this project are kept in.
-fn bin_dir(sandbox: &Sandbox, opts: &Options, side: &Side) -> PathBuf {
+/// What tells this project's kept binaries from others': its directory and the toolchain's tree.
+fn project_key(opts: &Options, side: &Side) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     opts.dir.hash(&mut h);
     side.goroot.hash(&mut h);
-    let label: String = side
-        .label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    sandbox
-        .gocache
-        .join("gomig-testbins")
-        .join(format!("{label}-{:016x}", h.finish()))
+    h.finish()
 }
 
 /// Runs the tests of `patterns(opts)` with `side` from kept binaries, handing each test2json
@@ -151,16 +137,10 @@ pub fn run(sandbox: &Sandbox, opts: &Options, side: &Side, on_line: &mut dyn FnM
         return None;
     }
 
-    let dir = bin_dir(sandbox, opts, side);
-    fs::create_dir_all(&dir).ok()?;
     // Two checks of one project with one toolchain take turns on its binaries.
-    let lock = fs::File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(".lock"))
+    let (dir, lock) = sandbox
+        .kept_dir("gomig-testbins", side, Some(project_key(opts, side)))
         .ok()?;
-    lock.lock().ok()?;
     // Marks this project's binaries as used, and drops those of projects not checked for a while.
     let _ = lock.set_modified(std::time::SystemTime::now());
     if let Some(all) = dir.parent() {

@@ -176,48 +176,29 @@ pub fn run(sandbox: &Sandbox, side: &Side, project: &Path) -> ProbeResult {
     );
     // Beside the check's build cache, one directory per toolchain, kept between runs: go build
     // then finds the program up to date (same sources, same toolchain build IDs) and skips the
-    // compile and link, while a changed toolchain rebuilds it. The lock keeps two checks from
-    // building over each other's program.
-    let label: String = side
-        .label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let dir = sandbox.gocache.join("gomig-probe").join(label);
-    let write_if_changed = |name: &str, text: &str| {
+    // compile and link, while a changed toolchain rebuilds it.
+    let kept = sandbox.kept_dir("gomig-probe", side, None);
+    let write_if_changed = |dir: &Path, name: &str, text: &str| {
         if fs::read(dir.join(name)).ok().as_deref() == Some(text.as_bytes()) {
             return Ok(());
         }
         fs::write(dir.join(name), text)
     };
-    // The lock first: another check may be building from these files.
-    let prepared = fs::create_dir_all(&dir)
-        .and_then(|_| {
-            let lock = fs::File::options()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(dir.join("probe.lock"))?;
-            lock.lock()?;
-            Ok(lock)
-        })
-        .and_then(|lock| {
-            write_if_changed("go.mod", "module gomigprobe\n")?;
-            write_if_changed("main.go", PROGRAM)?;
-            Ok(lock)
-        });
-    let _lock = match prepared {
-        Ok(lock) => lock,
+    // The lock first (kept_dir takes it): another check may be building from these files.
+    let prepared = kept.and_then(|(dir, lock)| {
+        write_if_changed(&dir, "go.mod", "module gomigprobe\n")?;
+        write_if_changed(&dir, "main.go", PROGRAM)?;
+        Ok((dir, lock))
+    });
+    let (dir, _lock) = match prepared {
+        Ok(kept) => kept,
         Err(e) => {
             return failed(
                 expected,
-                format!("cannot write the probe program in {}: {e}", dir.display()),
+                format!(
+                    "cannot write the probe program in {}: {e}",
+                    sandbox.gocache.join("gomig-probe").display()
+                ),
             );
         }
     };

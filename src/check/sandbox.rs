@@ -96,6 +96,36 @@ impl Sandbox {
         })
     }
 
+    /// A directory kept beside the build cache between checks, `<gocache>/<kind>/<side label>[-<key>]`,
+    /// created and locked (the lock is `<dir>/.lock`, held while the returned file lives), so two
+    /// checks take turns on what is in it.
+    pub fn kept_dir(&self, kind: &str, side: &Side, key: Option<u64>) -> std::io::Result<(PathBuf, fs::File)> {
+        let label: String = side
+            .label
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let name = match key {
+            Some(k) => format!("{label}-{k:016x}"),
+            None => label,
+        };
+        let dir = self.gocache.join(kind).join(name);
+        fs::create_dir_all(&dir)?;
+        let lock = fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(".lock"))?;
+        lock.lock()?;
+        Ok((dir, lock))
+    }
+
     /// `go ARGS` with `side`, run in `dir`.
     pub fn go(&self, side: &Side, dir: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(side.go());
