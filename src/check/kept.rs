@@ -181,22 +181,22 @@ pub fn run(sandbox: &Sandbox, opts: &Options, side: &Side, on_line: &mut dyn FnM
             }
             continue;
         };
-        let mut cmd = sandbox.go(side, &p.dir, &[]);
-        // The same process as `go test` would start, under test2json, in the package directory.
+        // The same process as `go test` would start, under test2json, in the package directory,
+        // with the environment the sandbox gives the go command.
+        let sandboxed = sandbox.go(side, &p.dir, &[]);
         let mut run = Command::new(&tool);
         run.args(["-p", &p.import_path, "-t"])
             .arg(&binary)
             .args(["-test.v=test2json", "-test.paniconexit0", &timeout, "-test.count=1"])
-            .current_dir(&p.dir);
-        for (key, value) in cmd.get_envs() {
+            .current_dir(&p.dir)
+            .stdin(std::process::Stdio::null());
+        for (key, value) in sandboxed.get_envs() {
             match value {
                 Some(v) => run.env(key, v),
                 None => run.env_remove(key),
             };
         }
-        cmd = run;
-        cmd.stdin(std::process::Stdio::null());
-        let finished = stream(cmd, &format!("the tests of {}", p.import_path), &mut *on_line).ok()?;
+        let finished = stream(run, &format!("the tests of {}", p.import_path), &mut *on_line).ok()?;
         all_passed &= finished.status.success();
         if !finished.stderr.trim().is_empty() {
             // test2json puts everything on stdout; anything here is a failure to run at all.
