@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::proxy::{Proxies, ProxySetting};
+use crate::proxy::Proxies;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum DownloadError {
@@ -52,8 +52,8 @@ impl DownloadError {
 struct Routes {
     proxies: Proxies,
     direct: ureq::Agent,
-    http: Option<Result<ureq::Agent, String>>,
-    https: Option<Result<ureq::Agent, String>>,
+    /// Per proxy URL the environment names (one for both schemes when ALL_PROXY serves both).
+    through: Vec<(String, Result<ureq::Agent, String>)>,
 }
 
 #[derive(Clone)]
@@ -91,20 +91,22 @@ impl Http {
                 .new_agent()
         };
         let proxies = Proxies::from_env();
-        let through = |setting: &Option<ProxySetting>| {
-            setting.as_ref().map(|s| {
-                ureq::Proxy::new(&s.url).map(|p| agent(Some(p))).map_err(|e| {
-                    format!(
-                        "{}={} is not a proxy URL gomig can use ({e}); set it to http://HOST:PORT or unset it",
-                        s.variable, s.url
-                    )
-                })
-            })
-        };
+        let mut through: Vec<(String, Result<ureq::Agent, String>)> = Vec::new();
+        for s in [&proxies.http, &proxies.https].into_iter().flatten() {
+            if through.iter().any(|(url, _)| *url == s.url) {
+                continue;
+            }
+            let route = ureq::Proxy::new(&s.url).map(|p| agent(Some(p))).map_err(|e| {
+                format!(
+                    "{}={} is not a proxy URL gomig can use ({e}); set it to http://HOST:PORT or unset it",
+                    s.variable, s.url
+                )
+            });
+            through.push((s.url.clone(), route));
+        }
         let routes = Routes {
-            http: through(&proxies.http),
-            https: through(&proxies.https),
             direct: agent(None),
+            through,
             proxies,
         };
         Http {
@@ -153,11 +155,15 @@ impl Http {
     /// exempts the host.
     fn agent(&self, url: &str) -> Result<&ureq::Agent, DownloadError> {
         let routes = &self.routes;
-        if routes.proxies.for_url(url).is_none() {
+        let Some(proxy) = routes.proxies.for_url(url) else {
             return Ok(&routes.direct);
-        }
-        let https = url.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://"));
-        match if https { &routes.https } else { &routes.http } {
+        };
+        match routes
+            .through
+            .iter()
+            .find(|(u, _)| *u == proxy.url)
+            .map(|(_, route)| route)
+        {
             Some(Ok(agent)) => Ok(agent),
             Some(Err(message)) => Err(DownloadError::Proxy {
                 url: url.into(),

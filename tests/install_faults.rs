@@ -19,30 +19,6 @@ use dlsite::{DistFile, Fault, Release, Site, TarEntry};
 use kit::*;
 use support::*;
 
-/// A site serving the small real 1.22.10 tree (and its archive's name, sha256 and size).
-struct MiniSite {
-    _tmp: tempfile::TempDir,
-    site: Site,
-    file: String,
-    sha256: String,
-    size: u64,
-}
-
-fn mini_site() -> MiniSite {
-    let tmp = tempfile::tempdir().unwrap();
-    let release = mini_release(GO_122, tmp.path());
-    let file = archive_name(GO_122);
-    let path = tmp.path().join(&file);
-    let (sha256, size) = dlsite::sha256_file(&path).unwrap();
-    MiniSite {
-        site: Site::start(vec![release]),
-        _tmp: tmp,
-        file,
-        sha256,
-        size,
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The download
 // ---------------------------------------------------------------------------------------------

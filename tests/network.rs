@@ -14,7 +14,6 @@ mod kit;
 mod relay;
 mod support;
 
-use dlsite::Site;
 use kit::*;
 use relay::{ConnectProxy, TestCa, TlsFront};
 use support::*;
@@ -29,11 +28,11 @@ fn assert_installed_and_runs(env: &TestEnv) {
 
 #[test]
 fn an_http_mirror_goes_through_http_proxy_never_https_proxy() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let m = mini_site();
+    let site = &m.site;
     let (for_http, for_https) = (ConnectProxy::start(), ConnectProxy::start());
     let env = TestEnv::new();
-    let out = run(gomig_site(&env, &site, &["install", GO_122])
+    let out = run(gomig_site(&env, site, &["install", GO_122])
         .env("HTTP_PROXY", for_http.url())
         .env("HTTPS_PROXY", for_https.url()));
     assert!(out.status.success(), "{}", describe(&out));
@@ -54,11 +53,11 @@ fn an_http_mirror_goes_through_http_proxy_never_https_proxy() {
 
 #[test]
 fn all_proxy_is_used_when_the_scheme_has_no_proxy_of_its_own() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let m = mini_site();
+    let site = &m.site;
     let proxy = ConnectProxy::start();
     let env = TestEnv::new();
-    let out = run(gomig_site(&env, &site, &["install", GO_122]).env("all_proxy", proxy.url()));
+    let out = run(gomig_site(&env, site, &["install", GO_122]).env("all_proxy", proxy.url()));
     assert!(out.status.success(), "{}", describe(&out));
     assert!(!proxy.tunnels().is_empty(), "all_proxy was not used");
     assert_installed_and_runs(&env);
@@ -66,12 +65,12 @@ fn all_proxy_is_used_when_the_scheme_has_no_proxy_of_its_own() {
 
 #[test]
 fn hosts_and_networks_listed_in_no_proxy_are_reached_directly() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let m = mini_site();
+    let site = &m.site;
     let proxy = ConnectProxy::start();
     for no_proxy in ["example.com, 127.0.0.1", "127.0.0.0/8", "*"] {
         let env = TestEnv::new();
-        let out = run(gomig_site(&env, &site, &["install", GO_122])
+        let out = run(gomig_site(&env, site, &["install", GO_122])
             .env("HTTP_PROXY", proxy.url())
             .env("NO_PROXY", no_proxy));
         assert!(out.status.success(), "NO_PROXY={no_proxy}: {}", describe(&out));
@@ -87,12 +86,12 @@ fn hosts_and_networks_listed_in_no_proxy_are_reached_directly() {
 
 #[test]
 fn a_proxy_that_is_down_is_an_error_that_names_it_and_installs_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let m = mini_site();
+    let site = &m.site;
     let dead_proxy = dlsite::unused_url();
     let dead_proxy = dead_proxy.trim_end_matches("/dl/");
     let env = TestEnv::new();
-    let err = install_fails(gomig_site(&env, &site, &["install", GO_122]).env("HTTP_PROXY", dead_proxy));
+    let err = install_fails(gomig_site(&env, site, &["install", GO_122]).env("HTTP_PROXY", dead_proxy));
     assert!(
         err.contains(dead_proxy) && err.contains("HTTP_PROXY"),
         "the error should name the proxy and where it came from:\n{err}"
@@ -103,10 +102,10 @@ fn a_proxy_that_is_down_is_an_error_that_names_it_and_installs_nothing() {
 
 #[test]
 fn a_proxy_setting_that_is_not_a_url_is_an_error_that_names_the_variable() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let m = mini_site();
+    let site = &m.site;
     let env = TestEnv::new();
-    let err = install_fails(gomig_site(&env, &site, &["install", GO_122]).env("http_proxy", "http://[not a host"));
+    let err = install_fails(gomig_site(&env, site, &["install", GO_122]).env("http_proxy", "http://[not a host"));
     assert!(
         err.contains("http_proxy=http://[not a host") && err.contains("unset it"),
         "{err}"
@@ -117,9 +116,9 @@ fn a_proxy_setting_that_is_not_a_url_is_an_error_that_names_the_variable() {
 
 #[test]
 fn an_https_mirror_whose_certificate_the_system_does_not_trust_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, m) = (tempfile::tempdir().unwrap(), mini_site());
     let ca = TestCa::create(tmp.path());
-    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let site = &m.site;
     let front = TlsFront::start(&ca, site.addr());
     let env = TestEnv::new();
     // The system's roots (or an empty store: the test CA is in none of them).
@@ -138,9 +137,9 @@ fn an_https_mirror_whose_certificate_the_system_does_not_trust_is_refused() {
 
 #[test]
 fn an_https_mirror_signed_by_a_root_the_system_trusts_works_also_through_a_proxy() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, m) = (tempfile::tempdir().unwrap(), mini_site());
     let ca = TestCa::create(tmp.path());
-    let site = Site::start(vec![mini_release(GO_122, tmp.path())]);
+    let site = &m.site;
     let front = TlsFront::start(&ca, site.addr());
     let env = TestEnv::new();
     // SSL_CERT_FILE replaces the system's trust store (rustls-native-certs, like openssl).

@@ -81,6 +81,30 @@ pub fn mini_release(version: &str, dir: &Path) -> Release {
     Release::custom(version, &dlsite::official_filename(version), &path)
 }
 
+/// A site serving the small real 1.22.10 tree (and its archive's name, sha256 and size).
+pub struct MiniSite {
+    _tmp: tempfile::TempDir,
+    pub site: Site,
+    pub file: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+pub fn mini_site() -> MiniSite {
+    let tmp = tempfile::tempdir().unwrap();
+    let release = mini_release(GO_122, tmp.path());
+    let file = archive_name(GO_122);
+    let path = tmp.path().join(&file);
+    let (sha256, size) = dlsite::sha256_file(&path).unwrap();
+    MiniSite {
+        site: Site::start(vec![release]),
+        _tmp: tmp,
+        file,
+        sha256,
+        size,
+    }
+}
+
 /// The archive file name for this host, e.g. `go1.22.10.linux-amd64.tar.gz`.
 pub fn archive_name(version: &str) -> String {
     dlsite::official_filename(version)
