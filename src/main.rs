@@ -4,7 +4,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = gomig::cli::Cli::parse();
-    match gomig::commands::run(cli) {
+    match gomig::cli::run(cli) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err}");

@@ -39,13 +39,13 @@ fn switch_and_rollback_walk_the_history() {
         "switch prints the rollback command:\n{}",
         describe(&out)
     );
-    env.gomig_ok(&["rollback"]);
+    env.gomig_ok(&["rollback", "--no-verify"]);
     assert_eq!(current(&env), "go1.23.9");
-    env.gomig_ok(&["rollback"]);
+    env.gomig_ok(&["rollback", "--no-verify"]);
     assert_eq!(current(&env), "go1.22.10");
-    env.gomig_ok(&["rollback"]);
+    env.gomig_ok(&["rollback", "--no-verify"]);
     assert_eq!(current(&env), "go1.21.13");
-    let err = fails(&mut env.gomig(&["rollback"]));
+    let err = fails(&mut env.gomig(&["rollback", "--no-verify"]));
     assert!(err.contains("nothing to roll back to"), "{err}");
     assert_eq!(current(&env), "go1.21.13", "a failed rollback changes nothing");
 
@@ -107,7 +107,7 @@ fn a_default_switched_and_rolled_back_a_thousand_times_is_never_missing_for_the_
                 if i % 2 == 0 {
                     env.gomig(&["switch", "1.23.9", "--no-verify"])
                 } else {
-                    env.gomig(&["rollback"])
+                    env.gomig(&["rollback", "--no-verify"])
                 }
             })
             .collect();
@@ -286,7 +286,7 @@ fn uninstall_takes_either_spelling_and_refuses_the_default_and_the_rollback_targ
     // --force removes the rollback target; gomig rollback then says what is missing.
     env.gomig_ok(&["uninstall", "1.21.13", "--force"]);
     assert_eq!(installed(&env), ["go1.23.9"]);
-    let err = fails(&mut env.gomig(&["rollback"]));
+    let err = fails(&mut env.gomig(&["rollback", "--no-verify"]));
     assert!(err.contains("go1.21.13 is not installed"), "{err}");
     assert_eq!(env.default_name(), "go1.23.9");
 }
@@ -356,7 +356,7 @@ fn a_command_that_changes_the_store_first_removes_what_killed_runs_left() {
     env.gomig_ok(&["switch", "1.23.9", "--no-verify"]);
     assert!(!live.exists(), "a staging directory whose owner died was left");
     assert_eq!(env.default_name(), "go1.23.9");
-    env.gomig_ok(&["rollback"]);
+    env.gomig_ok(&["rollback", "--no-verify"]);
     assert_eq!(env.default_name(), "go1.21.13");
 }
 

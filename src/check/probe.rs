@@ -17,7 +17,7 @@ use std::process::Command;
 use serde::Serialize;
 
 use super::sandbox::{Sandbox, Side};
-use crate::install::release_word;
+use crate::gotool::release_word;
 
 const PROGRAM: &str = r#"package main
 

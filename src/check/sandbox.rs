@@ -31,8 +31,8 @@ pub struct Side {
 impl Side {
     /// A toolchain at `goroot`. The expected version is the recorded manifest's when there is one
     /// (what the tree was when gomig recorded it), else the tree's VERSION file, else `label`.
-    pub fn new(label: &str, goroot: &Path, recorded: Option<&crate::manifest::Header>) -> Side {
-        let (os, arch) = crate::manifest::host_platform();
+    pub fn new(label: &str, goroot: &Path, recorded: Option<&crate::integrity::manifest::Header>) -> Side {
+        let (os, arch) = crate::integrity::manifest::host_platform();
         let version_file = fs::read_to_string(goroot.join("VERSION"))
             .ok()
             .and_then(|t| t.lines().next().map(|l| l.trim().to_string()))

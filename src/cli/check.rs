@@ -1,0 +1,255 @@
+//! `gomig check --to B [--from A] [--cross os/arch,...] [PACKAGES]`: compare a module's tests
+//! and vet findings between two toolchains, probe B's runtime, cross-compile with B.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{Result, anyhow};
+
+use super::Ctx;
+use crate::check::report::Style;
+use crate::check::{self, CheckError, Options, Progress, Report, Side};
+use crate::integrity::manifest::Manifest;
+use crate::lookup;
+use crate::resolve::{Resolution, Tool};
+use crate::store::Store;
+
+/// Exit status when the check could not run at all.
+pub const COULD_NOT_RUN: u8 = 2;
+
+/// Run go vet and go test with the current Go and with another one, and show what got worse.
+///
+/// Both run in a sandbox (GOTOOLCHAIN=local, their own GOROOT, a build cache that is not yours,
+/// a private GOTMPDIR), concurrently. Regressions: a test that passes with A and fails, panics,
+/// times out or is skipped with B; a package that no longer builds; a new vet finding; a runtime
+/// probe that does not report B (a program built with B, and B's go version in the project run
+/// with your exported GOTOOLCHAIN, as the go shim runs it); a cross target that built with A
+/// and does not with B.
+/// Exit status: 0 no regressions, 1 regressions, 2 the check could not run.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  gomig check --to 1.23.9                  # current Go vs 1.23.9, ./...\n  gomig check --from 1.22 --to 1.23 ./pkg/...\n  gomig check --to 1.23.9 --cross linux/arm64,windows/amd64 --timeout 2m\n  gomig check --to 1.23.9 --json > check.json   # for CI"
+)]
+pub struct Args {
+    /// The toolchain to move to (installed: exact, a prefix such as 1.23, or latest).
+    #[arg(long, value_name = "VERSION")]
+    pub to: String,
+    /// The toolchain to compare against (default: what this directory uses now).
+    #[arg(long, value_name = "VERSION")]
+    pub from: Option<String>,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Package patterns (default ./...).
+    pub packages: Vec<String>,
+}
+
+/// A side of the comparison for a resolved toolchain.
+pub fn side_for(store: &Store, res: &Resolution) -> Result<Side> {
+    let name = lookup::text_of(res.name.as_bytes());
+    if name.is_empty() {
+        // The system Go: ask it where its tree is.
+        let exe = lookup::path_of(res.exe.as_bytes());
+        let out = Command::new(&exe)
+            .args(["env", "GOROOT"])
+            .env("GOTOOLCHAIN", "local")
+            .output()
+            .map_err(|e| anyhow!("cannot run {}: {e}", exe.display()))?;
+        let goroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        return Ok(Side::new("system", &goroot, None));
+    }
+    Ok(side_for_name(store, &name, &lookup::path_of(res.goroot.as_bytes())))
+}
+
+/// A side for the store's toolchain `name` at `goroot`, with its recorded manifest if any.
+pub fn side_for_name(store: &Store, name: &str, goroot: &Path) -> Side {
+    let recorded = Manifest::load(&store.manifest_path(name)).ok();
+    Side::new(name, goroot, recorded.as_ref().map(|m| &m.header))
+}
+
+/// How the checks run: the options `gomig check` and `gomig migrate` (stage 3) share.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Cross-compile targets for B, comma-separated, or `none`
+    /// [default: linux/amd64,linux/arm64,darwin/arm64,windows/amd64].
+    #[arg(long, value_name = "OS/ARCH,...")]
+    pub cross: Vec<String>,
+    /// Passed to go test as -timeout (e.g. 30s, 5m).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// The build cache to use (default: gomig's own, under GOMIG_HOME/cache; pass
+    /// "$(go env GOCACHE)" to reuse yours).
+    #[arg(long, value_name = "DIR")]
+    pub gocache: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// The cross targets: the default matrix unless some were given.
+    pub fn targets(&self) -> Result<Vec<String>, check::CheckError> {
+        if self.cross.is_empty() {
+            Ok(check::DEFAULT_CROSS.iter().map(|s| s.to_string()).collect())
+        } else {
+            check::parse_targets(&self.cross)
+        }
+    }
+
+    /// The build cache: the one given, else gomig's own.
+    pub fn gocache(&self, store: &Store) -> PathBuf {
+        self.gocache
+            .clone()
+            .unwrap_or_else(|| store.cache_dir().join("check-gocache"))
+    }
+}
+
+fn could_not_run(err: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {err}");
+    eprintln!("the check could not run (exit status {COULD_NOT_RUN})");
+    ExitCode::from(COULD_NOT_RUN)
+}
+
+/// Shows the two toolchains' progress on one line (on a terminal only).
+pub struct ProgressLine {
+    bar: indicatif::ProgressBar,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    steps: Vec<(String, String, usize)>,
+    cross: usize,
+}
+
+impl ProgressLine {
+    pub fn new(enabled: bool, prefix: &str) -> ProgressLine {
+        let bar = if enabled {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {prefix}{msg} [{elapsed}]")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(prefix.to_string());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        ProgressLine {
+            bar,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    pub fn update(&self, p: Progress) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match p {
+            Progress::Step { side, step } => match st.steps.iter_mut().find(|s| s.0 == side) {
+                Some(s) => s.1 = step.to_string(),
+                None => st.steps.push((side, step.to_string(), 0)),
+            },
+            Progress::PackageDone { side, .. } => {
+                if let Some(s) = st.steps.iter_mut().find(|s| s.0 == side) {
+                    s.2 += 1;
+                }
+            }
+            Progress::CrossDone { .. } => st.cross += 1,
+        }
+        let mut parts: Vec<String> = st
+            .steps
+            .iter()
+            .map(|(side, step, n)| format!("{side}: {step} ({n} pkgs tested)"))
+            .collect();
+        if st.cross > 0 {
+            parts.push(format!("{} cross builds", st.cross));
+        }
+        self.bar.set_message(parts.join(" | "));
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+pub fn style() -> Style {
+    Style {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
+    let store = match ctx.store() {
+        Ok(s) => s,
+        Err(e) => return Ok(could_not_run(e)),
+    };
+    let cwd = match lookup::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            return Ok(could_not_run(format!(
+                "cannot determine the current directory ({e}); was it deleted? cd into the project again"
+            )));
+        }
+    };
+    let Some(dir) = check::module_root(&cwd) else {
+        return Ok(could_not_run(CheckError::NotInModule {
+            dir: cwd.display().to_string(),
+        }));
+    };
+    let to = match lookup::resolve_spec(&args.to, Tool::Go).and_then(|r| side_for(&store, &r)) {
+        Ok(s) => s,
+        Err(e) => return Ok(could_not_run(format!("--to {}: {e}", args.to))),
+    };
+    let from = match &args.from {
+        Some(spec) => lookup::resolve_spec(spec, Tool::Go),
+        None => lookup::resolve_here(Tool::Go),
+    };
+    let from = match from.and_then(|r| side_for(&store, &r)) {
+        Ok(s) => s,
+        Err(e) => {
+            return Ok(could_not_run(format!(
+                "{}: {e}",
+                args.from
+                    .as_deref()
+                    .map_or("the current toolchain".to_string(), |f| format!("--from {f}"))
+            )));
+        }
+    };
+    let cross = match args.run.targets() {
+        Ok(t) => t,
+        Err(e) => return Ok(could_not_run(e)),
+    };
+    let opts = Options {
+        dir,
+        from,
+        to,
+        packages: args.packages.clone(),
+        cross,
+        timeout: args.run.timeout.clone(),
+        gocache: args.run.gocache(&store),
+    };
+    let line = ProgressLine::new(!ctx.quiet && std::io::stderr().is_terminal(), "");
+    let result = check::run(&opts, &|p| line.update(p));
+    line.finish();
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => return Ok(could_not_run(e)),
+    };
+    print_report(&report, args.json)?;
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+pub fn print_report(report: &Report, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print!("{}", report.render(style()));
+    }
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! `gomig doctor`: why the Go you get is the Go you get, and what to fix.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::Ctx;
+use crate::config::Config;
+use crate::install::shims;
+use crate::lookup;
+use crate::resolve::Tool;
+use crate::store::Store;
+
+/// Check the setup: PATH order, shims, GOROOT/GOTOOLCHAIN overrides, the default, adopted
+/// trees, leftovers, version conflicts and the config. Exit status 1 when something needs fixing.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  gomig doctor")]
+pub struct Args {}
+
+struct Report {
+    problems: usize,
+}
+
+impl Report {
+    fn ok(&self, msg: impl AsRef<str>) {
+        println!("ok    {}", msg.as_ref());
+    }
+    fn warn(&mut self, msg: impl AsRef<str>, fix: impl AsRef<str>) {
+        self.problems += 1;
+        println!("FIX   {}\n      fix: {}", msg.as_ref(), fix.as_ref());
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+/// `go` on PATH in order, as the shell would find it.
+fn go_on_path() -> Vec<PathBuf> {
+    which::which_all("go").map(|it| it.collect()).unwrap_or_default()
+}
+
+fn go_env_file() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GOENV").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    dirs::config_dir().map(|d| d.join("go/env"))
+}
+
+pub fn run(_args: Args, ctx: &Ctx) -> Result<ExitCode> {
+    let mut r = Report { problems: 0 };
+    let store = match ctx.store() {
+        Ok(s) => s,
+        Err(e) => {
+            r.warn(format!("{e:#}"), "see above");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    check_path_and_shims(&store, &mut r);
+    check_overrides(&mut r);
+    check_store(&store, &mut r);
+    check_here(&mut r);
+    match Config::load() {
+        Ok(_) => r.ok("config is valid"),
+        Err(e) => r.warn(format!("{e}"), "edit the config file"),
+    }
+    if r.problems == 0 {
+        println!("\nno problems found");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("\n{} problem(s) found", r.problems);
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn check_path_and_shims(store: &Store, r: &mut Report) {
+    let shim_go = store.shims_dir().join("go");
+    let winners = go_on_path();
+    match winners.first() {
+        Some(first) if same_file(first, &shim_go) => {
+            r.ok(format!("`go` on PATH is gomig's shim ({})", first.display()))
+        }
+        Some(first) => r.warn(
+            format!(
+                "`go` on PATH is {}, not gomig's shim {}",
+                first.display(),
+                shim_go.display()
+            ),
+            "put the shims first: eval \"$(gomig init bash)\" (or zsh/fish) at the END of your shell startup file",
+        ),
+        None => r.warn(
+            "no `go` on PATH",
+            "eval \"$(gomig init bash)\" (or zsh/fish) in your shell startup file",
+        ),
+    }
+    match shims::shim_source() {
+        Ok(source) => match shims::shims_current(store, &source) {
+            Ok(true) => r.ok("shims are present and match this gomig"),
+            _ => r.warn(
+                format!("shims in {} are missing or outdated", store.shims_dir().display()),
+                "run: gomig init bash >/dev/null (recreates them)",
+            ),
+        },
+        Err(e) => r.warn(format!("{e:#}"), "reinstall gomig"),
+    }
+}
+
+fn check_overrides(r: &mut Report) {
+    if let Some(goroot) = std::env::var_os("GOROOT") {
+        r.warn(
+            format!(
+                "GOROOT is exported ({}); gomig's shim overrides it, but other tools may use the stale value",
+                PathBuf::from(goroot).display()
+            ),
+            "remove `export GOROOT=...` from your shell startup files",
+        );
+    } else {
+        r.ok("GOROOT is not exported");
+    }
+    match std::env::var("GOTOOLCHAIN") {
+        Ok(v) if v != "local" => r.warn(
+            format!("GOTOOLCHAIN={v} is exported: go may download and run a toolchain gomig did not verify"),
+            "unset GOTOOLCHAIN (the shim sets GOTOOLCHAIN=local)",
+        ),
+        _ => r.ok("GOTOOLCHAIN is not overriding gomig"),
+    }
+    if let Some(file) = go_env_file()
+        && let Ok(text) = std::fs::read_to_string(&file)
+    {
+        for line in text.lines() {
+            let key = line.split('=').next().unwrap_or("").trim();
+            if key == "GOROOT" || (key == "GOTOOLCHAIN" && line.trim() != "GOTOOLCHAIN=local") {
+                r.warn(
+                    format!("{} sets {} (go env -w)", file.display(), line.trim()),
+                    format!("go env -u {key}"),
+                );
+            }
+        }
+    }
+}
+
+fn check_store(store: &Store, r: &mut Report) {
+    match store.default_name() {
+        Ok(Some(name)) => match store.toolchain(&name) {
+            Ok(t) if t.is_present() => r.ok(format!("default is {name}")),
+            _ => r.warn(
+                format!("the default {name} is missing or broken"),
+                format!("gomig install {} or gomig switch VERSION", crate::store::short(&name)),
+            ),
+        },
+        Ok(None) => r.warn("no global default is set", "gomig switch VERSION"),
+        Err(e) => r.warn(format!("{e}"), "gomig switch VERSION"),
+    }
+    match store.toolchains() {
+        Ok(list) => {
+            for t in list.iter().filter(|t| t.adopted_from.is_some() && !t.is_present()) {
+                r.warn(
+                    format!("adopted {} points at {}, which is gone", t.name, t.root().display()),
+                    format!("gomig remove {} --force, then gomig add NEW_PATH", t.name),
+                );
+            }
+        }
+        Err(e) => r.warn(format!("{e}"), "check the store's permissions"),
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(store.toolchains_dir())
+        .map(|it| {
+            it.flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".staging-"))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    if leftovers.is_empty() {
+        r.ok("no interrupted installs left behind");
+    } else {
+        for p in leftovers {
+            r.warn(
+                format!("{} is left from an interrupted install", p.display()),
+                "the next gomig install removes it (or delete it)",
+            );
+        }
+    }
+}
+
+fn check_here(r: &mut Report) {
+    match lookup::resolve_here(Tool::Go) {
+        Ok(res) => {
+            r.ok(format!(
+                "here: {} ({})",
+                super::current::version_label(&res),
+                super::current::reason(&res)
+            ));
+            if let Some(conflict) = super::current::pin_conflict(&res) {
+                r.warn(
+                    conflict,
+                    "gomig local VERSION with a version that meets go.mod, or remove the pin",
+                );
+            }
+        }
+        Err(e) => r.warn(format!("here: {e}"), "see the message"),
+    }
+}

@@ -1,0 +1,170 @@
+//! `gomig install [VERSION...]`: verified, atomic installs from go.dev or a mirror.
+
+use std::io::IsTerminal;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use anyhow::{Result, bail};
+
+use super::Ctx;
+use crate::config::Config;
+use crate::install::download::Http;
+use crate::install::index::{FetchOptions, normalize_mirror};
+use crate::install::{Installer, Outcome};
+use crate::lookup;
+use crate::resolve::version::compare_go;
+use crate::resolve::{ErrorKind, Tool};
+
+pub const DEFAULT_MIRROR: &str = "https://go.dev/dl/";
+
+/// Install Go releases side by side (checksummed against the index; nothing half-installed).
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  gomig install                 # what this directory needs\n  gomig install 1.22.10 1.23    # several at once; 1.23 = newest 1.23.x\n  gomig install latest --mirror https://golang.google.cn/dl/\n  gomig install --archive go1.22.10.linux-amd64.tar.gz --sha256 HEX"
+)]
+pub struct Args {
+    /// latest, 1.22 (newest 1.22.x), 1.23rc1, or exact versions; none: what `gomig current` needs.
+    pub versions: Vec<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Install from an archive file (official or `gomig archive`) instead of downloading.
+    #[arg(long, value_name = "FILE")]
+    pub archive: Option<PathBuf>,
+    /// The expected SHA-256 (for --archive, or a release the index lists without one).
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// After installing, run the shim again with these arguments (the shim's auto-install).
+    #[arg(long, hide = true, value_name = "TOOL")]
+    pub then_exec: Option<String>,
+    #[arg(last = true, hide = true)]
+    pub exec_args: Vec<std::ffi::OsString>,
+}
+
+/// Where releases and the index come from: the options of every command that reads the index.
+#[derive(Debug, Default, clap::Args)]
+pub struct SourceArgs {
+    /// Download site(s), tried in order (default: GOMIG_MIRROR, config `mirror`, https://go.dev/dl/).
+    #[arg(long = "mirror", value_name = "URL")]
+    pub mirrors: Vec<String>,
+    /// Fetch the index again even if the cached copy is less than a day old.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Use only the cached index (and --archive files).
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// Mirrors in priority order: flags, then GOMIG_MIRROR (comma-separated), then the config.
+pub fn mirrors(flags: &[String], config: &Config) -> Vec<String> {
+    let list: Vec<String> = if !flags.is_empty() {
+        flags.to_vec()
+    } else if let Some(env) = std::env::var("GOMIG_MIRROR").ok().filter(|v| !v.trim().is_empty()) {
+        env.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    } else if let Some(m) = &config.mirror {
+        m.to_vec()
+    } else {
+        vec![DEFAULT_MIRROR.to_string()]
+    };
+    list.iter().map(|m| normalize_mirror(m)).collect()
+}
+
+pub fn installer<'a>(store: &'a crate::store::Store, ctx: &Ctx, source: &SourceArgs) -> Result<Installer<'a>> {
+    let config = Config::load()?;
+    Ok(Installer {
+        store,
+        http: Http::new(),
+        mirrors: mirrors(&source.mirrors, &config),
+        fetch: FetchOptions {
+            refresh: source.refresh,
+            offline: source.offline,
+        },
+        progress: !ctx.quiet && std::io::stderr().is_terminal(),
+        quiet: ctx.quiet,
+    })
+}
+
+/// What this directory needs and does not have, as `gomig current` resolves it.
+fn needed_here() -> Result<Option<String>> {
+    match lookup::resolve_here(Tool::Go) {
+        Ok(_) => Ok(None),
+        Err(e) => match e.downcast_ref::<lookup::ResolveFailure>() {
+            Some(f) if f.kind == ErrorKind::NotInstalled => Ok(Some(f.value.clone())),
+            _ => Err(e),
+        },
+    }
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
+    let store = ctx.store_for_change()?;
+    let installer = installer(&store, ctx, &args.source)?;
+    let mut failed = 0;
+    let mut installed = Vec::new();
+    let mut report = |result: Result<Outcome>, what: &str| match result {
+        Ok(Outcome::Installed { name, tree_digest }) => {
+            ctx.note(format!("installed {name} (tree digest {tree_digest})"));
+            installed.push(name);
+        }
+        Ok(Outcome::AlreadyInstalled { name }) => ctx.note(format!("{name} is already installed")),
+        Err(e) => {
+            eprintln!("error: {what}: {e:#}");
+            failed += 1;
+        }
+    };
+    if let Some(file) = &args.archive {
+        report(
+            installer.install_archive(file, args.sha256.as_deref()),
+            &file.display().to_string(),
+        );
+    } else {
+        let versions = if args.versions.is_empty() {
+            match needed_here()? {
+                Some(v) => vec![v.trim_start_matches("go").to_string()],
+                None => {
+                    ctx.note("everything this directory needs is installed (see gomig current)");
+                    vec![]
+                }
+            }
+        } else {
+            args.versions.clone()
+        };
+        if versions.len() > 1 && args.sha256.is_some() {
+            bail!("--sha256 names one file: install one version at a time with it");
+        }
+        for v in &versions {
+            report(installer.install(v, args.sha256.as_deref()), v);
+        }
+    }
+    // With no default yet, the newest installed toolchain becomes it: `go` works right away.
+    if let Some(newest) = installed.iter().max_by(|a, b| compare_go(a.as_bytes(), b.as_bytes()))
+        && let Some(set) = store
+            .transaction()?
+            .default_if_unset(newest, "first toolchain installed")?
+    {
+        for w in &set.warnings {
+            ctx.note(w);
+        }
+        ctx.note(format!(
+            "default: {newest} (there was none; change it with gomig switch)"
+        ));
+    }
+    if let Some(tool) = &args.then_exec
+        && failed == 0
+    {
+        // Back to the shim, which now finds the toolchain; the command runs as typed.
+        let shim = store.shims_dir().join(tool);
+        let err = Command::new(&shim)
+            .args(&args.exec_args)
+            .env("GOMIG_AUTO_INSTALLING", "1")
+            .exec();
+        bail!("cannot run {}: {err}", shim.display());
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,32 @@
+//! `gomig rollback`: return to the previous default, atomically; repeatable through history.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::Ctx;
+use crate::store::transaction::Gate;
+
+/// Go back to the previous global default.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  gomig switch 1.23.9 && gomig rollback   # back where you were")]
+pub struct Args {
+    /// Roll back without verifying the target against its manifest first (logged).
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
+    let store = ctx.store_for_change()?;
+    let gate = if args.no_verify { Gate::Skip } else { Gate::Verify };
+    let switched = store.transaction()?.rollback(gate)?;
+    for w in &switched.warnings {
+        ctx.note(w);
+    }
+    ctx.note(format!(
+        "default: {} -> {}",
+        switched.previous.as_deref().unwrap_or("(none)"),
+        switched.current
+    ));
+    Ok(ExitCode::SUCCESS)
+}

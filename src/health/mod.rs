@@ -1,0 +1,3 @@
+//! Health: the checks `gomig doctor` and `gomig audit` report.
+
+pub mod audit;

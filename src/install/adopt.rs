@@ -1,0 +1,154 @@
+//! Adopting a GOROOT that something else installed (a distro package, `/usr/local/go`,
+//! `~/sdk/go1.22.0`, goenv/gvm/g trees, Go's own module-cache toolchains). The store records
+//! it as a symlink `toolchains/<name> -> GOROOT` and never modifies the tree itself.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::resolve::version::Version;
+use crate::store::{self, Store, StoreError, unique_suffix};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdoptError {
+    #[error("{path} is not a Go installation: {path}/bin/go is missing; point at the directory that holds bin/go")]
+    NotGoroot { path: String },
+    #[error("cannot tell which Go version {path} holds: no VERSION file and `bin/go env GOVERSION` failed ({detail})")]
+    UnknownVersion { path: String, detail: String },
+    #[error("{name} is already in the store at {existing}; remove it first (gomig remove {name}) or adopt with --name")]
+    Taken { name: String, existing: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The Go version a GOROOT holds: its `VERSION` file, else `bin/go env GOVERSION`.
+pub fn tree_version(root: &Path) -> Result<String, AdoptError> {
+    if !root.join("bin/go").is_file() {
+        return Err(AdoptError::NotGoroot {
+            path: root.display().to_string(),
+        });
+    }
+    if let Ok(text) = fs::read_to_string(root.join("VERSION"))
+        && let Some(first) = text.lines().next().map(str::trim)
+        && Version::parse_go(first.as_bytes()).is_valid()
+    {
+        return Ok(first.to_string());
+    }
+    let mut cmd = crate::gotool::identity(root);
+    cmd.args(["env", "GOVERSION"]);
+    let text = crate::gotool::output(cmd, root).map_err(|e| AdoptError::UnknownVersion {
+        path: root.display().to_string(),
+        detail: e.to_string(),
+    })?;
+    if Version::parse_go(text.as_bytes()).is_valid() {
+        return Ok(text);
+    }
+    Err(AdoptError::UnknownVersion {
+        path: root.display().to_string(),
+        detail: format!("go env GOVERSION printed {text:?}"),
+    })
+}
+
+/// The canonical directory name for a version string like `go1.19.8` or `go1.21.0-bigcorp`.
+pub fn canonical_name(version: &str) -> Option<String> {
+    let (core, suffix) = match version.find('-') {
+        Some(i) => version.split_at(i),
+        None => (version, ""),
+    };
+    let mut buf = [0u8; 64];
+    let n = Version::parse_loose(core.as_bytes()).write_canonical(&mut buf)?;
+    Some(format!("{}{suffix}", std::str::from_utf8(&buf[..n]).ok()?))
+}
+
+/// What adopting did.
+pub enum Adopted {
+    New { name: String, root: PathBuf },
+    AlreadyThere { name: String, root: PathBuf },
+}
+
+/// Adopts `root` under `name` (default: its version). Atomic: the link is made under a
+/// temporary name and renamed into place.
+pub fn adopt(store: &Store, root: &Path, name: Option<&str>) -> Result<Adopted, AdoptError> {
+    let root = fs::canonicalize(root).map_err(|_| AdoptError::NotGoroot {
+        path: root.display().to_string(),
+    })?;
+    let version = tree_version(&root)?;
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => canonical_name(&version).ok_or_else(|| AdoptError::UnknownVersion {
+            path: root.display().to_string(),
+            detail: format!("{version:?} is not a Go version"),
+        })?,
+    };
+    store::check_name(&name)?;
+    let _lock = store.lock_toolchain(&name)?;
+    let link = store.toolchain_path(&name);
+    if let Ok(existing) = store.toolchain(&name) {
+        if existing
+            .adopted_from
+            .as_deref()
+            .and_then(|p| fs::canonicalize(p).ok())
+            .as_deref()
+            == Some(root.as_path())
+        {
+            return Ok(Adopted::AlreadyThere { name, root });
+        }
+        return Err(AdoptError::Taken {
+            name,
+            existing: existing.root().display().to_string(),
+        });
+    }
+    fs::create_dir_all(store.toolchains_dir()).map_err(store::io_err("cannot create", &store.toolchains_dir()))?;
+    let tmp = store
+        .toolchains_dir()
+        .join(format!(".adopt-{name}-{}", unique_suffix()));
+    std::os::unix::fs::symlink(&root, &tmp).map_err(store::io_err("cannot create", &tmp))?;
+    fs::rename(&tmp, &link).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        store::io_err("cannot create", &link)(e)
+    })?;
+    Ok(Adopted::New { name, root })
+}
+
+/// Places where Go installations usually live.
+pub fn discover() -> Vec<(String, PathBuf)> {
+    let home = dirs::home_dir().unwrap_or_default();
+    let mut candidates: Vec<PathBuf> = vec![
+        "/usr/local/go".into(),
+        "/usr/lib/go".into(),
+        "/usr/lib/golang".into(),
+        "/opt/go".into(),
+    ];
+    let globs: [(PathBuf, &str); 8] = [
+        ("/usr/lib".into(), "go-"),
+        (home.join("sdk"), "go"),
+        (home.join(".goenv/versions"), ""),
+        (home.join(".gvm/gos"), ""),
+        (home.join(".g/versions"), ""),
+        (home.join(".gobrew/versions"), ""),
+        (home.join(".go/versions"), ""),
+        (home.join("go/pkg/mod/golang.org"), "toolchain@"),
+    ];
+    for (dir, prefix) in globs {
+        if let Ok(entries) = fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with(prefix) {
+                    candidates.push(e.path());
+                    candidates.push(e.path().join("go"));
+                }
+            }
+        }
+    }
+    let mut seen = Vec::new();
+    let mut found = Vec::new();
+    for c in candidates {
+        let Ok(real) = fs::canonicalize(&c) else { continue };
+        if seen.contains(&real) || !real.join("bin/go").is_file() {
+            continue;
+        }
+        seen.push(real.clone());
+        if let Ok(v) = tree_version(&real) {
+            found.push((v, real));
+        }
+    }
+    found
+}

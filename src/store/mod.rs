@@ -1,0 +1,464 @@
+//! The store (`../shared/spec/store.md`): where toolchains, shims, the default and the
+//! history live, and how they change: whole or not at all, under locks.
+
+pub mod atomic;
+pub mod events;
+pub mod journal;
+pub mod transaction;
+
+use atomic::parse_unique_suffix;
+pub use atomic::{WriteError, pid_is_gone, sync_dir, unique_suffix, write_atomic};
+
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::resolve::version::{self, Version};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path} is writable by other users, so they could put a program on your PATH; run: chmod go-w {path}")]
+    OthersCanWrite { path: String },
+    #[error(
+        "{path} belongs to user id {owner}, not to you, so that user could put a program on your PATH; use your own GOMIG_HOME, or run: chown -R $(id -u) {path}"
+    )]
+    OwnedByOther { path: String, owner: u32 },
+    #[error("toolchain {name} is not installed; run: gomig install {short} (or gomig list to see what is)")]
+    NotInstalled { name: String, short: String },
+    #[error("{name:?} is not a valid toolchain name (expected a Go version such as go1.22.10)")]
+    BadName { name: String },
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        source: io::Error,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+pub(crate) fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io {
+        action,
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// An installed (directory) or adopted (symlink) toolchain.
+#[derive(Debug, Clone)]
+pub struct Toolchain {
+    pub name: String,
+    /// `toolchains/<name>` in the store.
+    pub path: PathBuf,
+    /// For adopted toolchains, the GOROOT the link points to.
+    pub adopted_from: Option<PathBuf>,
+}
+
+impl Toolchain {
+    /// The tree itself: the adopted GOROOT, or the store directory.
+    pub fn root(&self) -> &Path {
+        self.adopted_from.as_deref().unwrap_or(&self.path)
+    }
+    pub fn is_present(&self) -> bool {
+        self.root().join("bin/go").is_file()
+    }
+}
+
+/// Validates a toolchain directory name: a Go version (optionally with a `-suffix`).
+pub fn check_name(name: &str) -> Result<()> {
+    if version::is_safe_name(name.as_bytes()) && Version::parse_go(name.as_bytes()).is_valid() {
+        Ok(())
+    } else {
+        Err(StoreError::BadName { name: name.to_string() })
+    }
+}
+
+/// `go1.22.10` -> `1.22.10`, as users type it.
+pub fn short(name: &str) -> &str {
+    name.strip_prefix("go").unwrap_or(name)
+}
+
+pub struct Store {
+    home: PathBuf,
+}
+
+impl Store {
+    pub fn at(home: impl Into<PathBuf>) -> Store {
+        Store { home: home.into() }
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+    pub fn toolchains_dir(&self) -> PathBuf {
+        self.home.join("toolchains")
+    }
+    pub fn toolchain_path(&self, name: &str) -> PathBuf {
+        self.toolchains_dir().join(name)
+    }
+    pub fn manifests_dir(&self) -> PathBuf {
+        self.home.join("manifests")
+    }
+    /// `manifests/<name>.manifest`: what the tree `name` contained when it was recorded.
+    pub fn manifest_path(&self, name: &str) -> PathBuf {
+        self.manifests_dir().join(format!("{name}.manifest"))
+    }
+    /// What `gomig prune` archived before removing it.
+    pub fn archives_dir(&self) -> PathBuf {
+        self.home.join("archives")
+    }
+    pub fn shims_dir(&self) -> PathBuf {
+        self.home.join("shims")
+    }
+    pub fn default_link(&self) -> PathBuf {
+        self.home.join("default")
+    }
+    pub fn state_dir(&self) -> PathBuf {
+        self.home.join("state")
+    }
+    pub fn history_path(&self) -> PathBuf {
+        self.state_dir().join("history")
+    }
+    pub fn log_dir(&self) -> PathBuf {
+        self.home.join("log")
+    }
+    pub fn cache_dir(&self) -> PathBuf {
+        self.home.join("cache")
+    }
+    fn locks_dir(&self) -> PathBuf {
+        self.state_dir().join("locks")
+    }
+
+    /// Creates the layout (owner-only writable) and refuses a store others can write.
+    pub fn ensure_layout(&self) -> Result<()> {
+        for dir in [
+            self.home.clone(),
+            self.toolchains_dir(),
+            self.manifests_dir(),
+            self.shims_dir(),
+            self.state_dir(),
+            self.locks_dir(),
+            self.log_dir(),
+            self.cache_dir(),
+        ] {
+            if !dir.is_dir() {
+                fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
+                fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).map_err(io_err("cannot chmod", &dir))?;
+            }
+        }
+        self.check_permissions()
+    }
+
+    /// GOMIG_HOME and the shims directory must be yours (or root's) and not writable by group
+    /// or others: whoever can write them decides what `go` runs.
+    pub fn check_permissions(&self) -> Result<()> {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        for dir in [self.home.clone(), self.shims_dir()] {
+            let Ok(meta) = fs::metadata(&dir) else { continue };
+            let path = dir.display().to_string();
+            if meta.uid() != me && meta.uid() != 0 {
+                return Err(StoreError::OwnedByOther {
+                    path,
+                    owner: meta.uid(),
+                });
+            }
+            if meta.mode() & 0o022 != 0 {
+                return Err(StoreError::OthersCanWrite { path });
+            }
+        }
+        Ok(())
+    }
+
+    /// Installed and adopted toolchains, sorted by Go's version order (oldest first).
+    pub fn toolchains(&self) -> Result<Vec<Toolchain>> {
+        let dir = self.toolchains_dir();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err("cannot read", &dir)(e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io_err("cannot read", &dir))?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if name.starts_with('.') || check_name(&name).is_err() {
+                continue;
+            }
+            out.push(self.toolchain_entry(name));
+        }
+        out.sort_by(|a, b| version::compare_go(a.name.as_bytes(), b.name.as_bytes()).then_with(|| a.name.cmp(&b.name)));
+        Ok(out)
+    }
+
+    fn toolchain_entry(&self, name: String) -> Toolchain {
+        let path = self.toolchain_path(&name);
+        let adopted_from = fs::read_link(&path).ok().map(|t| {
+            if t.is_absolute() {
+                t
+            } else {
+                self.toolchains_dir().join(t)
+            }
+        });
+        Toolchain {
+            name,
+            path,
+            adopted_from,
+        }
+    }
+
+    pub fn toolchain(&self, name: &str) -> Result<Toolchain> {
+        check_name(name)?;
+        let path = self.toolchain_path(name);
+        if fs::symlink_metadata(&path).is_err() {
+            return Err(StoreError::NotInstalled {
+                name: name.to_string(),
+                short: short(name).to_string(),
+            });
+        }
+        Ok(self.toolchain_entry(name.to_string()))
+    }
+
+    /// The global default's toolchain name, if set.
+    pub fn default_name(&self) -> Result<Option<String>> {
+        let link = self.default_link();
+        match fs::read_link(&link) {
+            Ok(target) => Ok(target.file_name().and_then(|n| n.to_str()).map(str::to_string)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("cannot read", &link)(e)),
+        }
+    }
+
+    /// Points `default` at `name` atomically: a new link is made beside it and renamed over it,
+    /// so a concurrent `go` sees the old default or the new one, never none.
+    /// Only the [`transaction`] calls this, under the store lock.
+    pub(crate) fn set_default(&self, name: &str) -> Result<()> {
+        check_name(name)?;
+        let tmp = self.home.join(format!("{DEFAULT_TMP_PREFIX}{}", unique_suffix()));
+        std::os::unix::fs::symlink(Path::new("toolchains").join(name), &tmp).map_err(io_err("cannot create", &tmp))?;
+        let link = self.default_link();
+        fs::rename(&tmp, &link).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io_err("cannot replace", &link)(e)
+        })?;
+        sync_dir(&self.home);
+        Ok(())
+    }
+
+    /// Removes `.default.tmp-*` links left by a process killed between making one and renaming
+    /// it over `default` (see [`Store::set_default`]), unless someone holds the store lock
+    /// (a switch in progress makes its link under it). Returns how many were removed.
+    pub fn clean_stale_default_links(&self) -> usize {
+        let Ok(entries) = fs::read_dir(&self.home) else {
+            return 0;
+        };
+        let stale: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .as_encoded_bytes()
+                    .starts_with(DEFAULT_TMP_PREFIX.as_bytes())
+            })
+            .map(|e| e.path())
+            .collect();
+        if stale.is_empty() {
+            return 0;
+        }
+        // Listed before locking: any link still there once the lock is ours is a dead one's.
+        let Ok(Some(_lock)) = self.try_lock(STORE_LOCK) else {
+            return 0;
+        };
+        stale.iter().filter(|p| fs::remove_file(p).is_ok()).count()
+    }
+
+    /// Removes the temporary files and links of killed gomig processes: `.NAME.tmp-<suffix>`
+    /// (atomic writes, shims, the CLI link) and `.adopt-NAME-<suffix>` (an adoption's link),
+    /// whose [`unique_suffix`] starts with the pid that made them. Only those of processes that
+    /// are gone; directories and `.default.tmp-*` (see [`Store::clean_stale_default_links`]) are
+    /// left alone. Returns how many were removed.
+    pub fn clean_stale_temp_files(&self) -> usize {
+        let dirs = [
+            self.home.clone(),
+            self.toolchains_dir(),
+            self.manifests_dir(),
+            self.shims_dir(),
+            self.state_dir(),
+            self.cache_dir(),
+            self.archives_dir(),
+        ];
+        let mut removed = 0;
+        for dir in dirs {
+            let Ok(entries) = fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let name = name.as_encoded_bytes();
+                // Only names of exactly these shapes, with a whole unique_suffix at the end.
+                let suffix: Option<&[u8]> =
+                    if name.starts_with(DEFAULT_TMP_PREFIX.as_bytes()) || !name.starts_with(b".") {
+                        None
+                    } else if let Some(rest) = name.strip_prefix(b".adopt-") {
+                        // `.adopt-NAME-PID-NANOS-COUNTER`: the suffix starts after the third dash
+                        // from the end.
+                        let dashes: Vec<usize> = (0..rest.len()).filter(|&i| rest[i] == b'-').collect();
+                        dashes.len().checked_sub(3).map(|i| &rest[dashes[i] + 1..])
+                    } else {
+                        // `.NAME.tmp-PID-NANOS-COUNTER`
+                        name.windows(5).rposition(|w| w == b".tmp-").map(|at| &name[at + 5..])
+                    };
+                let pid = suffix.and_then(parse_unique_suffix);
+                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+                if let Some(pid) = pid
+                    && !is_dir
+                    && pid_is_gone(pid)
+                    && fs::remove_file(e.path()).is_ok()
+                {
+                    removed += 1;
+                }
+            }
+        }
+        removed
+    }
+
+    /// `state/pending`: a switch or rollback in progress (see [`transaction`]).
+    pub fn pending_path(&self) -> PathBuf {
+        self.state_dir().join("pending")
+    }
+
+    /// Previous defaults, oldest first. While a switch or rollback is in progress (or was
+    /// killed), the history that goes with the default actually in place.
+    pub fn history(&self) -> Result<Vec<String>> {
+        if let Ok(text) = fs::read(self.pending_path())
+            && let Ok(pending) = serde_json::from_slice::<serde_json::Value>(&text)
+        {
+            let current = self.default_name()?;
+            let list = |key: &str| -> Vec<String> {
+                pending[key]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default()
+            };
+            if current.as_deref() == pending["to"].as_str() {
+                return Ok(list("history_after"));
+            }
+            if current.as_deref() == pending["from"].as_str() {
+                return Ok(list("history_before"));
+            }
+        }
+        self.read_history_file()
+    }
+
+    /// `state/history` as it is on disk.
+    pub fn read_history_file(&self) -> Result<Vec<String>> {
+        let path = self.history_path();
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(io_err("cannot read", &path)(e)),
+        }
+    }
+
+    /// Replaces the history file atomically. Callers hold the store lock.
+    pub fn write_history(&self, entries: &[String]) -> Result<()> {
+        let mut text = entries.join("\n");
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        Ok(write_atomic(&self.history_path(), text.as_bytes())?)
+    }
+
+    /// The rollback target: the newest history entry.
+    pub fn rollback_target(&self) -> Result<Option<String>> {
+        Ok(self.history()?.pop())
+    }
+
+    /// The store lock: held by every [`Transaction`](transaction::Transaction) for its whole life.
+    pub fn lock_store(&self) -> Result<File> {
+        self.lock(STORE_LOCK)
+    }
+
+    /// One lock file per toolchain (installs of one version wait for each other).
+    pub fn lock_toolchain(&self, name: &str) -> Result<File> {
+        check_name(name)?;
+        self.lock(&format!("toolchain-{name}"))
+    }
+
+    /// The toolchain's lock if it is free right now (`None` if an install holds it).
+    pub fn try_lock_toolchain(&self, name: &str) -> Result<Option<File>> {
+        check_name(name)?;
+        self.try_lock(&format!("toolchain-{name}"))
+    }
+
+    /// Serializes installs from archive files while their version is not yet known.
+    pub fn lock_archive_staging(&self) -> Result<File> {
+        self.lock(ARCHIVE_STAGING_LOCK)
+    }
+
+    /// The lock that guards a staging directory labelled `label` (a toolchain name, or
+    /// `archive`), if it is free right now; `None` if it is held, or for an unknown label.
+    pub fn try_lock_staging(&self, label: &str) -> Result<Option<File>> {
+        if label == "archive" {
+            return self.try_lock(ARCHIVE_STAGING_LOCK);
+        }
+        if check_name(label).is_err() {
+            return Ok(None);
+        }
+        self.try_lock_toolchain(label)
+    }
+
+    /// The name of the lock that guards a staging directory labelled `label`.
+    pub fn staging_lock_name(label: &str) -> String {
+        if label == "archive" {
+            ARCHIVE_STAGING_LOCK.to_string()
+        } else {
+            format!("toolchain-{label}")
+        }
+    }
+
+    /// `locks/<what>.lock` if it is free right now.
+    fn try_lock(&self, what: &str) -> Result<Option<File>> {
+        let path = self.locks_dir().join(format!("{what}.lock"));
+        fs::create_dir_all(self.locks_dir()).map_err(io_err("cannot create", &self.locks_dir()))?;
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err("cannot open", &path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(io_err("cannot lock", &path)(e)),
+        }
+    }
+
+    fn lock(&self, what: &str) -> Result<File> {
+        let dir = self.locks_dir();
+        fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
+        let path = dir.join(format!("{what}.lock"));
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err("cannot open", &path))?;
+        file.lock().map_err(io_err("cannot lock", &path))?;
+        Ok(file)
+    }
+}
+
+const ARCHIVE_STAGING_LOCK: &str = "staging-archive";
+const STORE_LOCK: &str = "store";
+
+/// The temporary link [`Store::set_default`] renames over `default`.
+const DEFAULT_TMP_PREFIX: &str = ".default.tmp-";
