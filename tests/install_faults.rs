@@ -292,52 +292,17 @@ fn server_errors_are_retried_with_backoff() {
     assert_eq!(gets, 3, "{:#?}", m.site.requests());
 }
 
-/// A tmpfs mounted for one test, unmounted when dropped.
-struct SmallDisk(PathBuf);
-
-impl SmallDisk {
-    /// `None` (with the reason) when this machine does not let the test mount one.
-    fn mount(at: &Path, size: &str) -> Result<SmallDisk, String> {
-        fs::create_dir_all(at).unwrap();
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
-            .arg(at)
-            .output()
-            .map_err(|e| format!("cannot run mount: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "mount -t tmpfs failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        Ok(SmallDisk(at.to_path_buf()))
-    }
-
-    fn used_bytes(&self) -> u64 {
-        let out = ok(Command::new("df").args(["-B1", "--output=used"]).arg(&self.0));
-        out.lines().nth(1).unwrap().trim().parse().unwrap()
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_full_disk_is_reported_as_such_and_nothing_is_left_on_it() {
     let m = mini_site();
     let env = TestEnv::new();
     // The store on an 8 MiB disk: the 15 MB tree cannot fit.
-    let disk = match SmallDisk::mount(&env.gomig_home, "8m") {
-        Ok(d) => d,
-        // Root can always mount one (CI runs the suite as root): there, a failure is a failure.
-        Err(why) if unsafe { libc::geteuid() } == 0 => panic!("cannot mount a small disk as root: {why}"),
-        Err(why) => {
-            eprintln!("SKIPPED a_full_disk_is_reported_as_such_and_nothing_is_left_on_it (not root): {why}");
-            return;
-        }
+    let Some(disk) = SmallDisk::mount_for(
+        "a_full_disk_is_reported_as_such_and_nothing_is_left_on_it",
+        &env.gomig_home,
+        "8m",
+    ) else {
+        return;
     };
     let err = install_fails(&mut gomig_site(&env, &m.site, &["install", GO_122]));
     assert!(err.contains("is full"), "{err}");

@@ -37,7 +37,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
                 "default": default.as_deref() == Some(t.name.as_str()),
                 "rollback_target": rollback.as_deref() == Some(t.name.as_str()),
                 "selected_here": here.as_deref() == Some(t.name.as_str()),
-                                "size": manifest.as_ref().ok().map(|m| m.total_size()),
+                "size": manifest.as_ref().ok().map(|m| m.total_size()),
                 "manifest": match &manifest {
                     Ok(_) => "recorded",
                     Err(crate::integrity::manifest::ManifestError::Io { .. }) => "none",

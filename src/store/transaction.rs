@@ -139,8 +139,10 @@ impl Store {
             _lock: lock,
             log,
         };
-        if let Some(event) = recovered {
-            txn.log_or_warn(event);
+        if let Some(event) = recovered
+            && txn.log_or_warn(event).is_none()
+        {
+            let _ = fs::remove_file(self.pending_path());
         }
         Ok(txn)
     }
@@ -160,12 +162,18 @@ impl Store {
             event.get("action").and_then(Value::as_str).unwrap_or("change"),
             event.get("recovered").and_then(Value::as_str).unwrap_or("")
         );
-        let mut log =
-            EventLog::open(self).map_err(super::io_err("cannot append to", &super::events::log_path(self)))?;
-        log.write(&Event::from_fields(event))
-            .map_err(super::io_err("cannot append to", &super::events::log_path(self)))?;
-        let _ = fs::remove_file(self.pending_path());
-        Ok(Some(line))
+        let logged = EventLog::open(self).and_then(|mut log| log.write(&Event::from_fields(event)));
+        match logged {
+            Ok(()) => {
+                let _ = fs::remove_file(self.pending_path());
+                Ok(Some(line))
+            }
+            // The state is whole; only its log line waits (state/pending keeps it).
+            Err(e) => Ok(Some(format!(
+                "{line}; its event could not be written to {}: {e}",
+                super::events::log_path(self).display()
+            ))),
+        }
     }
 
     /// The recovery itself (the caller holds the lock): makes the history match the default
@@ -190,6 +198,11 @@ impl Store {
             self.write_history(history).ok()?;
         }
         let mut event = pending.event;
+        if outcome == "completed" && self.logged_already(&event) {
+            // Killed after its event was written, before `state/pending` was removed.
+            let _ = fs::remove_file(self.pending_path());
+            return None;
+        }
         event.insert("recovered".into(), outcome.into());
         if !outcome.starts_with("completed") {
             event.insert("result".into(), "error".into());
@@ -199,6 +212,15 @@ impl Store {
             );
         }
         Some(event)
+    }
+
+    /// Whether the event with `event`'s id is among the last lines of the log.
+    fn logged_already(&self, event: &Map<String, Value>) -> bool {
+        let Some(id) = event.get("id").and_then(Value::as_str) else {
+            return false;
+        };
+        let needle = format!("\"id\":\"{id}\"");
+        super::events::read_lines(self, Some(64)).is_ok_and(|lines| lines.iter().any(|l| l.contains(&needle)))
     }
 
     fn read_pending(&self) -> Option<Pending> {
@@ -378,6 +400,8 @@ impl Transaction<'_> {
         tree_digest: Option<String>,
     ) -> Result<Switched> {
         let store = self.store;
+        // The id lets a recovery tell whether the event was written before a kill.
+        let event = event.field("id", super::unique_suffix());
         let pending = Pending {
             action: action.to_string(),
             from: from.clone(),

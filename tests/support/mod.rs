@@ -2,6 +2,10 @@
 //! and runs the real `gomig` and shim binaries against real Go toolchains.
 #![allow(dead_code)]
 
+pub mod disk;
+#[allow(unused_imports)]
+pub use disk::SmallDisk;
+
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
