@@ -279,6 +279,11 @@ fn store_links() -> Roles {
     }
 }
 
+/// `lstat`, or nothing (`Ok(None)`) when the entry was checked already.
+fn lstat_unless(path: &PathBuf, checked: bool) -> Result<Option<Meta>, i32> {
+    if checked { Ok(None) } else { sys::lstat(path).map(Some) }
+}
+
 fn adopted() -> Roles {
     Roles {
         target: Role::Toolchain,
@@ -330,18 +335,19 @@ pub fn check_toolchain(
     let mut path = home.clone();
     path.push(b"toolchains").ok_or_else(fail)?;
     path.push(name).ok_or_else(fail)?;
-    let role = match sys::lstat(&path) {
+    let role = match lstat_unless(&path, checked.as_bytes() == name) {
         Err(_) => return Ok(()),
-        Ok(meta) if meta.kind == FileKind::Link => {
-            if checked.as_bytes() != name {
-                let mut real = PathBuf::default();
-                if walk(path.as_bytes(), adopted(), euid, name, &mut real)?.is_none() {
-                    return Ok(());
-                }
+        // Walked by `check_store` already: a link when the resolver followed one.
+        Ok(None) if goroot.as_bytes() != path.as_bytes() => Role::Toolchain,
+        Ok(None) => Role::Store,
+        Ok(Some(meta)) if meta.kind == FileKind::Link => {
+            let mut real = PathBuf::default();
+            if walk(path.as_bytes(), adopted(), euid, name, &mut real)?.is_none() {
+                return Ok(());
             }
             Role::Toolchain
         }
-        Ok(meta) => {
+        Ok(Some(meta)) => {
             check_self(path.as_bytes(), &meta, Role::Store, euid, name)?;
             Role::Store
         }
