@@ -119,6 +119,33 @@ pub fn home_dir(snapshot: &EnvSnapshot) -> Result<PathBuf, ResolveFailure> {
     Ok(PathBuf::from(OsString::from_vec(buf.as_bytes().to_vec())))
 }
 
+/// The trust rule for the store at `home` and this process's config file: the very check the
+/// shim and every resolution make (`resolve::trust`), for commands that use the store
+/// without resolving (`Store::check_permissions`).
+pub fn check_trust(home: &Path) -> Result<(), ResolveFailure> {
+    let snapshot = EnvSnapshot::capture();
+    let abs = if home.is_absolute() {
+        home.to_path_buf()
+    } else {
+        current_dir()
+            .map(|d| d.join(home))
+            .unwrap_or_else(|_| home.to_path_buf())
+    };
+    let Some(buf) = resolve::sys::PathBuf::from_bytes(abs.as_os_str().as_bytes()) else {
+        return Err(ResolveFailure {
+            message: format!("{}: the path is too long to check who can change it", abs.display()),
+            kind: resolve::ErrorKind::BadPath,
+            value: String::new(),
+            origin: resolve::Source::Default,
+            file: abs,
+            line: 0,
+        });
+    };
+    let mut checked = resolve::Name::default();
+    resolve::trust::check_store(&snapshot.env(), &buf, &mut checked)?;
+    Ok(())
+}
+
 fn file_id(path: &Path) -> Option<FileId> {
     std::fs::metadata(path).ok().map(|m| FileId {
         dev: m.dev(),

@@ -242,3 +242,42 @@ fn shim_and_current_agree_on_generated_layouts() {
         "the generator should exercise both outcomes"
     );
 }
+
+/// The trust rule lives in the resolver too, so the shim and `gomig current` refuse an
+/// untrusted store alike, with the same message naming the path.
+#[test]
+fn shim_and_current_agree_on_untrusted_stores() {
+    let env = TestEnv::new();
+    env.install_shims();
+    env.fake_toolchain("go1.22.10");
+    env.set_default_link("go1.22.10");
+    let config = env.root().join("config.toml");
+    fs::write(&config, "").unwrap();
+    let tree = env.gomig_home.join("toolchains/go1.22.10");
+    let cases = [
+        (env.gomig_home.clone(), 0o775, 0o755),
+        (env.gomig_home.clone(), 0o757, 0o755),
+        (env.root().to_path_buf(), 0o777, 0o700),
+        (env.gomig_home.join("toolchains"), 0o777, 0o755),
+        (tree.clone(), 0o777, 0o755),
+        (tree.join("bin/go"), 0o777, 0o755),
+        (config.clone(), 0o666, 0o644),
+    ];
+    for (path, bad, good) in cases {
+        fs::set_permissions(&path, fs::Permissions::from_mode(bad)).unwrap();
+        let shim_out = run(&mut env.go_in(&env.work, &["version"]));
+        let cur_out = run(&mut env.gomig(&["current", "--json"]));
+        fs::set_permissions(&path, fs::Permissions::from_mode(good)).unwrap();
+        assert_eq!(shim_out.status.code(), Some(1), "{}", describe(&shim_out));
+        assert_eq!(cur_out.status.code(), Some(1), "{}", describe(&cur_out));
+        let shim_msg = stderr(&shim_out).trim().strip_prefix("gomig: ").map(str::to_string);
+        let cur_msg = stderr(&cur_out).trim().strip_prefix("error: ").map(str::to_string);
+        assert_eq!(shim_msg, cur_msg, "{} mode {bad:o}", path.display());
+        let msg = shim_msg.unwrap();
+        assert!(
+            msg.contains(&format!("{} is writable by other users", path.display())),
+            "{msg}"
+        );
+    }
+    assert!(run(&mut env.go_in(&env.work, &["version"])).status.success());
+}

@@ -2,6 +2,7 @@
 //! the command that fixes it. Written to a byte sink so the shim (stack buffer, `write(2)`)
 //! and the CLI (a `String`) print the very same words.
 
+use super::trust::{Finding, Problem, Role};
 use super::{Error, ErrorKind, Source};
 
 pub trait Sink {
@@ -180,5 +181,96 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
         ErrorKind::BadPath => {
             sink.put(b"cannot resolve a Go toolchain: the working directory or a store path is unreadable or too long");
         }
+        ErrorKind::Untrusted => match err.untrusted {
+            Some(finding) => write_untrusted(err, finding, sink),
+            None => sink.put(b"the gomig store is not trusted"),
+        },
+    }
+}
+
+/// Puts a path so that it survives being pasted into a shell: as is when it holds only
+/// plain characters, else in single quotes.
+fn put_shell_word(sink: &mut impl Sink, word: &[u8]) {
+    let plain = !word.is_empty()
+        && word
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || b"/._-+,:@%=".contains(&c));
+    if plain {
+        sink.put(word);
+        return;
+    }
+    sink.put(b"'");
+    for part in word.split(|&c| c == b'\'') {
+        sink.put(part);
+        if part.as_ptr_range().end != word.as_ptr_range().end {
+            sink.put(b"'\\''");
+        }
+    }
+    sink.put(b"'");
+}
+
+fn put_mode(sink: &mut impl Sink, mode: u32) {
+    let mut digits = [b'0'; 4];
+    for (i, d) in digits.iter_mut().enumerate() {
+        *d = b'0' + ((mode >> (3 * (3 - i))) & 7) as u8;
+    }
+    sink.put(&digits);
+}
+
+/// `PATH is writable by other users (mode 0777), so they could put a program on your PATH;
+/// run: chmod go-w PATH`, and the like: the path, what is wrong, what it allows, the fix.
+fn write_untrusted(err: &Error, finding: Finding, sink: &mut impl Sink) {
+    let path = err.file.as_bytes();
+    let name = err.value.as_bytes();
+    sink.put(path);
+    match finding.problem {
+        Problem::Owner(uid) => {
+            sink.put(b" belongs to user id ");
+            sink.put_u64(uid as u64);
+            sink.put(b", not to you, so that user could ");
+        }
+        Problem::Writable(mode) => {
+            sink.put(b" is writable by other users (mode ");
+            put_mode(sink, mode);
+            sink.put(b"), so they could ");
+        }
+        Problem::ParentWritable(mode) => {
+            sink.put(b" is writable by other users (mode ");
+            put_mode(sink, mode);
+            sink.put(b", not sticky), so they could replace what it holds and ");
+        }
+        Problem::Unchecked => {
+            sink.put(b" cannot be checked (more than 40 symbolic links, or too long a path); ");
+            sink.put(match finding.role {
+                Role::Store | Role::AboveStore => &b"use a GOMIG_HOME reached through fewer links"[..],
+                Role::Config => b"set GOMIG_CONFIG to the file itself",
+                Role::Toolchain | Role::AboveToolchain => b"adopt the tree by its real path",
+            });
+            return;
+        }
+    }
+    sink.put(match finding.role {
+        Role::Store | Role::AboveStore => &b"put a program on your PATH; "[..],
+        Role::Config => b"change gomig's settings (mirror, auto_install); ",
+        Role::Toolchain | Role::AboveToolchain => b"change what runs as Go; ",
+    });
+    match finding.problem {
+        Problem::Owner(_) => {
+            if matches!(finding.role, Role::Store | Role::AboveStore) {
+                sink.put(b"use your own GOMIG_HOME, or ");
+            }
+            sink.put(if matches!(finding.role, Role::Store | Role::Toolchain) {
+                &b"run: chown -R $(id -u) "[..]
+            } else {
+                b"run: chown $(id -u) "
+            });
+        }
+        _ => sink.put(b"run: chmod go-w "),
+    }
+    put_shell_word(sink, path);
+    if matches!(finding.role, Role::Toolchain | Role::AboveToolchain) && !name.is_empty() {
+        sink.put(b" (or forget the toolchain: gomig remove ");
+        put_shell_word(sink, name);
+        sink.put(b")");
     }
 }

@@ -11,6 +11,7 @@ pub mod files;
 pub mod message;
 pub mod os;
 pub mod sys;
+pub mod trust;
 pub mod version;
 
 use core::cmp::Ordering;
@@ -107,6 +108,9 @@ pub struct Env<'a> {
     pub tmpdir: Option<&'a [u8]>,
     pub path: Option<&'a [u8]>,
     pub pwd: Option<&'a [u8]>,
+    /// `GOMIG_CONFIG` and `XDG_CONFIG_HOME`: where the config file is, for the trust check.
+    pub gomig_config: Option<&'a [u8]>,
+    pub xdg_config_home: Option<&'a [u8]>,
 }
 
 impl<'a> Env<'a> {
@@ -122,6 +126,8 @@ impl<'a> Env<'a> {
             b"TMPDIR" => &mut self.tmpdir,
             b"PATH" => &mut self.path,
             b"PWD" => &mut self.pwd,
+            b"GOMIG_CONFIG" => &mut self.gomig_config,
+            b"XDG_CONFIG_HOME" => &mut self.xdg_config_home,
             _ => return,
         };
         *slot = if value.is_empty() { None } else { Some(value) };
@@ -201,6 +207,8 @@ pub struct Resolution {
     pub goroot: PathBuf,
     /// The program to exec.
     pub exe: PathBuf,
+    /// The toolchain whose store entry the trust check has already walked (the default's).
+    pub checked: Name,
 }
 
 impl Resolution {
@@ -218,6 +226,7 @@ impl Resolution {
             name: Name::default(),
             goroot: PathBuf::default(),
             exe: PathBuf::default(),
+            checked: Name::default(),
         }
     }
 }
@@ -250,6 +259,9 @@ pub enum ErrorKind {
     NoToolchain,
     /// The working directory cannot be determined, or a path is too long.
     BadPath,
+    /// The store, the config file or the chosen toolchain could be changed by another user
+    /// (`Error::file` names the path, `Error::untrusted` says what is wrong; see [`trust`]).
+    Untrusted,
 }
 
 /// A resolution failure, with everything needed for a one-line message naming the file.
@@ -261,6 +273,8 @@ pub struct Error {
     /// The offending text or the missing version.
     pub value: Name,
     pub errno: i32,
+    /// For [`ErrorKind::Untrusted`]: what is wrong with `file`.
+    pub untrusted: Option<trust::Finding>,
 }
 
 impl Error {
@@ -272,6 +286,7 @@ impl Error {
             line: 0,
             value: Name::default(),
             errno: 0,
+            untrusted: None,
         }
     }
     fn at(kind: ErrorKind, source: Source, file: &PathBuf, line: u32, value: &[u8]) -> Error {
@@ -282,6 +297,7 @@ impl Error {
             line,
             value: Name::from_bytes(value),
             errno: 0,
+            untrusted: None,
         }
     }
 }
@@ -493,6 +509,8 @@ fn resolve_with(
     pins: bool,
 ) -> Result<(), Error> {
     home_dir(env, &mut out.home)?;
+    // Before anything in the store is believed: whoever could change it picks what runs.
+    trust::check_store(env, &out.home, &mut out.checked)?;
 
     let explicit = match (env.argument, env.gomig_go_version) {
         (Some(text), _) => Some((text, Source::Argument)),
@@ -732,7 +750,9 @@ fn select_spec(env: &Env<'_>, spec: Spec<'_>, shim_id: Option<FileId>, out: &mut
 fn finish_toolchain(out: &mut Resolution) -> Result<(), Error> {
     let name = out.name;
     locate_toolchain(&out.home, &name, out.tool, &mut out.goroot, &mut out.exe)
-        .ok_or_else(|| Error::new(ErrorKind::BadPath, out.source))
+        .ok_or_else(|| Error::new(ErrorKind::BadPath, out.source))?;
+    // The tree about to run, which may lie outside the store (an adopted GOROOT).
+    trust::check_toolchain(&out.home, &name, &out.checked, &out.goroot, out.tool.name())
 }
 
 fn select_from_go_file(

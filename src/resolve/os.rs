@@ -67,6 +67,17 @@ mod imp {
         unsafe { call(libc::SYS_newfstatat, [at, path as usize, st as usize, 0, 0, 0]) }.map(drop)
     }
 
+    /// `lstat(2)`: a symbolic link itself, not what it points to.
+    pub fn lstat(path: *const c_char, st: *mut libc::stat) -> Result<(), i32> {
+        let at = libc::AT_FDCWD as isize as usize;
+        let flags = libc::AT_SYMLINK_NOFOLLOW as usize;
+        unsafe { call(libc::SYS_newfstatat, [at, path as usize, st as usize, flags, 0, 0]) }.map(drop)
+    }
+
+    pub fn geteuid() -> u32 {
+        unsafe { syscall6(libc::SYS_geteuid, [0; 6]) as u32 }
+    }
+
     pub fn fstat(fd: i32, st: *mut libc::stat) -> Result<(), i32> {
         unsafe { call(libc::SYS_fstat, [fd as usize, st as usize, 0, 0, 0, 0]) }.map(drop)
     }
@@ -159,6 +170,14 @@ mod imp {
         check(unsafe { libc::stat(path, st) } as isize).map(drop)
     }
 
+    pub fn lstat(path: *const c_char, st: *mut libc::stat) -> Result<(), i32> {
+        check(unsafe { libc::lstat(path, st) } as isize).map(drop)
+    }
+
+    pub fn geteuid() -> u32 {
+        unsafe { libc::geteuid() }
+    }
+
     pub fn fstat(fd: i32, st: *mut libc::stat) -> Result<(), i32> {
         check(unsafe { libc::fstat(fd, st) } as isize).map(drop)
     }
@@ -238,6 +257,13 @@ pub use imp::*;
 pub fn stat_of(path: *const c_char) -> Result<Stat, i32> {
     let mut st = core::mem::MaybeUninit::<Stat>::zeroed();
     stat(path, st.as_mut_ptr())?;
+    Ok(unsafe { st.assume_init() })
+}
+
+/// `lstat(2)` into a zeroed buffer.
+pub fn lstat_of(path: *const c_char) -> Result<Stat, i32> {
+    let mut st = core::mem::MaybeUninit::<Stat>::zeroed();
+    lstat(path, st.as_mut_ptr())?;
     Ok(unsafe { st.assume_init() })
 }
 

@@ -115,6 +115,8 @@ pub struct FileId {
 pub enum FileKind {
     File,
     Dir,
+    /// A symbolic link (only [`lstat`] reports one).
+    Link,
     Other,
 }
 
@@ -123,6 +125,8 @@ pub struct Meta {
     pub id: FileId,
     pub kind: FileKind,
     pub mode: u32,
+    /// The owner's user id.
+    pub uid: u32,
 }
 
 // The casts are no-ops on Linux but not on macOS, where `st_dev` is `i32` and `st_mode` `u16`.
@@ -133,6 +137,8 @@ fn meta_from(st: &libc::stat) -> Meta {
         FileKind::File
     } else if fmt == libc::S_IFDIR {
         FileKind::Dir
+    } else if fmt == libc::S_IFLNK {
+        FileKind::Link
     } else {
         FileKind::Other
     };
@@ -143,12 +149,18 @@ fn meta_from(st: &libc::stat) -> Meta {
         },
         kind,
         mode: st.st_mode as u32,
+        uid: st.st_uid as u32,
     }
 }
 
 /// `stat(2)`, following links. `Err(errno)` on failure.
 pub fn stat(path: &PathBuf) -> Result<Meta, i32> {
     os::stat_of(path.as_ptr()).map(|st| meta_from(&st))
+}
+
+/// `lstat(2)`: a symbolic link itself. `Err(errno)` on failure.
+pub fn lstat(path: &PathBuf) -> Result<Meta, i32> {
+    os::lstat_of(path.as_ptr()).map(|st| meta_from(&st))
 }
 
 pub fn fstat(fd: i32) -> Result<Meta, i32> {

@@ -177,8 +177,15 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
                 b"GOMIG_FORCE_ARG0" if !value.is_empty() => force_arg0 = Some(value),
                 b"GOMIG_AUTO_INSTALL" => auto.env_on = value == b"1",
                 b"GOMIG_AUTO_INSTALLING" => auto.in_progress = !value.is_empty(),
-                b"GOMIG_CONFIG" => auto.config = Some(value),
-                b"XDG_CONFIG_HOME" => auto.xdg_config = Some(value),
+                // The resolver's trust check reads these too (the config file's owner and mode).
+                b"GOMIG_CONFIG" => {
+                    auto.config = Some(value);
+                    env.set(key, value);
+                }
+                b"XDG_CONFIG_HOME" => {
+                    auto.xdg_config = Some(value);
+                    env.set(key, value);
+                }
                 _ => env.set(key, value),
             }
         }

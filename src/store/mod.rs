@@ -11,19 +11,17 @@ pub use atomic::{WriteError, pid_is_gone, sync_dir, unique_suffix, write_atomic}
 
 use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::resolve::version::{self, Version};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{path} is writable by other users, so they could put a program on your PATH; run: chmod go-w {path}")]
-    OthersCanWrite { path: String },
-    #[error(
-        "{path} belongs to user id {owner}, not to you, so that user could put a program on your PATH; use your own GOMIG_HOME, or run: chown -R $(id -u) {path}"
-    )]
-    OwnedByOther { path: String, owner: u32 },
+    /// The trust rule refused the store (the message names the path, what is wrong and the fix,
+    /// in the same words as the shim's).
+    #[error("{message}")]
+    Untrusted { message: String, path: PathBuf },
     #[error("toolchain {name} is not installed; run: gomig install {short} (or gomig list to see what is)")]
     NotInstalled { name: String, short: String },
     #[error("{name:?} is not a valid toolchain name (expected a Go version such as go1.22.10)")]
@@ -153,25 +151,15 @@ impl Store {
         self.check_permissions()
     }
 
-    /// GOMIG_HOME and the shims directory must be yours (or root's) and not writable by group
-    /// or others: whoever can write them decides what `go` runs.
+    /// The trust rule (`resolve::trust`): GOMIG_HOME and every directory above it, `shims/`,
+    /// `toolchains/`, `state/`, the default's toolchain and the config file must be yours (or
+    /// root's) and not writable by group or others: whoever can write them decides what `go`
+    /// runs. The same check the shim makes before it runs anything.
     pub fn check_permissions(&self) -> Result<()> {
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let me = unsafe { libc::geteuid() };
-        for dir in [self.home.clone(), self.shims_dir()] {
-            let Ok(meta) = fs::metadata(&dir) else { continue };
-            let path = dir.display().to_string();
-            if meta.uid() != me && meta.uid() != 0 {
-                return Err(StoreError::OwnedByOther {
-                    path,
-                    owner: meta.uid(),
-                });
-            }
-            if meta.mode() & 0o022 != 0 {
-                return Err(StoreError::OthersCanWrite { path });
-            }
-        }
-        Ok(())
+        crate::lookup::check_trust(&self.home).map_err(|f| StoreError::Untrusted {
+            message: f.message,
+            path: f.file,
+        })
     }
 
     /// Installed and adopted toolchains, sorted by Go's version order (oldest first).
