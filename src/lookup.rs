@@ -146,6 +146,16 @@ pub fn check_trust(home: &Path) -> Result<(), ResolveFailure> {
     Ok(())
 }
 
+/// The trust rule for the toolchain `name` as the shim would run it (its store entry, and for
+/// an adopted one the tree it leads to): the gate of a switch or rollback refuses what the shim
+/// would refuse. Only a refusal by the trust rule is an error here.
+pub fn check_toolchain_trust(name: &str) -> Result<(), ResolveFailure> {
+    match resolve_in(&EnvSnapshot::capture().with_version(name), Path::new("/"), Tool::Go) {
+        Err(f) if f.kind == resolve::ErrorKind::Untrusted => Err(f),
+        _ => Ok(()),
+    }
+}
+
 fn file_id(path: &Path) -> Option<FileId> {
     std::fs::metadata(path).ok().map(|m| FileId {
         dev: m.dev(),

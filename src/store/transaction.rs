@@ -260,7 +260,12 @@ impl Transaction<'_> {
     /// The verify gate: `name` exists, and matches its manifest unless `gate` is `Skip`.
     fn gate(&mut self, name: &str, gate: Gate, action: &str) -> Result<(Toolchain, Option<String>)> {
         let toolchain = self.store.toolchain(name)?;
+        // Trusted as the shim checks it: the store, and the tree that would run.
         self.store.check_permissions()?;
+        crate::lookup::check_toolchain_trust(name).map_err(|f| StoreError::Untrusted {
+            message: f.message,
+            path: f.file,
+        })?;
         if gate == Gate::Skip {
             return Ok((toolchain, None));
         }
