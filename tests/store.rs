@@ -351,8 +351,15 @@ fn a_command_that_changes_the_store_first_removes_what_killed_runs_left() {
         "gomig list shows the two toolchains only"
     );
 
-    // Once its owner is gone, the next change removes it too.
+    // Once its owner is gone, the next change removes it too. (A child that another test thread
+    // forks at this moment holds a copy of the descriptor until it execs: wait for the lock to
+    // be free for real.)
     drop(lock);
+    let probe = fs::File::open(env.gomig_home.join("state/locks/toolchain-go1.24.11.lock")).unwrap();
+    while probe.try_lock().is_err() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    drop(probe);
     env.gomig_ok(&["switch", "1.23.9", "--no-verify"]);
     assert!(!live.exists(), "a staging directory whose owner died was left");
     assert_eq!(env.default_name(), "go1.23.9");
