@@ -204,11 +204,17 @@ impl Store {
             return None;
         }
         event.insert("recovered".into(), outcome.into());
-        if !outcome.starts_with("completed") {
+        if outcome.starts_with("undone") {
             event.insert("result".into(), "error".into());
             event.insert(
                 "error".into(),
                 "interrupted before the change was made; nothing changed".into(),
+            );
+        } else if outcome.starts_with("abandoned") {
+            event.insert("result".into(), "error".into());
+            event.insert(
+                "error".into(),
+                "interrupted; the default was changed by other means since, and is left as it is".into(),
             );
         }
         Some(event)
@@ -376,8 +382,8 @@ impl Transaction<'_> {
     }
 
     /// Makes `name` the default if there is none (the first toolchain a user gets, as rustup
-    /// and fnm do). The tree was recorded by the caller's own install or adoption, so the gate
-    /// is the manifest's existence. Returns whether it did.
+    /// and fnm do). The caller has just installed or adopted the tree and recorded its
+    /// manifest from it, so it is not hashed again. Returns what it did, if anything.
     pub fn default_if_unset(&mut self, name: &str, reason: &str) -> Result<Option<Switched>> {
         if self.store.default_name()?.is_some() {
             return Ok(None);
