@@ -1,4 +1,4 @@
-//! Integrity (`../shared/spec/integrity.md`): manifests and `verify`, archives and `restore`,
+//! Integrity (`docs/integrity.md`): manifests and `verify`, archives and `restore`,
 //! the verify gate on `switch`, `audit`, the event log and the journal, `prune`, fingerprints.
 //!
 //! Real GOROOTs throughout. Tests that change a tree change a private copy in their own temp

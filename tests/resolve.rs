@@ -1,4 +1,4 @@
-//! The resolution contract (`shared/spec/resolution.md`), case by case, through the same
+//! The resolution contract (`docs/resolution.md`), case by case, through the same
 //! resolver the shim runs. Toolchains here are fake trees; real Go runs in tests/toolchains.rs.
 
 mod support;

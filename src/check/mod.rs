@@ -1,6 +1,6 @@
 //! `gomig check`: stage 3 of a migration. Runs `go vet` and `go test -json` with the current
 //! toolchain (A) and the new one (B) side by side in a sandbox, compares them per package and
-//! per test, probes B's runtime, and cross-compiles with B. See `../shared/spec/integrity.md`.
+//! per test, probes B's runtime, and cross-compiles with B. See `docs/cli.md`, "Check and migrate".
 //!
 //! The two toolchains run concurrently where that is safe: their test binaries never run at the
 //! same time (tests may share their package directory, ports or other machine state), but while

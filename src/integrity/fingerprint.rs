@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::integrity::hex;
 
-/// The keys that make up the fingerprint (`integrity.md`, "Environment fingerprint").
+/// The keys that make up the fingerprint (`docs/integrity.md`, "Fingerprint and env-diff").
 pub const KEYS: &[&str] = &[
     "CC",
     "CGO_ENABLED",

@@ -1,4 +1,4 @@
-//! `gomig migrate`: the seed document's four stages as one command (integrity.md, "Migrate").
+//! `gomig migrate`: the seed document's four stages as one command (`docs/cli.md`, "Check and migrate").
 //!
 //! 1. install B beside A (if missing);
 //! 2. verify A and B against their manifests (recording one that is missing);

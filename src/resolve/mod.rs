@@ -1,4 +1,4 @@
-//! The one resolver: which Go runs here, and why (`../shared/spec/resolution.md`).
+//! The one resolver: which Go runs here, and why (`docs/resolution.md`).
 //!
 //! Shared by the `go` shim and by `gomig current` / `gomig which`, so they can never disagree.
 //! It uses `core` and `libc` only: no heap, no `std`, every path in a fixed stack buffer.

@@ -1,4 +1,4 @@
-//! The store (`../shared/spec/store.md`): where toolchains, shims, the default and the
+//! The store (`docs/store.md`): where toolchains, shims, the default and the
 //! history live, and how they change: whole or not at all, under locks.
 
 pub mod atomic;

@@ -1,4 +1,4 @@
-//! `gomig prune`: removing old toolchains, only those nothing needs (`integrity.md`, "Cleanup").
+//! `gomig prune`: removing old toolchains, only those nothing needs (`docs/integrity.md`, "Prune").
 //!
 //! Kept: the default; the rollback target and the rest of the history's last N entries;
 //! anything a `.go-version` under the configured `project_roots` selects (with the resolver's
