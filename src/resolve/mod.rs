@@ -471,7 +471,12 @@ fn pick_installed(home: &PathBuf, want: &Want<'_>, out: &mut Name) -> bool {
         if !v.is_valid() || !matches_want(&v, want) {
             return;
         }
-        let take = best.is_empty() || better(&v, &Version::parse_go(best.as_bytes()), want);
+        let cur = Version::parse_go(best.as_bytes());
+        // Equal versions (go1.22.10 and go1.22.10-mine): the smaller name, so the plain release
+        // wins and the answer never depends on the order of the directory.
+        let take = best.is_empty()
+            || better(&v, &cur, want)
+            || (v.compare(&cur) == Ordering::Equal && entry < best.as_bytes());
         if take {
             best.set(entry);
         }
