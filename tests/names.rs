@@ -263,12 +263,15 @@ fn toolchains(env: &TestEnv) -> Vec<String> {
     names
 }
 
+/// The toolchain a spelling selects, or (what every refusal says, what it must never say).
+type Want = Result<&'static str, (&'static [&'static str], &'static [&'static str])>;
+
 /// Every spelling of a version, through every command that takes one: each command acts on
 /// the toolchain the shim runs for that text, or refuses it with the same words.
 #[test]
 fn one_version_argument_means_the_same_toolchain_in_every_command() {
     // (typed, the toolchain, or what every refusal says and what it must never say)
-    let cases: &[(&str, Result<&str, (&[&str], &[&str])>)] = &[
+    let cases: &[(&str, Want)] = &[
         ("1.22.10", Ok("go1.22.10")),
         ("go1.22.10", Ok("go1.22.10")),
         ("v1.22.10", Ok("go1.22.10")),
@@ -312,7 +315,7 @@ fn one_version_argument_means_the_same_toolchain_in_every_command() {
             // migrate installs a release that is missing (its stage 1): its own semantics.
             let want = match (command, typed, want) {
                 ("migrate --to", &"1.22.12", _) => Ok("go1.22.12"),
-                _ => want.clone(),
+                _ => *want,
             };
             let fine = match (&want, &got) {
                 (Ok(name), Ok(n)) => n == name,
