@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::resolve::message::{self, Sink};
 use crate::resolve::sys::FileId;
+use crate::resolve::version::{self, Version};
 use crate::resolve::{self, Env, Resolution, Tool};
 
 /// A resolution failure with the same one-line message the shim prints.
@@ -199,13 +200,6 @@ pub fn resolve_here(tool: Tool) -> anyhow::Result<Box<Resolution>> {
     Ok(resolve_in(&EnvSnapshot::capture(), &dir, tool)?)
 }
 
-/// Resolves a version request (`1.22.10`, `1.22`, `latest`, `system`) to an installed toolchain,
-/// with the resolver's own rules.
-pub fn resolve_spec(spec: &str, tool: Tool) -> anyhow::Result<Box<Resolution>> {
-    let dir = current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    Ok(resolve_in(&EnvSnapshot::capture().with_version(spec), &dir, tool)?)
-}
-
 /// Bytes from the resolver as a path.
 pub fn path_of(bytes: &[u8]) -> PathBuf {
     PathBuf::from(OsString::from_vec(bytes.to_vec()))
@@ -214,4 +208,233 @@ pub fn path_of(bytes: &[u8]) -> PathBuf {
 /// Bytes from the resolver as text.
 pub fn text_of(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// What a version argument means, normalised with the resolver's rules (commands for which a
+/// toolchain that is not installed is normal: install, check/migrate `--to`, local --force).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    System,
+    Latest,
+    /// One toolchain, by its directory name: `go1.22.10`, `go1.20` (typed `1.20.0`), `go1.22.10-mine`.
+    Exact(String),
+    /// The newest installed release of a line: `go1.22` (typed `1.22`, `v1.22`, `go1.22`).
+    Prefix(String),
+}
+
+impl Request {
+    /// The request as a pin (`.go-version`, `GOMIG_GO_VERSION`) and as `gomig install` takes
+    /// it: `1.22.10`, `1.22`, `latest`, `system`, `1.22.10-mine`.
+    pub fn pin(&self) -> String {
+        match self {
+            Request::System => "system".into(),
+            Request::Latest => "latest".into(),
+            Request::Prefix(name) => crate::store::short(name).to_string(),
+            Request::Exact(name) => {
+                // `go1.20` is the release 1.20.0, but `1.20` typed is a prefix: keep it exact.
+                let release = crate::store::claimed_release(name);
+                let short = crate::store::short(name);
+                let v = Version::parse_go(release.as_bytes());
+                if v.patch.is_empty() || v.is_prerelease() || release.matches('.').count() != 1 {
+                    short.to_string()
+                } else {
+                    let rest = &name[release.len()..];
+                    format!("{}.0{rest}", crate::store::short(release))
+                }
+            }
+        }
+    }
+
+    /// A release gomig can install from the index (not a name only `--name` can give).
+    pub fn is_release(&self) -> bool {
+        match self {
+            Request::Exact(name) => !name.contains('-'),
+            Request::System => false,
+            Request::Latest | Request::Prefix(_) => true,
+        }
+    }
+}
+
+/// Whether `system` (the first `go` on PATH that is not a shim) is an answer for a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accept {
+    /// A toolchain in the store (switch, verify, snapshot, archive, uninstall, remove, ...).
+    Toolchain,
+    /// Also `system` (exec, env, local, shell, check).
+    OrSystem,
+}
+
+/// A version argument that selects nothing. Each message says what was typed, what is
+/// installed near it, and a command that works when pasted.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgError {
+    #[error(
+        "{typed:?} is not a Go version; write an exact version (1.22.10), a prefix (1.22){}{}",
+        if *.system { ", latest or system" } else { " or latest" },
+        installed_note(.installed)
+    )]
+    NotAVersion {
+        typed: String,
+        system: bool,
+        installed: Vec<String>,
+    },
+    #[error(
+        "{start:?}... is {len} bytes long, over the limit of {max} bytes for a toolchain name; write a version such as 1.22.10 (see gomig list)"
+    )]
+    TooLong { start: String, len: usize, max: usize },
+    #[error("{}", not_installed_message(.typed, .request, .installed))]
+    NotInstalled {
+        typed: String,
+        request: Request,
+        installed: Vec<String>,
+    },
+    #[error(
+        "\"system\" is the Go on PATH, not a toolchain gomig manages; name an installed toolchain (see gomig list), or adopt that Go first: gomig add <GOROOT>"
+    )]
+    System,
+    /// Any other resolver failure (no home, an unreadable store), with the shim's message.
+    #[error(transparent)]
+    Resolve(Box<ResolveFailure>),
+}
+
+impl From<ResolveFailure> for ArgError {
+    fn from(f: ResolveFailure) -> Self {
+        ArgError::Resolve(Box::new(f))
+    }
+}
+
+fn installed_note(installed: &[String]) -> String {
+    if installed.is_empty() {
+        "; nothing is installed yet".into()
+    } else {
+        format!(
+            "; installed close to it: {} (gomig list shows all)",
+            installed.join(", ")
+        )
+    }
+}
+
+/// Reads a version argument with the resolver's rules (the shim's), without the store.
+pub fn normalize(text: &str, accept: Accept) -> Result<Request, ArgError> {
+    let mut name = resolve::Name::default();
+    match resolve::normalize_request(text.as_bytes(), &mut name) {
+        Ok(resolve::RequestKind::System) if accept == Accept::Toolchain => Err(ArgError::System),
+        Ok(resolve::RequestKind::System) => Ok(Request::System),
+        Ok(resolve::RequestKind::Latest) => Ok(Request::Latest),
+        Ok(resolve::RequestKind::Exact) => Ok(Request::Exact(text_of(name.as_bytes()))),
+        Ok(resolve::RequestKind::Prefix) => Ok(Request::Prefix(text_of(name.as_bytes()))),
+        Err(resolve::ErrorKind::NameTooLong) => Err(ArgError::TooLong {
+            start: text.chars().take(resolve::MAX_NAME).collect(),
+            len: text.len(),
+            max: resolve::MAX_NAME,
+        }),
+        Err(_) => Err(ArgError::NotAVersion {
+            typed: text.to_string(),
+            system: accept == Accept::OrSystem,
+            installed: close_installed(None),
+        }),
+    }
+}
+
+/// The one parser of a version argument for every command that takes an installed toolchain:
+/// the toolchain the shim would run for that text (exact with or without `go` or `v`, Go's
+/// other spellings such as `1.20.0` for go1.20, a prefix `1.22` or `1` for the newest installed
+/// of that line, `latest`, an exact name with a suffix, and with [`Accept::OrSystem`] `system`).
+pub fn toolchain_arg(text: &str, accept: Accept) -> Result<Box<Resolution>, ArgError> {
+    let request = normalize(text, accept)?;
+    let dir = current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    match resolve_in(&EnvSnapshot::capture().with_version(text), &dir, Tool::Go) {
+        Ok(res) => Ok(res),
+        Err(f) if f.kind == resolve::ErrorKind::NotInstalled => Err(not_installed(text, request)),
+        Err(f) => Err(f.into()),
+    }
+}
+
+/// [`toolchain_arg`] for commands that act on a toolchain in the store: its name.
+pub fn toolchain_name_arg(text: &str) -> Result<String, ArgError> {
+    Ok(text_of(toolchain_arg(text, Accept::Toolchain)?.name.as_bytes()))
+}
+
+fn not_installed(typed: &str, request: Request) -> ArgError {
+    let near = match &request {
+        Request::Exact(name) | Request::Prefix(name) => Some(name.as_str()),
+        _ => None,
+    };
+    ArgError::NotInstalled {
+        typed: typed.to_string(),
+        installed: close_installed(near),
+        request,
+    }
+}
+
+/// `go1.22.12 is not installed ("1.22.12" on the command line); installed close to it: go1.22.10
+/// (gomig list shows all); run: gomig install 1.22.12`. Only a release gets an install command.
+fn not_installed_message(typed: &str, request: &Request, installed: &[String]) -> String {
+    let what = match request {
+        Request::Exact(name) => format!("{name} is not installed"),
+        Request::Prefix(name) => format!("no {name}.x is installed"),
+        _ => "no toolchain is installed".to_string(),
+    };
+    let fix = if request.is_release() {
+        format!("run: gomig install {}", request.pin())
+    } else {
+        "a name with a suffix is one given with gomig add --name or gomig restore --name; see gomig list".into()
+    };
+    format!(
+        "{what} ({typed:?} on the command line){}; {fix}",
+        installed_note(installed)
+    )
+}
+
+/// Installed toolchains near `name` (same minor line, else same major, else any), newest
+/// first, at most five.
+fn close_installed(name: Option<&str>) -> Vec<String> {
+    let Ok(home) = home_dir(&EnvSnapshot::capture()) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(home.join("toolchains")) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.') && n.len() <= resolve::MAX_NAME && Version::parse_go(n.as_bytes()).is_valid())
+        .collect();
+    names.sort_by(|a, b| version::compare_go(b.as_bytes(), a.as_bytes()).then_with(|| a.cmp(b)));
+    if let Some(want) = name.map(|n| Version::parse_go(n.as_bytes())).filter(Version::is_valid) {
+        let line: Vec<String> = names
+            .iter()
+            .filter(|n| Version::parse_go(n.as_bytes()).same_line(&want))
+            .cloned()
+            .collect();
+        let major: Vec<String> = names
+            .iter()
+            .filter(|n| Version::parse_go(n.as_bytes()).major == want.major)
+            .cloned()
+            .collect();
+        if !line.is_empty() {
+            names = line;
+        } else if !major.is_empty() {
+            names = major;
+        }
+    }
+    names.truncate(5);
+    names
+}
+
+/// [`toolchain_name_arg`] for commands that forget or delete a toolchain: an exact name whose
+/// entry is in the store counts even when its tree is gone (an adopted GOROOT that moved),
+/// which the shim would not run.
+pub fn toolchain_entry_arg(text: &str) -> Result<String, ArgError> {
+    match toolchain_name_arg(text) {
+        Err(ArgError::NotInstalled {
+            request: Request::Exact(name),
+            ..
+        }) if home_dir(&EnvSnapshot::capture())
+            .is_ok_and(|home| std::fs::symlink_metadata(home.join("toolchains").join(&name)).is_ok()) =>
+        {
+            Ok(name)
+        }
+        other => other,
+    }
 }

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use super::Ctx;
-use super::verify::name_arg;
 use crate::integrity::pack;
+use crate::lookup;
 use crate::store::events::Event;
 
 /// Archive a toolchain: `go1.22.10.linux-amd64.tar.gz` (POSIX pax, the tree under go/, owner
@@ -30,7 +30,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store()?;
-    let toolchain = store.toolchain(&name_arg(&args.version))?;
+    let toolchain = store.toolchain(&lookup::toolchain_name_arg(&args.version)?)?;
     let _lock = store.lock_toolchain(&toolchain.name)?;
     let out = args.output.unwrap_or_else(|| PathBuf::from("."));
     let packed = pack::archive_toolchain(&store, &toolchain, &out, args.level)

@@ -13,7 +13,7 @@ use super::Ctx;
 use crate::check::report::Style;
 use crate::check::{self, CheckError, Options, Progress, Report, Side};
 use crate::integrity::manifest::Manifest;
-use crate::lookup;
+use crate::lookup::{self, Accept};
 use crate::resolve::{Resolution, Tool};
 use crate::store::Store;
 
@@ -198,12 +198,15 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             dir: cwd.display().to_string(),
         }));
     };
-    let to = match lookup::resolve_spec(&args.to, Tool::Go).and_then(|r| side_for(&store, &r)) {
+    let to = match lookup::toolchain_arg(&args.to, Accept::OrSystem)
+        .map_err(anyhow::Error::from)
+        .and_then(|r| side_for(&store, &r))
+    {
         Ok(s) => s,
         Err(e) => return Ok(could_not_run(format!("--to {}: {e}", args.to))),
     };
     let from = match &args.from {
-        Some(spec) => lookup::resolve_spec(spec, Tool::Go),
+        Some(spec) => lookup::toolchain_arg(spec, Accept::OrSystem).map_err(anyhow::Error::from),
         None => lookup::resolve_here(Tool::Go),
     };
     let from = match from.and_then(|r| side_for(&store, &r)) {

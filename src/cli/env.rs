@@ -8,7 +8,7 @@ use serde_json::json;
 use super::Ctx;
 use super::exec::selection_env;
 use crate::cli::shells::Shell;
-use crate::lookup;
+use crate::lookup::{self, Accept};
 use crate::resolve::Tool;
 
 /// Print the environment that selects a Go (GOROOT, PATH, GOTOOLCHAIN) as shell code.
@@ -28,7 +28,7 @@ pub struct Args {
 
 pub fn run(args: Args, _ctx: &Ctx) -> Result<ExitCode> {
     let res = match &args.version {
-        Some(v) => lookup::resolve_spec(v, Tool::Go)?,
+        Some(v) => lookup::toolchain_arg(v, Accept::OrSystem)?,
         None => lookup::resolve_here(Tool::Go)?,
     };
     let (bin, goroot) = selection_env(&res);

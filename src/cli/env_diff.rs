@@ -28,7 +28,7 @@ fn load(arg: &str) -> Result<Fingerprint> {
     if path.is_file() {
         return Ok(Fingerprint::load(path)?);
     }
-    super::fingerprint::for_spec(Some(arg))
+    super::fingerprint_of(Some(arg))
 }
 
 pub fn run(args: Args, _ctx: &Ctx) -> Result<ExitCode> {

@@ -7,8 +7,8 @@ use std::process::{Command, ExitCode};
 use anyhow::{Result, anyhow};
 
 use super::Ctx;
-use crate::lookup;
-use crate::resolve::{Resolution, Tool};
+use crate::lookup::{self, Accept};
+use crate::resolve::Resolution;
 
 /// Run a command with a given Go: its bin first on PATH, GOROOT set, GOTOOLCHAIN=local.
 #[derive(Debug, clap::Args)]
@@ -34,7 +34,7 @@ pub fn selection_env(res: &Resolution) -> (std::path::PathBuf, Option<std::path:
 }
 
 pub fn run(args: Args, _ctx: &Ctx) -> Result<ExitCode> {
-    let res = lookup::resolve_spec(&args.version, Tool::Go)?;
+    let res = lookup::toolchain_arg(&args.version, Accept::OrSystem)?;
     let (bin, goroot) = selection_env(&res);
     let mut path = OsString::from(bin.as_os_str());
     if let Some(old) = std::env::var_os("PATH").filter(|p| !p.is_empty()) {

@@ -2,12 +2,9 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use super::Ctx;
-use crate::integrity::fingerprint::{self, Fingerprint};
-use crate::lookup::{self, text_of};
-use crate::resolve::Tool;
 
 /// Hash the build-relevant `go env` keys of a toolchain (GOOS, GOARCH, GOVERSION, CGO_ENABLED,
 /// GOAMD64..., GOEXPERIMENT, GOFLAGS, GOPROXY, GOSUMDB, GONOSUMDB, GOPRIVATE, GOINSECURE,
@@ -24,24 +21,8 @@ pub struct Args {
     pub json: bool,
 }
 
-/// A toolchain's fingerprint by version spec (`None`: the Go that runs here).
-pub fn for_spec(spec: Option<&str>) -> Result<Fingerprint> {
-    let res = match spec {
-        Some(v) => lookup::resolve_spec(v, Tool::Go)?,
-        None => lookup::resolve_here(Tool::Go)?,
-    };
-    if res.name.is_empty() {
-        bail!(
-            "the Go selected here is the system's, not a toolchain gomig manages; name a version, or adopt it first: gomig add <GOROOT>"
-        );
-    }
-    let name = text_of(res.name.as_bytes());
-    let root = lookup::path_of(res.goroot.as_bytes());
-    Ok(fingerprint::of_toolchain(&root, Some(&name))?)
-}
-
 pub fn run(args: Args, _ctx: &Ctx) -> Result<ExitCode> {
-    let fp = for_spec(args.version.as_deref())?;
+    let fp = super::fingerprint_of(args.version.as_deref())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&fp)?);
     } else {

@@ -135,7 +135,26 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             bail!("--sha256 names one file: install one version at a time with it");
         }
         for v in &versions {
-            report(installer.install(v, args.sha256.as_deref()), v);
+            // Read as every command reads a version (`v1.22.10`, `1.20.0`), then installed by
+            // the index's rules; a name with a suffix is not a release.
+            let spec = match lookup::normalize(v, lookup::Accept::Toolchain) {
+                Ok(request) if request.is_release() => request.pin(),
+                Ok(_) => {
+                    report(
+                        Err(anyhow::anyhow!(
+                            "{v:?} has a suffix, so it is not a Go release; install the release ({}) and name it with gomig restore --name, or gomig add --name",
+                            crate::store::claimed_release(v)
+                        )),
+                        v,
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    report(Err(e.into()), v);
+                    continue;
+                }
+            };
+            report(installer.install(&spec, args.sha256.as_deref()), v);
         }
     }
     // With no default yet, the newest installed toolchain becomes it: `go` works right away.

@@ -5,8 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 
 use super::Ctx;
-use crate::lookup;
-use crate::resolve::{ErrorKind, Tool};
+use crate::lookup::{self, Accept, ArgError};
 use crate::store::events::Event;
 use crate::store::write_atomic;
 
@@ -42,17 +41,13 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let spec = args.version.unwrap_or_default();
-    let pin = spec.strip_prefix("go").unwrap_or(&spec).to_string();
-    if let Err(err) = lookup::resolve_spec(&pin, Tool::Go) {
-        let not_installed = err
-            .downcast_ref::<lookup::ResolveFailure>()
-            .is_some_and(|f| f.kind == ErrorKind::NotInstalled);
-        if !(not_installed && args.force) {
-            if not_installed {
-                bail!("{err}; or pin it anyway with --force");
-            }
-            return Err(err);
-        }
+    // The pin is the request as the shim reads it, spelt plainly (`v1.22.10` -> 1.22.10).
+    let pin = lookup::normalize(&spec, Accept::OrSystem)?.pin();
+    match lookup::toolchain_arg(&spec, Accept::OrSystem) {
+        Ok(_) => {}
+        Err(ArgError::NotInstalled { .. }) if args.force => {}
+        Err(err @ ArgError::NotInstalled { .. }) => bail!("{err}; or pin it anyway with --force"),
+        Err(err) => return Err(err.into()),
     }
     write_atomic(&file, format!("{pin}\n").as_bytes())?;
     log_pin(ctx, &file, Some(&pin));

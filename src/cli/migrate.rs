@@ -5,16 +5,15 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use super::Ctx;
 use super::check::{ProgressLine, RunArgs, style};
 use crate::check::{self, Progress, Report};
 use crate::config::Config;
 use crate::install::Outcome as Installed;
-use crate::lookup::{self, ResolveFailure};
+use crate::lookup::{self, Accept, ArgError};
 use crate::migrate::{self, Driver, Stage, Status};
-use crate::resolve::{ErrorKind, Tool};
 
 /// Upgrade the default Go safely, in four stages: install B beside the current default (A);
 /// verify both against their manifests; run gomig check (A against B) in each project (or the
@@ -142,19 +141,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     } else {
         ctx.store_for_change()?
     };
-    let installed = match lookup::resolve_spec(&args.to, Tool::Go) {
-        Ok(res) if res.name.is_empty() => {
-            bail!(
-                "migrate moves the default to a toolchain gomig manages; --to {} names the system Go",
-                args.to
-            )
-        }
+    // B need not be installed yet (stage 1 installs it), but it is read as every command reads
+    // a version; only a release can be installed, not a name given with --name.
+    let installed = match lookup::toolchain_arg(&args.to, Accept::Toolchain) {
         Ok(res) => Some(lookup::text_of(res.name.as_bytes())),
-        Err(e) => match e.downcast_ref::<ResolveFailure>() {
-            Some(f) if f.kind == ErrorKind::NotInstalled => None,
-            _ => return Err(e),
-        },
+        Err(ArgError::NotInstalled { request, .. }) if request.is_release() => None,
+        Err(e) => return Err(anyhow::anyhow!("--to {}: {e}", args.to)),
     };
+    let to = lookup::normalize(&args.to, Accept::Toolchain)?.pin();
     let cwd = lookup::current_dir().map_err(|e| {
         anyhow::anyhow!("cannot determine the current directory ({e}); run gomig migrate from a directory that exists")
     })?;
@@ -166,7 +160,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         args.projects.iter().map(|p| cwd.join(p)).collect()
     };
     let request = migrate::Request {
-        to: args.to.clone(),
+        to,
         installed,
         projects,
         no_check: args.no_check,

@@ -132,19 +132,21 @@ impl Ctx {
     }
 }
 
-/// The toolchain a user names on the command line: `1.22.10`, `go1.22.10`, or another
-/// spelling of the same version, normalised as Go names releases (`1.20.0` is `go1.20`). A name
-/// the store holds exactly as typed (one given with `--name`) wins.
-pub fn toolchain_name(store: &Store, arg: &str) -> String {
-    let typed = if arg.starts_with("go") {
-        arg.to_string()
-    } else {
-        format!("go{arg}")
+/// The fingerprint of the toolchain a version argument names (`None`: the Go that runs here);
+/// `fingerprint` and `env-diff` share it.
+pub fn fingerprint_of(spec: Option<&str>) -> Result<crate::integrity::fingerprint::Fingerprint> {
+    let res = match spec {
+        Some(v) => lookup::toolchain_arg(v, lookup::Accept::Toolchain)?,
+        None => lookup::resolve_here(crate::resolve::Tool::Go)?,
     };
-    if store.toolchain(&typed).is_ok() {
-        return typed;
+    if res.name.is_empty() {
+        anyhow::bail!(
+            "the Go selected here is the system's, not a toolchain gomig manages; name a version, or adopt it first: gomig add <GOROOT>"
+        );
     }
-    crate::install::adopt::canonical_name(arg).unwrap_or(typed)
+    let name = lookup::text_of(res.name.as_bytes());
+    let root = lookup::path_of(res.goroot.as_bytes());
+    Ok(crate::integrity::fingerprint::of_toolchain(&root, Some(&name))?)
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {

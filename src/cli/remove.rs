@@ -20,7 +20,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store_for_change()?;
-    let name = super::toolchain_name(&store, &args.name);
+    let name = crate::lookup::toolchain_entry_arg(&args.name)?;
     let policy = Removal {
         kind: Kind::Remove,
         force: args.force,

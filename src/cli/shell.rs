@@ -7,8 +7,7 @@ use anyhow::{Result, bail};
 
 use super::Ctx;
 use crate::cli::shells::Shell;
-use crate::lookup;
-use crate::resolve::Tool;
+use crate::lookup::{self, Accept};
 
 /// Use a Go version in the current shell only (sets GOMIG_GO_VERSION).
 #[derive(Debug, clap::Args)]
@@ -35,8 +34,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let spec = args.version.unwrap_or_default();
-    let pin = spec.strip_prefix("go").unwrap_or(&spec).to_string();
-    let res = lookup::resolve_spec(&pin, Tool::Go)?;
+    let pin = lookup::normalize(&spec, Accept::OrSystem)?.pin();
+    let res = lookup::toolchain_arg(&spec, Accept::OrSystem)?;
     println!("{}", shell.set_var("GOMIG_GO_VERSION", &pin));
     ctx.note(format_args!(
         "this shell now uses {} ({})",

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use super::Ctx;
-use super::verify::name_arg;
 use crate::integrity::manifest;
+use crate::lookup;
 use crate::store::events::Event;
 
 /// Record a manifest of a toolchain's tree: path, type, mode, size, SHA-256, link target.
@@ -24,7 +24,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store_for_change()?;
-    let toolchain = store.toolchain(&name_arg(&args.version))?;
+    let toolchain = store.toolchain(&lookup::toolchain_name_arg(&args.version)?)?;
     let path = store.manifest_path(&toolchain.name);
     let m = manifest::record(toolchain.root(), &toolchain.name, &path)
         .with_context(|| format!("cannot record the manifest of {}", toolchain.root().display()))?;

@@ -2,11 +2,10 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use super::Ctx;
-use crate::lookup::{self, text_of};
-use crate::resolve::Tool;
+use crate::lookup;
 use crate::store::transaction::Gate;
 
 /// Set the global default Go (atomic; the previous default becomes the rollback target).
@@ -24,11 +23,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store_for_change()?;
-    let res = lookup::resolve_spec(&args.version, Tool::Go)?;
-    if res.name.is_empty() {
-        bail!("the default must be a toolchain gomig manages; adopt the system Go first: gomig add <GOROOT>");
-    }
-    let name = text_of(res.name.as_bytes());
+    let name = lookup::toolchain_name_arg(&args.version)?;
     let gate = if args.no_verify {
         ctx.note(format!(
             "warning: switching to {name} without verifying it (--no-verify)"

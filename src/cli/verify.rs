@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::Ctx;
 use crate::integrity::verify::VerifyError;
+use crate::lookup;
 use crate::store::events::Event;
 
 /// Check a toolchain against its manifest: every added, removed, modified, re-moded or
@@ -24,21 +25,13 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn name_arg(v: &str) -> String {
-    if v.starts_with("go") {
-        v.to_string()
-    } else {
-        format!("go{v}")
-    }
-}
-
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store()?;
     let toolchains = if args.all {
         store.toolchains()?
     } else {
         let name = match &args.version {
-            Some(v) => name_arg(v),
+            Some(v) => lookup::toolchain_name_arg(v)?,
             None => match store.default_name()? {
                 Some(d) => d,
                 None => bail!("no default is set: name a toolchain (gomig verify 1.22.10) or use --all"),

@@ -73,7 +73,10 @@ pub fn adopt(store: &Store, root: &Path, name: Option<&str>) -> Result<Adopted, 
     })?;
     let version = tree_version(&root)?;
     let name = match name {
-        Some(n) => n.to_string(),
+        Some(n) => {
+            store::check_name_for_tree(n, &version, &format!("the tree at {}", root.display()))?;
+            n.to_string()
+        }
         None => canonical_name(&version).ok_or_else(|| AdoptError::UnknownVersion {
             path: root.display().to_string(),
             detail: format!("{version:?} is not a Go version"),

@@ -280,7 +280,10 @@ pub fn restore(
     let digest = embedded.tree_digest();
     let version = &embedded.header.go_version;
     let name = match name {
-        Some(n) => n.to_string(),
+        Some(n) => {
+            store::check_name_for_tree(n, version, &format!("the tree in {path}"))?;
+            n.to_string()
+        }
         None => crate::install::adopt::canonical_name(version).ok_or_else(|| RestoreError::BadVersion {
             path: path.clone(),
             version: version.clone(),

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::gotool::release_word;
 use crate::integrity::manifest::{self, Entry, Kind, Manifest, ManifestError};
+use crate::resolve::version::Version;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -44,6 +45,11 @@ pub enum Difference {
         expected: String,
         actual: String,
     },
+    /// The toolchain's name claims another release than its own `go version` reports.
+    Name {
+        name: String,
+        actual: String,
+    },
 }
 
 impl Difference {
@@ -70,6 +76,10 @@ impl Difference {
             Difference::Version { expected, actual } => {
                 format!("version   go version reports {actual:?}, expected {expected}")
             }
+            Difference::Name { name, actual } => format!(
+                "name      {name} claims release {}, but go version reports {actual}",
+                crate::store::claimed_release(name)
+            ),
         }
     }
 }
@@ -196,7 +206,20 @@ pub fn verify_tree(name: &str, root: &Path, manifest: &Path) -> Result<Report, V
     if reported.as_deref() != Ok(recorded_release) {
         differences.push(Difference::Version {
             expected: recorded.header.go_version.clone(),
-            actual: reported.unwrap_or_else(|e| format!("(bin/go version does not run: {e})")),
+            actual: reported
+                .clone()
+                .unwrap_or_else(|e| format!("(bin/go version does not run: {e})")),
+        });
+    }
+    // The name is what `.go-version` and `gomig switch` select by: it must be the tree's release.
+    if let Ok(actual) = &reported
+        && Version::parse_go(crate::store::claimed_release(name).as_bytes())
+            .compare(&Version::parse_go(actual.as_bytes()))
+            != std::cmp::Ordering::Equal
+    {
+        differences.push(Difference::Name {
+            name: name.to_string(),
+            actual: actual.clone(),
         });
     }
     let tree_digest = Manifest::new(recorded.header.clone(), actual).tree_digest();

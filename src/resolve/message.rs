@@ -116,6 +116,19 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
                 _ => {}
             }
         }
+        ErrorKind::NameTooLong => {
+            put_where(sink, err);
+            sink.put(b": \"");
+            sink.put(value);
+            sink.put(b"...\" is longer than ");
+            sink.put_u64(super::MAX_NAME as u64);
+            sink.put(b" bytes, the limit for a toolchain name; ");
+            match err.source {
+                Source::Default => sink.put(b"run: gomig switch VERSION"),
+                Source::Env => sink.put(b"run: gomig shell VERSION, or gomig shell --unset"),
+                _ => sink.put(b"write a version such as 1.22.10 (see gomig list)"),
+            }
+        }
         ErrorKind::EmptyVersionFile => {
             sink.put(err.file.as_bytes());
             sink.put(b" holds no version; write one (e.g. 1.22.10) or delete the file");

@@ -20,16 +20,23 @@ use files::{Found, LineReader};
 use sys::{FileId, FileKind, PathBuf};
 use version::Version;
 
+/// The longest toolchain name, in bytes: the one limit the shim and every command share.
+/// A longer name or request is refused, never cut (a cut name could be a sibling's).
+pub const MAX_NAME: usize = 64;
+
 /// A short name (a version or toolchain directory name) in a fixed buffer.
 #[derive(Clone, Copy)]
 pub struct Name {
-    buf: [u8; 64],
+    buf: [u8; MAX_NAME],
     len: usize,
 }
 
 impl Default for Name {
     fn default() -> Self {
-        Name { buf: [0; 64], len: 0 }
+        Name {
+            buf: [0; MAX_NAME],
+            len: 0,
+        }
     }
 }
 
@@ -39,7 +46,8 @@ impl Name {
         n.set(b);
         n
     }
-    /// Stores `b`, cut to the buffer size (only ever for display of bad input).
+    /// Stores `b`, cut to the buffer size: only for display (requests, bad input). A name that
+    /// selects a toolchain is checked against [`MAX_NAME`] first.
     pub fn set(&mut self, b: &[u8]) {
         self.len = b.len().min(self.buf.len());
         self.buf[..self.len].copy_from_slice(&b[..self.len]);
@@ -237,6 +245,8 @@ pub enum ErrorKind {
     NoHome,
     /// A version file or `GOMIG_GO_VERSION` holds something that is not a version.
     BadVersion,
+    /// A request or toolchain name longer than [`MAX_NAME`] bytes (`value` holds its start).
+    NameTooLong,
     /// A `.go-version` with no version line.
     EmptyVersionFile,
     /// `.go-version` is a directory.
@@ -322,10 +332,14 @@ fn parse_spec(text: &[u8]) -> Option<Spec<'_>> {
         b"latest" => return Some(Spec::Latest),
         _ => {}
     }
-    if !version::is_safe_name(text) {
+    if !version::is_safe_text(text) {
         return None;
     }
-    let bare = text.strip_prefix(b"go").unwrap_or(text);
+    // `go1.22.10`, and `v1.22.10` as module tooling writes it, name the release `1.22.10`.
+    let bare = text
+        .strip_prefix(b"go")
+        .or_else(|| text.strip_prefix(b"v"))
+        .unwrap_or(text);
     let (core, suffix) = match bare.iter().position(|&c| c == b'-') {
         Some(i) => (&bare[..i], &bare[i..]),
         None => (bare, &b""[..]),
@@ -342,6 +356,53 @@ fn parse_spec(text: &[u8]) -> Option<Spec<'_>> {
         major: v.major,
         minor: if dots == 1 { Some(v.minor) } else { None },
     })
+}
+
+/// A request as the resolver reads it, with the one length limit: a version-shaped request
+/// longer than [`MAX_NAME`] is refused as too long, never cut.
+fn parse_request(text: &[u8]) -> Result<Spec<'_>, ErrorKind> {
+    let spec = parse_spec(text).ok_or(ErrorKind::BadVersion)?;
+    if text.len() > MAX_NAME {
+        return Err(ErrorKind::NameTooLong);
+    }
+    Ok(spec)
+}
+
+/// What a typed version means, without looking at the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestKind {
+    System,
+    Latest,
+    /// One toolchain; `name` holds its directory name (`go1.20`, `go1.22.10-mine`).
+    Exact,
+    /// `1.22` or `1`: the newest installed release of that line; `name` holds `go1.22`.
+    Prefix,
+}
+
+/// Reads a version request with the resolver's own rules (the CLI's one parser, so commands
+/// and the shim agree on every spelling). Sets `name` for exact and prefix requests.
+pub fn normalize_request(text: &[u8], name: &mut Name) -> Result<RequestKind, ErrorKind> {
+    *name = Name::default();
+    match parse_request(text)? {
+        Spec::System => Ok(RequestKind::System),
+        Spec::Latest => Ok(RequestKind::Latest),
+        Spec::Exact(v, suffix) => {
+            if name.set_canonical(&v) && name.extend(suffix) {
+                Ok(RequestKind::Exact)
+            } else {
+                Err(ErrorKind::NameTooLong)
+            }
+        }
+        Spec::Prefix { major, minor } => {
+            let ok =
+                name.extend(b"go") && name.extend(major) && minor.is_none_or(|m| name.extend(b".") && name.extend(m));
+            if ok {
+                Ok(RequestKind::Prefix)
+            } else {
+                Err(ErrorKind::NameTooLong)
+            }
+        }
+    }
 }
 
 /// Finds `GOMIG_HOME`: the variable, else the platform data directory + `gomig`,
@@ -377,6 +438,15 @@ pub fn read_default(home: &PathBuf, name: &mut Name) -> Result<bool, Error> {
     let mut target = PathBuf::default();
     match sys::readlink(&link, &mut target) {
         Ok(()) => {
+            if target.file_name().len() > MAX_NAME {
+                return Err(Error::at(
+                    ErrorKind::NameTooLong,
+                    Source::Default,
+                    &link,
+                    0,
+                    target.file_name(),
+                ));
+            }
             name.set(target.file_name());
             Ok(!name.is_empty())
         }
@@ -408,14 +478,21 @@ fn pick_installed(home: &PathBuf, want: &Want<'_>, out: &mut Name) -> bool {
     }
     let mut best = Name::default();
     let _ = sys::for_each_dir_entry(&dir, |entry| {
-        if entry.first() == Some(&b'.') {
+        // A name over the limit can never be requested, so it is never picked either (its
+        // cut form could be another toolchain's name).
+        if entry.first() == Some(&b'.') || entry.len() > MAX_NAME {
             return;
         }
         let v = Version::parse_go(entry);
         if !v.is_valid() || !matches_want(&v, want) {
             return;
         }
-        let take = best.is_empty() || better(&v, &Version::parse_go(best.as_bytes()), want);
+        let cur = Version::parse_go(best.as_bytes());
+        // Equal versions (go1.22.10 and go1.22.10-mine): the smaller name, so the plain release
+        // wins and the answer never depends on the order of the directory.
+        let take = best.is_empty()
+            || better(&v, &cur, want)
+            || (v.compare(&cur) == Ordering::Equal && entry < best.as_bytes());
         if take {
             best.set(entry);
         }
@@ -520,8 +597,7 @@ fn resolve_with(
     if let Some((text, source)) = explicit.filter(|_| pins) {
         out.source = source;
         out.request.set(text);
-        let spec =
-            parse_spec(text).ok_or_else(|| Error::at(ErrorKind::BadVersion, source, &PathBuf::default(), 0, text))?;
+        let spec = parse_request(text).map_err(|kind| Error::at(kind, source, &PathBuf::default(), 0, text))?;
         return select_spec(env, spec, shim_id, out);
     }
 
@@ -539,11 +615,10 @@ fn resolve_with(
             out.file = dir.clone();
             out.line = found.line;
             out.request.set(value);
-            let spec = match parse_spec(value) {
-                Some(spec) if !found.truncated => spec,
-                _ => {
-                    return Err(Error::at(ErrorKind::BadVersion, source, &dir, found.line, value));
-                }
+            let spec = match parse_request(value) {
+                Ok(spec) if !found.truncated => spec,
+                Ok(_) => return Err(Error::at(ErrorKind::NameTooLong, source, &dir, found.line, value)),
+                Err(kind) => return Err(Error::at(kind, source, &dir, found.line, value)),
             };
             return select_spec(env, spec, shim_id, out);
         }
@@ -719,7 +794,17 @@ fn select_spec(env: &Env<'_>, spec: Spec<'_>, shim_id: Option<FileId>, out: &mut
             if !name.set_canonical(&v) {
                 return Err(not_installed(out, out.request.as_bytes()));
             }
-            if !name.extend(suffix) || !is_installed(&out.home, name.as_bytes()) {
+            if !name.extend(suffix) {
+                let req = out.request;
+                return Err(Error::at(
+                    ErrorKind::NameTooLong,
+                    out.source,
+                    &out.file,
+                    out.line,
+                    req.as_bytes(),
+                ));
+            }
+            if !is_installed(&out.home, name.as_bytes()) {
                 return Err(not_installed(out, name.as_bytes()));
             }
             out.name = name;

@@ -121,8 +121,12 @@ pub fn compare_go(a: &[u8], b: &[u8]) -> Ordering {
 /// path separators, `..`, NUL, white space or control characters (goenv CVE-2022-35861,
 /// cmd/go's mod_toolchain_slash test).
 pub fn is_safe_name(name: &[u8]) -> bool {
+    name.len() <= 128 && is_safe_text(name)
+}
+
+/// [`is_safe_name`] whatever the length (the resolver refuses long names by its own limit).
+pub fn is_safe_text(name: &[u8]) -> bool {
     !name.is_empty()
-        && name.len() <= 128
         && !name.windows(2).any(|w| w == b"..")
         && name.iter().all(|&c| c > b' ' && c != 0x7f && c != b'/' && c != b'\\')
 }

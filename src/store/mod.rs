@@ -14,6 +14,7 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::resolve::MAX_NAME;
 use crate::resolve::version::{self, Version};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,19 @@ pub enum StoreError {
     NotInstalled { name: String, short: String },
     #[error("{name:?} is not a valid toolchain name (expected a Go version such as go1.22.10)")]
     BadName { name: String },
+    #[error(
+        "the toolchain name {name:?} is {len} bytes long, over the limit of {max}; choose a shorter name (e.g. go1.22.10-mine)"
+    )]
+    NameTooLong { name: String, len: usize, max: usize },
+    #[error(
+        "the name {name} claims release {claimed}, but {tree} is {release} (its own go version); name it {release} or {release}-SUFFIX (e.g. {release}-mine)"
+    )]
+    ClaimsOtherRelease {
+        name: String,
+        claimed: String,
+        release: String,
+        tree: String,
+    },
     #[error(transparent)]
     Write(#[from] WriteError),
     #[error("{action} {path}: {source}")]
@@ -68,11 +82,49 @@ impl Toolchain {
 
 /// Validates a toolchain directory name: a Go version (optionally with a `-suffix`).
 pub fn check_name(name: &str) -> Result<()> {
+    if name.len() > MAX_NAME {
+        return Err(StoreError::NameTooLong {
+            name: name.to_string(),
+            len: name.len(),
+            max: MAX_NAME,
+        });
+    }
     if version::is_safe_name(name.as_bytes()) && Version::parse_go(name.as_bytes()).is_valid() {
         Ok(())
     } else {
         Err(StoreError::BadName { name: name.to_string() })
     }
+}
+
+/// The release a toolchain name claims: the name up to its `-suffix` (`go1.22.10-mine` ->
+/// `go1.22.10`).
+pub fn claimed_release(name: &str) -> &str {
+    name.split_once('-').map_or(name, |(release, _)| release)
+}
+
+/// A name chosen with `--name` may add a `-suffix` but must spell the tree's own release as the
+/// resolver names it (`version` is what the tree reports: its VERSION file or `go version`),
+/// so `.go-version` 1.22.12 can never run a go1.22.10 tree, and every name can be typed.
+/// `tree` says where the tree is, for the message (`the tree at /usr/lib/go-1.22`).
+pub fn check_name_for_tree(name: &str, version: &str, tree: &str) -> Result<()> {
+    check_name(name)?;
+    let word = version.split_whitespace().next().unwrap_or(version);
+    let release = claimed_release(word);
+    let mut buf = [0u8; MAX_NAME];
+    let canonical = Version::parse_go(release.as_bytes())
+        .write_canonical(&mut buf)
+        .and_then(|n| std::str::from_utf8(&buf[..n]).ok())
+        .unwrap_or(release);
+    let claimed = claimed_release(name);
+    if claimed == canonical {
+        return Ok(());
+    }
+    Err(StoreError::ClaimsOtherRelease {
+        name: name.to_string(),
+        claimed: claimed.to_string(),
+        release: canonical.to_string(),
+        tree: tree.to_string(),
+    })
 }
 
 /// `go1.22.10` -> `1.22.10`, as users type it.
