@@ -6,8 +6,9 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Ctx;
-use crate::lookup::{self, EnvSnapshot, path_of, text_of};
-use crate::resolve::{ErrorKind, Resolution, Rule, Source, Tool, version};
+use super::explain::{pin_conflict, reason, version_label};
+use crate::lookup::{self, path_of};
+use crate::resolve::Tool;
 
 /// Print the Go version this directory resolves to, and why.
 #[derive(Debug, clap::Args)]
@@ -18,86 +19,6 @@ pub struct Args {
     /// {"version","goroot","source","path","line","reason"} on stdout.
     #[arg(long)]
     pub json: bool,
-}
-
-/// The version name to show: the toolchain, or `system`.
-pub fn version_label(res: &Resolution) -> String {
-    if res.name.is_empty() {
-        "system".into()
-    } else {
-        text_of(res.name.as_bytes())
-    }
-}
-
-/// One human sentence for why this toolchain was chosen.
-pub fn reason(res: &Resolution) -> String {
-    let file = path_of(res.file.as_bytes()).display().to_string();
-    let request = text_of(res.request.as_bytes());
-    let base = text_of(res.base.as_bytes());
-    let requirement = text_of(res.requirement.as_bytes());
-    let line_kind =
-        if requirement.is_empty() || version::compare_loose(request.as_bytes(), requirement.as_bytes()).is_ne() {
-            "toolchain"
-        } else {
-            "go"
-        };
-    match (res.source, res.rule) {
-        (Source::Env, _) => format!("from GOMIG_GO_VERSION={request} (gomig shell)"),
-        (Source::Argument, _) => format!("requested as {request}"),
-        (Source::GoVersionFile, _) => format!("from {file}"),
-        (Source::ToolVersions, _) => format!("from {file} line {}", res.line),
-        (Source::GoMod | Source::GoWork, Rule::ToolchainDefault) => {
-            format!("{file} says toolchain default: the global default")
-        }
-        (Source::GoMod | Source::GoWork, Rule::BaseSatisfies) => {
-            format!("{file} {line_kind} line {request} requires {requirement}; the default {base} satisfies it")
-        }
-        (Source::GoMod | Source::GoWork, Rule::Upgrade) if base.is_empty() => {
-            format!("required by {file} {line_kind} line {request}; no default is set")
-        }
-        (Source::GoMod | Source::GoWork, Rule::Upgrade) => {
-            format!("required by {file} {line_kind} line {request}; base {base} is older")
-        }
-        (Source::GoMod | Source::GoWork, _) => format!("the global default ({file} requires no version)"),
-        (Source::Default, _) => "the global default".into(),
-        (Source::System, _) => "the first go on PATH: no version requested here and no default set".into(),
-    }
-}
-
-/// A pin (`.go-version`, `.tool-versions`, `GOMIG_GO_VERSION`) older than what go.mod or
-/// go.work requires: the pinned Go runs and Go itself will refuse, so say so, with both files.
-/// The requirement counts whether or not a toolchain that meets it is installed.
-pub fn pin_conflict(res: &Resolution) -> Option<String> {
-    if !matches!(res.source, Source::Env | Source::GoVersionFile | Source::ToolVersions) || res.name.is_empty() {
-        return None;
-    }
-    let dir = lookup::current_dir().ok()?;
-    let (file, line, requirement) = match lookup::resolve_with(&EnvSnapshot::capture(), &dir, Tool::Go, false) {
-        Ok(go_files) if !go_files.requirement.is_empty() => (
-            path_of(go_files.file.as_bytes()),
-            go_files.line,
-            text_of(go_files.requirement.as_bytes()),
-        ),
-        Err(failure)
-            if failure.kind == ErrorKind::NotInstalled && matches!(failure.origin, Source::GoMod | Source::GoWork) =>
-        {
-            (failure.file, failure.line, failure.value)
-        }
-        _ => return None,
-    };
-    if version::compare_go(res.name.as_bytes(), requirement.as_bytes()).is_ge() {
-        return None;
-    }
-    let pin = if res.source == Source::Env {
-        "GOMIG_GO_VERSION".to_string()
-    } else {
-        path_of(res.file.as_bytes()).display().to_string()
-    };
-    Some(format!(
-        "{pin} pins {} but {} line {line} requires {requirement}: Go will refuse to build; raise the pin or remove it",
-        text_of(res.name.as_bytes()),
-        file.display(),
-    ))
 }
 
 pub fn run(args: Args, _ctx: &Ctx) -> Result<ExitCode> {

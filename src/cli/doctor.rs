@@ -192,10 +192,10 @@ fn check_here(r: &mut Report) {
         Ok(res) => {
             r.ok(format!(
                 "here: {} ({})",
-                super::current::version_label(&res),
-                super::current::reason(&res)
+                super::explain::version_label(&res),
+                super::explain::reason(&res)
             ));
-            if let Some(conflict) = super::current::pin_conflict(&res) {
+            if let Some(conflict) = super::explain::pin_conflict(&res) {
                 r.warn(
                     conflict,
                     "gomig local VERSION with a version that meets go.mod, or remove the pin",

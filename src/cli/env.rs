@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Ctx;
-use super::exec::selection_env;
+use super::explain::selection_env;
 use crate::cli::shells::Shell;
 use crate::lookup::{self, Accept};
 use crate::resolve::Tool;

@@ -7,8 +7,8 @@ use std::process::{Command, ExitCode};
 use anyhow::{Result, anyhow};
 
 use super::Ctx;
+use super::explain::selection_env;
 use crate::lookup::{self, Accept};
-use crate::resolve::Resolution;
 
 /// Run a command with a given Go: its bin first on PATH, GOROOT set, GOTOOLCHAIN=local.
 #[derive(Debug, clap::Args)]
@@ -19,18 +19,6 @@ pub struct Args {
     /// The command and its arguments.
     #[arg(last = true, required = true)]
     pub command: Vec<OsString>,
-}
-
-/// The environment changes that select `res`: (PATH entry to prepend, GOROOT or None to unset).
-pub fn selection_env(res: &Resolution) -> (std::path::PathBuf, Option<std::path::PathBuf>) {
-    let exe = lookup::path_of(res.exe.as_bytes());
-    let bin = exe.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-    let goroot = if res.goroot.is_empty() {
-        None
-    } else {
-        Some(lookup::path_of(res.goroot.as_bytes()))
-    };
-    (bin, goroot)
 }
 
 pub fn run(args: Args, _ctx: &Ctx) -> Result<ExitCode> {

@@ -1,6 +1,5 @@
 //! `gomig install [VERSION...]`: verified, atomic installs from go.dev or a mirror.
 
-use std::io::IsTerminal;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -8,15 +7,11 @@ use std::process::{Command, ExitCode};
 use anyhow::{Result, bail};
 
 use super::Ctx;
-use crate::config::Config;
-use crate::install::download::Http;
-use crate::install::index::{FetchOptions, normalize_mirror};
-use crate::install::{Installer, Outcome};
+use super::source::{SourceArgs, installer};
+use crate::install::Outcome;
 use crate::lookup;
 use crate::resolve::version::compare_go;
 use crate::resolve::{ErrorKind, Tool};
-
-pub const DEFAULT_MIRROR: &str = "https://go.dev/dl/";
 
 /// Install Go releases side by side (checksummed against the index; nothing half-installed).
 #[derive(Debug, clap::Args)]
@@ -39,52 +34,6 @@ pub struct Args {
     pub then_exec: Option<String>,
     #[arg(last = true, hide = true)]
     pub exec_args: Vec<std::ffi::OsString>,
-}
-
-/// Where releases and the index come from: the options of every command that reads the index.
-#[derive(Debug, Default, clap::Args)]
-pub struct SourceArgs {
-    /// Download site(s), tried in order (default: GOMIG_MIRROR, config `mirror`, https://go.dev/dl/).
-    #[arg(long = "mirror", value_name = "URL")]
-    pub mirrors: Vec<String>,
-    /// Fetch the index again even if the cached copy is less than a day old.
-    #[arg(long)]
-    pub refresh: bool,
-    /// Use only the cached index (and --archive files).
-    #[arg(long)]
-    pub offline: bool,
-}
-
-/// Mirrors in priority order: flags, then GOMIG_MIRROR (comma-separated), then the config.
-pub fn mirrors(flags: &[String], config: &Config) -> Vec<String> {
-    let list: Vec<String> = if !flags.is_empty() {
-        flags.to_vec()
-    } else if let Some(env) = std::env::var("GOMIG_MIRROR").ok().filter(|v| !v.trim().is_empty()) {
-        env.split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    } else if let Some(m) = &config.mirror {
-        m.to_vec()
-    } else {
-        vec![DEFAULT_MIRROR.to_string()]
-    };
-    list.iter().map(|m| normalize_mirror(m)).collect()
-}
-
-pub fn installer<'a>(store: &'a crate::store::Store, ctx: &Ctx, source: &SourceArgs) -> Result<Installer<'a>> {
-    let config = Config::load()?;
-    Ok(Installer {
-        store,
-        http: Http::new(),
-        mirrors: mirrors(&source.mirrors, &config),
-        fetch: FetchOptions {
-            refresh: source.refresh,
-            offline: source.offline,
-        },
-        progress: !ctx.quiet && std::io::stderr().is_terminal(),
-        quiet: ctx.quiet,
-    })
 }
 
 /// What this directory needs and does not have, as `gomig current` resolves it.

@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Ctx;
-use super::install::{SourceArgs, installer};
+use super::source::{SourceArgs, installer};
 use crate::integrity::manifest::host_platform;
 
 /// List releases from the download index (cached for a day), stable first.

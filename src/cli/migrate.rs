@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use super::Ctx;
-use super::check::{ProgressLine, RunArgs, style};
+use super::checking::{ProgressLine, RunArgs, style};
 use crate::check::{self, Progress, Report};
 use crate::config::Config;
 use crate::install::Outcome as Installed;
@@ -62,10 +62,10 @@ struct CliDriver<'a> {
 
 impl Driver for CliDriver<'_> {
     fn install(&self, spec: &str) -> anyhow::Result<(String, bool)> {
-        let installer = super::install::installer(
+        let installer = super::source::installer(
             self.store,
             self.ctx,
-            &super::install::SourceArgs {
+            &super::source::SourceArgs {
                 mirrors: self.args.mirrors.clone(),
                 ..Default::default()
             },
@@ -168,7 +168,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         cross: args.run.targets()?,
         timeout: args.run.timeout.clone(),
         gocache: args.run.gocache(&store),
-        mirrors: super::install::mirrors(&args.mirrors, &Config::load()?),
+        mirrors: super::source::mirrors(&args.mirrors, &Config::load()?),
     };
     let driver = CliDriver {
         ctx,

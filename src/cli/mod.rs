@@ -27,7 +27,12 @@ pub mod restore;
 pub mod rollback;
 pub mod shell;
 pub mod shells;
+
+// Pieces the commands share (no command imports another).
+pub mod checking;
+pub mod explain;
 pub mod snapshot;
+pub mod source;
 pub mod switch;
 pub mod uninstall;
 pub mod verify;

@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Ctx;
-use super::install::{SourceArgs, installer};
+use super::source::{SourceArgs, installer};
 use crate::resolve::version::{self, Version};
 
 /// For each installed minor line, the newest patch in the index; unsupported lines flagged.

@@ -39,7 +39,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     println!("{}", shell.set_var("GOMIG_GO_VERSION", &pin));
     ctx.note(format_args!(
         "this shell now uses {} ({})",
-        super::current::version_label(&res),
+        super::explain::version_label(&res),
         lookup::path_of(res.exe.as_bytes()).display()
     ));
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,112 @@
+//! A check's run options and its progress line on stderr (shared by check and migrate).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::check::report::Style;
+use crate::check::{self, Progress};
+use crate::store::Store;
+
+/// How the checks run: the options `gomig check` and `gomig migrate` (stage 3) share.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Cross-compile targets for B, comma-separated, or `none`
+    /// [default: linux/amd64,linux/arm64,darwin/arm64,windows/amd64].
+    #[arg(long, value_name = "OS/ARCH,...")]
+    pub cross: Vec<String>,
+    /// Passed to go test as -timeout (e.g. 30s, 5m).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// The build cache to use (default: gomig's own, under GOMIG_HOME/cache; pass
+    /// "$(go env GOCACHE)" to reuse yours).
+    #[arg(long, value_name = "DIR")]
+    pub gocache: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// The cross targets: the default matrix unless some were given.
+    pub fn targets(&self) -> Result<Vec<String>, check::CheckError> {
+        if self.cross.is_empty() {
+            Ok(check::DEFAULT_CROSS.iter().map(|s| s.to_string()).collect())
+        } else {
+            check::parse_targets(&self.cross)
+        }
+    }
+
+    /// The build cache: the one given, else gomig's own.
+    pub fn gocache(&self, store: &Store) -> PathBuf {
+        self.gocache
+            .clone()
+            .unwrap_or_else(|| store.cache_dir().join("check-gocache"))
+    }
+}
+
+#[derive(Default)]
+struct State {
+    steps: Vec<(String, String, usize)>,
+    cross: usize,
+}
+
+/// Shows the two toolchains' progress on one line (on a terminal only).
+pub struct ProgressLine {
+    bar: indicatif::ProgressBar,
+    state: Mutex<State>,
+}
+
+impl ProgressLine {
+    pub fn new(enabled: bool, prefix: &str) -> ProgressLine {
+        let bar = if enabled {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {prefix}{msg} [{elapsed}]")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(prefix.to_string());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        ProgressLine {
+            bar,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    pub fn update(&self, p: Progress) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match p {
+            Progress::Step { side, step } => match st.steps.iter_mut().find(|s| s.0 == side) {
+                Some(s) => s.1 = step.to_string(),
+                None => st.steps.push((side, step.to_string(), 0)),
+            },
+            Progress::PackageDone { side, .. } => {
+                if let Some(s) = st.steps.iter_mut().find(|s| s.0 == side) {
+                    s.2 += 1;
+                }
+            }
+            Progress::CrossDone { .. } => st.cross += 1,
+        }
+        let mut parts: Vec<String> = st
+            .steps
+            .iter()
+            .map(|(side, step, n)| format!("{side}: {step} ({n} pkgs tested)"))
+            .collect();
+        if st.cross > 0 {
+            parts.push(format!("{} cross builds", st.cross));
+        }
+        self.bar.set_message(parts.join(" | "));
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+pub fn style() -> Style {
+    Style {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
