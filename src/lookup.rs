@@ -177,6 +177,16 @@ pub fn resolve_with(
     tool: Tool,
     pins: bool,
 ) -> Result<Box<Resolution>, ResolveFailure> {
+    run_resolver(snapshot, dir, tool, pins, false)
+}
+
+fn run_resolver(
+    snapshot: &EnvSnapshot,
+    dir: &Path,
+    tool: Tool,
+    pins: bool,
+    name_only: bool,
+) -> Result<Box<Resolution>, ResolveFailure> {
     let env = snapshot.env();
     let home = home_dir(snapshot)?;
     let shim_id = file_id(
@@ -185,6 +195,7 @@ pub fn resolve_with(
             .join(std::str::from_utf8(tool.name()).unwrap_or("go")),
     );
     let mut res = Box::new(Resolution::new(tool));
+    res.name_only = name_only;
     let cwd = dir.as_os_str().as_bytes();
     if pins {
         resolve::resolve(&env, cwd, shim_id, &mut res)?;
@@ -229,17 +240,17 @@ impl Request {
         match self {
             Request::System => "system".into(),
             Request::Latest => "latest".into(),
-            Request::Prefix(name) => crate::store::short(name).to_string(),
+            Request::Prefix(name) => crate::resolve::version::short(name).to_string(),
             Request::Exact(name) => {
                 // `go1.20` is the release 1.20.0, but `1.20` typed is a prefix: keep it exact.
-                let release = crate::store::claimed_release(name);
-                let short = crate::store::short(name);
+                let release = crate::resolve::version::claimed_release(name);
+                let short = crate::resolve::version::short(name);
                 let v = Version::parse_go(release.as_bytes());
                 if v.patch.is_empty() || v.is_prerelease() || release.matches('.').count() != 1 {
                     short.to_string()
                 } else {
                     let rest = &name[release.len()..];
-                    format!("{}.0{rest}", crate::store::short(release))
+                    format!("{}.0{rest}", crate::resolve::version::short(release))
                 }
             }
         }
@@ -341,9 +352,14 @@ pub fn normalize(text: &str, accept: Accept) -> Result<Request, ArgError> {
 /// other spellings such as `1.20.0` for go1.20, a prefix `1.22` or `1` for the newest installed
 /// of that line, `latest`, an exact name with a suffix, and with [`Accept::OrSystem`] `system`).
 pub fn toolchain_arg(text: &str, accept: Accept) -> Result<Box<Resolution>, ArgError> {
+    select(text, accept, false)
+}
+
+fn select(text: &str, accept: Accept, name_only: bool) -> Result<Box<Resolution>, ArgError> {
     let request = normalize(text, accept)?;
     let dir = current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    match resolve_in(&EnvSnapshot::capture().with_version(text), &dir, Tool::Go) {
+    let snapshot = EnvSnapshot::capture().with_version(text);
+    match run_resolver(&snapshot, &dir, Tool::Go, true, name_only) {
         Ok(res) => Ok(res),
         Err(f) if f.kind == resolve::ErrorKind::NotInstalled => Err(not_installed(text, request)),
         Err(f) => Err(f.into()),
@@ -352,7 +368,7 @@ pub fn toolchain_arg(text: &str, accept: Accept) -> Result<Box<Resolution>, ArgE
 
 /// [`toolchain_arg`] for commands that act on a toolchain in the store: its name.
 pub fn toolchain_name_arg(text: &str) -> Result<String, ArgError> {
-    Ok(text_of(toolchain_arg(text, Accept::Toolchain)?.name.as_bytes()))
+    Ok(text_of(select(text, Accept::Toolchain, true)?.name.as_bytes()))
 }
 
 fn not_installed(typed: &str, request: Request) -> ArgError {

@@ -216,6 +216,10 @@ pub struct Resolution {
     /// The program to exec.
     pub exe: PathBuf,
     /// The toolchain whose store entry the trust check has already walked (the default's).
+    /// Only the name is wanted, to examine or change the store entry (verify, snapshot,
+    /// archive, uninstall, remove): the tree is not about to run, so its own trust check is
+    /// left to whoever runs it (the shim, exec, the switch gate). The store is checked all the same.
+    pub name_only: bool,
     pub checked: Name,
 }
 
@@ -235,6 +239,7 @@ impl Resolution {
             goroot: PathBuf::default(),
             exe: PathBuf::default(),
             checked: Name::default(),
+            name_only: false,
         }
     }
 }
@@ -836,6 +841,9 @@ fn finish_toolchain(out: &mut Resolution) -> Result<(), Error> {
     let name = out.name;
     locate_toolchain(&out.home, &name, out.tool, &mut out.goroot, &mut out.exe)
         .ok_or_else(|| Error::new(ErrorKind::BadPath, out.source))?;
+    if out.name_only {
+        return Ok(());
+    }
     // The tree about to run, which may lie outside the store (an adopted GOROOT).
     trust::check_toolchain(&out.home, &name, &out.checked, &out.goroot, out.tool.name())
 }

@@ -211,6 +211,17 @@ impl SliceWriter<'_> {
     }
 }
 
+/// The release a toolchain name claims: the name up to its `-suffix` (`go1.22.10-mine` ->
+/// `go1.22.10`).
+pub fn claimed_release(name: &str) -> &str {
+    name.split_once('-').map_or(name, |(release, _)| release)
+}
+
+/// `go1.22.10` -> `1.22.10`, as users type it.
+pub fn short(name: &str) -> &str {
+    name.strip_prefix("go").unwrap_or(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use crate::resolve::MAX_NAME;
 use crate::resolve::version::{self, Version};
+pub use crate::resolve::version::{claimed_release, short};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -96,12 +97,6 @@ pub fn check_name(name: &str) -> Result<()> {
     }
 }
 
-/// The release a toolchain name claims: the name up to its `-suffix` (`go1.22.10-mine` ->
-/// `go1.22.10`).
-pub fn claimed_release(name: &str) -> &str {
-    name.split_once('-').map_or(name, |(release, _)| release)
-}
-
 /// A name chosen with `--name` may add a `-suffix` but must spell the tree's own release as the
 /// resolver names it (`version` is what the tree reports: its VERSION file or `go version`),
 /// so `.go-version` 1.22.12 can never run a go1.22.10 tree, and every name can be typed.
@@ -125,11 +120,6 @@ pub fn check_name_for_tree(name: &str, version: &str, tree: &str) -> Result<()> 
         release: canonical.to_string(),
         tree: tree.to_string(),
     })
-}
-
-/// `go1.22.10` -> `1.22.10`, as users type it.
-pub fn short(name: &str) -> &str {
-    name.strip_prefix("go").unwrap_or(name)
 }
 
 pub struct Store {
