@@ -1045,7 +1045,7 @@ fn prune_keeps_a_tampered_toolchain_and_replaces_an_archive_of_an_older_recordin
     archive(&env, "1.20.1", &archives);
     let stale_digest = recorded_digest(&env, "go1.20.1");
     fs::write(toolchains.join("go1.20.1/NEWS"), "added after the first archive\n").unwrap();
-    env.gomig_ok(&["snapshot", "1.20.1"]);
+    env.gomig_ok(&["snapshot", "1.20.1", "--accept-changes"]);
     let digest = recorded_digest(&env, "go1.20.1");
     assert_ne!(digest, stale_digest);
 

@@ -3,12 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use super::Ctx;
 use crate::install::adopt::{self, Adopted};
 use crate::resolve::version::compare_go;
-use crate::store::events::Event;
 
 /// Adopt a Go installed by something else (the tree is never modified).
 #[derive(Debug, clap::Args)]
@@ -53,16 +52,12 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let mut adopted = Vec::new();
     for path in targets {
         match adopt::adopt(&store, &path, args.name.as_deref()) {
-            Ok(Adopted::New { name, root }) => {
-                // Stage 2's snapshot, taken at adoption: later `gomig verify` compares against it.
-                let manifest_path = store.manifest_path(&name);
-                let m = crate::integrity::manifest::record(&root, &name, &manifest_path)
-                    .with_context(|| format!("cannot record the manifest of {}", root.display()))?;
-                Event::new("add")
-                    .field("version", name.clone())
-                    .field("goroot", root.display().to_string())
-                    .field("tree_digest", m.tree_digest())
-                    .append(&store)?;
+            Ok(Adopted::New {
+                name, root, warnings, ..
+            }) => {
+                for w in &warnings {
+                    ctx.note(w);
+                }
                 ctx.note(format!("adopted {name} from {}", root.display()));
                 adopted.push(name);
             }

@@ -119,8 +119,7 @@ impl Ctx {
     pub fn store_for_change(&self) -> Result<Store> {
         let store = Store::at(lookup::home_dir(&EnvSnapshot::capture())?);
         store.ensure_layout()?;
-        crate::install::clean_stale_staging(&store, None);
-        crate::integrity::restore::clean_stale_staging(&store.toolchains_dir());
+        store.clean_leftovers();
         store.clean_stale_default_links();
         store.clean_stale_temp_files();
         if let Some(line) = store.recover()? {

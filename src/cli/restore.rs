@@ -6,12 +6,13 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use super::Ctx;
-use crate::integrity::restore;
+use crate::integrity::restore::{self, Outcome};
 use crate::store::events::Event;
 
 /// Restore a toolchain from a gomig archive: the `.sha256` sidecar is checked when present, the
 /// tree is unpacked into staging with the install protections, compared with the archive's
-/// manifest, and renamed into place. Anything wrong leaves nothing installed.
+/// manifest, and renamed into place. Over an installed copy of the same release, the tree on
+/// disk is verified and, if damaged, replaced by the archive's. Anything wrong changes nothing.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  gomig restore go1.22.10.linux-amd64.tar.gz\n  gomig restore /backup/go1.22.10.linux-amd64.tar.gz --sha256 HEX"
@@ -39,9 +40,12 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             return Err(e.into());
         }
     };
-    if r.already_installed {
+    for w in &r.warnings {
+        ctx.note(w);
+    }
+    if r.outcome == Outcome::Intact {
         ctx.note(format!(
-            "{} is already installed with the same tree digest {}",
+            "{} is already installed and intact: its tree on disk matches its manifest and this archive (tree digest {}); nothing to restore",
             r.name, r.tree_digest
         ));
         return Ok(ExitCode::SUCCESS);
@@ -53,14 +57,24 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             crate::integrity::pack::sidecar_path(&args.file).display()
         )),
     }
-    Event::new("restore")
-        .field("version", r.name.clone())
-        .field("path", args.file.display().to_string())
-        .field("sha256", r.sha256.clone())
-        .field("tree_digest", r.tree_digest.clone())
-        .field("sha256_checked", r.checked_against.is_some())
-        .append(&store)?;
     println!("{} {}", r.name, r.tree_digest);
+    if let Outcome::Repaired { damage } = &r.outcome {
+        // Shown even with -q: the tree that was in place is gone.
+        eprintln!(
+            "repaired {}: its tree did not match its manifest ({} difference(s)):",
+            r.name,
+            damage.len()
+        );
+        for d in damage {
+            eprintln!("  {d}");
+        }
+        eprintln!(
+            "replaced it with the archive's tree, which matches it (tree digest {}); gomig verify {} checks it",
+            r.tree_digest,
+            crate::store::short(&r.name)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     ctx.note(format!("restored {} (tree digest {})", r.name, r.tree_digest));
     Ok(ExitCode::SUCCESS)
 }

@@ -3,45 +3,65 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::Ctx;
-use crate::integrity::manifest;
+use crate::integrity::snapshot;
 use crate::lookup;
-use crate::store::events::Event;
 
-/// Record a manifest of a toolchain's tree: path, type, mode, size, SHA-256, link target.
+/// Record a manifest of a toolchain's tree: path, type, mode, size, SHA-256, link target. A tree
+/// that no longer matches its manifest is refused unless --accept-changes.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  gomig snapshot 1.22.10\n  gomig snapshot 1.22.10 --sha256sum go1.22.10.sha256 && sha256sum -c go1.22.10.sha256"
+    after_help = "Examples:\n  gomig snapshot 1.22.10\n  gomig snapshot 1.22.10 --accept-changes   # after changing the tree on purpose\n  gomig snapshot 1.22.10 --sha256sum go1.22.10.sha256 && sha256sum -c go1.22.10.sha256"
 )]
 pub struct Args {
     pub version: String,
     /// Also write the regular files in `sha256sum -c` format to FILE.
     #[arg(long, value_name = "FILE")]
     pub sha256sum: Option<PathBuf>,
+    /// Record the tree even though it differs from its manifest (the differences are printed
+    /// and logged). Without it, a tree that fails `gomig verify` is refused.
+    #[arg(long)]
+    pub accept_changes: bool,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store_for_change()?;
-    let toolchain = store.toolchain(&lookup::toolchain_name_arg(&args.version)?)?;
-    let path = store.manifest_path(&toolchain.name);
-    let m = manifest::record(toolchain.root(), &toolchain.name, &path)
-        .with_context(|| format!("cannot record the manifest of {}", toolchain.root().display()))?;
+    let name = lookup::toolchain_name_arg(&args.version)?;
+    let snap = snapshot::snapshot(&store, &name, args.accept_changes, None)?;
+    for w in &snap.warnings {
+        ctx.note(w);
+    }
+    if !snap.accepted.is_empty() {
+        // What is accepted is shown even with -q: it is the new truth from now on.
+        eprintln!(
+            "accepted {} change(s) to {} since it was last recorded:",
+            snap.accepted.len(),
+            snap.name
+        );
+        for d in &snap.accepted {
+            eprintln!("  {}", d.describe());
+        }
+    }
+    if snap.replaced_unreadable {
+        eprintln!(
+            "replaced the unreadable manifest of {}: what changed before cannot be told",
+            snap.name
+        );
+    }
+    let m = &snap.manifest;
+    let toolchain = store.toolchain(&snap.name)?;
     if let Some(out) = &args.sha256sum {
         crate::store::write_atomic(out, &m.to_sha256sum(toolchain.root()))?;
         ctx.note(format!("wrote {}", out.display()));
     }
-    Event::new("snapshot")
-        .field("version", toolchain.name.clone())
-        .field("tree_digest", m.tree_digest())
-        .append(&store)?;
     println!(
         "{} {} entries, tree digest {}",
-        toolchain.name,
+        snap.name,
         m.entries.len(),
         m.tree_digest()
     );
-    ctx.note(format!("recorded {}", path.display()));
+    ctx.note(format!("recorded {}", snap.path.display()));
     Ok(ExitCode::SUCCESS)
 }

@@ -5,8 +5,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::integrity::manifest::{self, Manifest};
 use crate::resolve::version::Version;
-use crate::store::{self, Store, StoreError, unique_suffix};
+use crate::store::events::Event;
+use crate::store::transaction::TxnError;
+use crate::store::{self, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdoptError {
@@ -16,8 +19,14 @@ pub enum AdoptError {
     UnknownVersion { path: String, detail: String },
     #[error("{name} is already in the store at {existing}; remove it first (gomig remove {name}) or adopt with --name")]
     Taken { name: String, existing: String },
+    #[error(
+        "cannot record the manifest of {path}: {source}; nothing was adopted (check that you can read every file in it)"
+    )]
+    Scan { path: String, source: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Txn(#[from] TxnError),
 }
 
 /// The Go version a GOROOT holds: its `VERSION` file, else `bin/go env GOVERSION`.
@@ -61,12 +70,22 @@ pub fn canonical_name(version: &str) -> Option<String> {
 
 /// What adopting did.
 pub enum Adopted {
-    New { name: String, root: PathBuf },
-    AlreadyThere { name: String, root: PathBuf },
+    New {
+        name: String,
+        root: PathBuf,
+        tree_digest: String,
+        /// Things the user should know although the adoption was made (a log line not written).
+        warnings: Vec<String>,
+    },
+    AlreadyThere {
+        name: String,
+        root: PathBuf,
+    },
 }
 
-/// Adopts `root` under `name` (default: its version). Atomic: the link is made under a
-/// temporary name and renamed into place.
+/// Adopts `root` under `name` (default: its version): records its manifest (stage 2's
+/// snapshot, taken at adoption: later `gomig verify` compares against it), then the link
+/// `toolchains/NAME -> root` and the `add` event, in one store transaction.
 pub fn adopt(store: &Store, root: &Path, name: Option<&str>) -> Result<Adopted, AdoptError> {
     let root = fs::canonicalize(root).map_err(|_| AdoptError::NotGoroot {
         path: root.display().to_string(),
@@ -84,7 +103,6 @@ pub fn adopt(store: &Store, root: &Path, name: Option<&str>) -> Result<Adopted, 
     };
     store::check_name(&name)?;
     let _lock = store.lock_toolchain(&name)?;
-    let link = store.toolchain_path(&name);
     if let Ok(existing) = store.toolchain(&name) {
         if existing
             .adopted_from
@@ -100,16 +118,25 @@ pub fn adopt(store: &Store, root: &Path, name: Option<&str>) -> Result<Adopted, 
             existing: existing.root().display().to_string(),
         });
     }
-    fs::create_dir_all(store.toolchains_dir()).map_err(store::io_err("cannot create", &store.toolchains_dir()))?;
-    let tmp = store
-        .toolchains_dir()
-        .join(format!(".adopt-{name}-{}", unique_suffix()));
-    std::os::unix::fs::symlink(&root, &tmp).map_err(store::io_err("cannot create", &tmp))?;
-    fs::rename(&tmp, &link).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        store::io_err("cannot create", &link)(e)
+    let entries = manifest::scan(&root).map_err(|source| AdoptError::Scan {
+        path: root.display().to_string(),
+        source,
     })?;
-    Ok(Adopted::New { name, root })
+    let m = Manifest::new(manifest::header_for(&root, &name), entries);
+    let tree_digest = m.tree_digest();
+    let event = Event::new("add")
+        .field("version", name.clone())
+        .field("goroot", root.display().to_string())
+        .field("tree_digest", tree_digest.clone());
+    let warnings = store
+        .transaction()?
+        .adopt_link(&name, &root, m.to_text().as_bytes(), event)?;
+    Ok(Adopted::New {
+        name,
+        root,
+        tree_digest,
+        warnings,
+    })
 }
 
 /// Places where Go installations usually live.

@@ -15,7 +15,7 @@ pub mod shims;
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -24,67 +24,9 @@ use crate::install::download::{DownloadError, Http};
 use crate::install::index::{FetchOptions, Index};
 use crate::integrity::manifest::{self, Manifest};
 use crate::store::events::Event;
+use crate::store::staging::Staging;
 use crate::store::transaction::{Kind as RemovalKind, Removal};
-use crate::store::{self, Store, unique_suffix};
-
-/// A staging directory that is removed unless it was renamed into place. Its label (a
-/// toolchain name, or `archive`) names the lock that its creator holds while it exists, so a
-/// later run can tell a killed install's leftovers from a live one's.
-struct Staging {
-    path: PathBuf,
-    committed: bool,
-}
-
-impl Staging {
-    /// The caller holds the lock for `label` (see [`Store::staging_lock_name`]).
-    fn create(store: &Store, label: &str) -> Result<Staging> {
-        let path = store
-            .toolchains_dir()
-            .join(format!(".staging-{label}-{}", unique_suffix()));
-        fs::create_dir_all(store.toolchains_dir())
-            .with_context(|| format!("cannot create {}", store.toolchains_dir().display()))?;
-        fs::create_dir(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(Staging { path, committed: false })
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(&self.path);
-        }
-    }
-}
-
-/// `.staging-<label>-<pid>-<nanos>-<n>` or `.trash-<name>-<pid>-<nanos>-<n>` → the label.
-fn leftover_label(file_name: &str) -> Option<&str> {
-    let rest = file_name
-        .strip_prefix(".staging-")
-        .or_else(|| file_name.strip_prefix(".trash-"))?;
-    rest.rsplitn(4, '-').nth(3)
-}
-
-/// Removes staging directories left by killed installs (and trash left by killed uninstalls):
-/// those whose lock is free, and those guarded by `held`, the lock the caller holds itself.
-/// Returns how many were removed.
-pub fn clean_stale_staging(store: &Store, held: Option<&str>) -> usize {
-    let Ok(entries) = fs::read_dir(store.toolchains_dir()) else {
-        return 0;
-    };
-    let mut removed = 0;
-    for e in entries.flatten() {
-        let file_name = e.file_name().to_string_lossy().into_owned();
-        let Some(label) = leftover_label(&file_name) else {
-            continue;
-        };
-        let ours = held.is_some_and(|h| h == Store::staging_lock_name(label));
-        let stale = ours || matches!(store.try_lock_staging(label), Ok(Some(_)));
-        if stale && fs::remove_dir_all(e.path()).is_ok() {
-            removed += 1;
-        }
-    }
-    removed
-}
+use crate::store::{self, Store};
 
 /// The disk filled up somewhere in `err`'s chain.
 fn is_disk_full(err: &anyhow::Error) -> bool {
@@ -254,13 +196,11 @@ impl Installer<'_> {
                 index.mirror
             );
         }
-        let lock_name = Store::staging_lock_name(&name);
         let _lock = self.store.lock_toolchain(&name)?;
         if self.store.toolchain(&name).is_ok() {
             // Another gomig installed it while we waited for the lock.
             return Ok(Outcome::AlreadyInstalled { name });
         }
-        clean_stale_staging(self.store, Some(&lock_name));
 
         // The index's mirror first, then the others, each checked against the index's checksum.
         let mut order = vec![index.mirror.clone()];
@@ -339,11 +279,11 @@ impl Installer<'_> {
             .http
             .open(url, (size > 0).then_some(size))
             .map_err(Attempt::transport)?;
-        let staging = Staging::create(self.store, name).map_err(Attempt::fatal)?;
+        let staging = self.store.staging(name).map_err(|e| Attempt::fatal(e.into()))?;
         let bar = self.progress_bar((size > 0).then_some(size), name);
         let result = archive::extract_tar_gz(
             bar.wrap_read(&mut body),
-            &staging.path,
+            staging.path(),
             Limits::default(),
             |_, files| {
                 if files.is_multiple_of(64) {
@@ -398,14 +338,12 @@ impl Installer<'_> {
             bail!("{} is not a file; name a .tar.gz archive", path.display());
         }
         let size = Some(meta.len());
-        // The version is known only once the tree is out: archive installs take turns.
-        let archive_lock = self.store.lock_archive_staging()?;
-        clean_stale_staging(self.store, Some(&Store::staging_lock_name("archive")));
-        let staging = Staging::create(self.store, "archive")?;
+        // The version is known only once the tree is out.
+        let staging = self.store.staging("archive")?;
         let bar = self.progress_bar(size, "unpacking");
         // Inflating (and hashing the raw bytes) on a second core while this one unpacks.
         let mut gunzip = archive::Gunzip::spawn(bar.wrap_read(file));
-        let result = archive::extract_tar(&mut gunzip, &staging.path, Limits::default(), |_, files| {
+        let result = archive::extract_tar(&mut gunzip, staging.path(), Limits::default(), |_, files| {
             if files.is_multiple_of(64) {
                 bar.set_message(format!("{files} files"));
             }
@@ -435,7 +373,7 @@ impl Installer<'_> {
             );
         }
         let extracted = result.with_context(|| format!("unpacking {}", path.display()))?;
-        let version = crate::install::adopt::tree_version(&staging.path)?;
+        let version = crate::install::adopt::tree_version(staging.path())?;
         let name = crate::install::adopt::canonical_name(&version)
             .ok_or_else(|| anyhow!("{} holds {version:?}, which is not a Go version", path.display()))?;
         if let Some(text) = &extracted.embedded_manifest {
@@ -445,53 +383,28 @@ impl Installer<'_> {
         if self.store.toolchain(&name).is_ok() {
             return Ok(Outcome::AlreadyInstalled { name });
         }
-        // Relabel the staging directory with the version, whose lock is now held, and let the
-        // other archive installs go on.
-        let named = self
-            .store
-            .toolchains_dir()
-            .join(format!(".staging-{name}-{}", unique_suffix()));
-        fs::rename(&staging.path, &named)
-            .with_context(|| format!("cannot rename {} to {}", staging.path.display(), named.display()))?;
-        let mut staging = staging;
-        staging.committed = true;
-        let named = Staging {
-            path: named,
-            committed: false,
-        };
-        drop(archive_lock);
         let origin = Origin {
             source: path.display().to_string(),
             url: None,
             mirror: None,
             sha256: actual,
         };
-        self.commit(named, extracted, &name, origin)
+        self.commit(staging, extracted, &name, origin)
     }
 
-    /// `bin/go version` check, manifest, rename into place, log. The caller holds the
-    /// toolchain's lock.
-    fn commit(&self, mut staging: Staging, extracted: Extracted, name: &str, origin: Origin) -> Result<Outcome> {
-        let reported = crate::gotool::go_version(&staging.path)?;
+    /// `bin/go version` check, then the manifest, the rename into place and the event in one
+    /// store transaction. The caller holds the toolchain's lock.
+    fn commit(&self, staging: Staging, extracted: Extracted, name: &str, origin: Origin) -> Result<Outcome> {
+        let reported = crate::gotool::go_version(staging.path())?;
         if !reported.split_whitespace().any(|w| w == name) {
             bail!(
                 "{} holds another release: its bin/go version reports {reported:?}, not {name}; the file is mislabelled or was tampered with: install {name} from go.dev or another mirror you trust (--mirror URL)",
                 origin.source
             );
         }
-        let m = Manifest::new(manifest::header_for(&staging.path, name), extracted.entries);
+        let m = Manifest::new(manifest::header_for(staging.path(), name), extracted.entries);
         let digest = m.tree_digest();
-        // The manifest first: a kill before the rename leaves a manifest without a toolchain
-        // (ignored, and replaced by the next install), never a toolchain without its manifest.
-        let manifest_path = self.store.manifest_path(name);
-        store::write_atomic(&manifest_path, m.to_text().as_bytes())?;
         let dest = self.store.toolchain_path(name);
-        if let Err(e) = fs::rename(&staging.path, &dest) {
-            let _ = fs::remove_file(&manifest_path);
-            return Err(e).with_context(|| format!("cannot move {} to {}", staging.path.display(), dest.display()));
-        }
-        staging.committed = true;
-        store::sync_dir(&self.store.toolchains_dir());
         let mut event = Event::new("install")
             .field("version", name)
             .field("sha256", origin.sha256)
@@ -506,13 +419,13 @@ impl Installer<'_> {
         if !extracted.dropped_special_bits.is_empty() {
             event = event.field("dropped_setuid_setgid", extracted.dropped_special_bits);
         }
-        // Installed whatever happens now: a log that cannot be written is worth a warning, not
-        // an error that would claim otherwise.
-        if let Err(e) = event.append(self.store) {
-            eprintln!(
-                "warning: {name} is installed, but the event log {} could not be written: {e}",
-                self.store.log_dir().join("events.jsonl").display()
-            );
+        let warnings = self
+            .store
+            .transaction()?
+            .install_tree(staging, name, m.to_text().as_bytes(), event)?;
+        // Installed whatever happens now: a log line that could not be written is a warning.
+        for w in warnings {
+            eprintln!("{w}");
         }
         Ok(Outcome::Installed {
             name: name.to_string(),

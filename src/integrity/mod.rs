@@ -1,10 +1,12 @@
-//! Stage 2, integrity: what a tree contained ([`manifest`]), whether it still does ([`verify`]),
+//! Stage 2, integrity: what a tree contained ([`manifest`], recorded by [`snapshot`]), whether it
+//! still does ([`verify`]),
 //! how it is configured ([`fingerprint`]), and its archive ([`pack`], [`restore`]).
 
 pub mod fingerprint;
 pub mod manifest;
 pub mod pack;
 pub mod restore;
+pub mod snapshot;
 pub mod verify;
 
 /// Lower-case hex of a digest.

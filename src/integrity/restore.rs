@@ -1,18 +1,24 @@
 //! Restoring a gomig archive into the store: the sidecar checksum, protected extraction into
 //! staging (the install extractor), the tree checked against the archive's own manifest (and
-//! against the manifest the store recorded for that release, if it still has one), `go version`,
-//! then one rename into place. Anything wrong leaves nothing installed.
+//! against the manifest the store recorded for that release, if it still has one), and only then
+//! the archive's own `go version`; then one rename into place, through the store transaction.
+//! Over an installed copy of the same release, the tree on disk is verified: intact, nothing is
+//! done; damaged, the archive's tree is swapped in for it atomically (an adopted tree is never
+//! modified: refused). Anything wrong leaves the store as it was.
 
 use std::fs;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::install::archive::{self, ArchiveError, Gunzip, Limits};
 use crate::integrity::manifest::{Manifest, ManifestError};
 use crate::integrity::verify::{Difference, diff};
-use crate::store::{self, Store, StoreError, unique_suffix};
+use crate::store::events::Event;
+use crate::store::staging::Staging;
+use crate::store::transaction::TxnError;
+use crate::store::{self, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
@@ -63,14 +69,19 @@ pub enum RestoreError {
         installed: String,
         archived: String,
     },
+    #[error(
+        "{name} is adopted from {goroot}, whose tree does not match its manifest ({count} difference(s), e.g. {first}), and gomig never modifies adopted trees; nothing was restored: repair it with the tool that installed it, or forget it (gomig remove {name}) and restore again to install the archive's copy"
+    )]
+    AdoptedDamaged {
+        name: String,
+        goroot: String,
+        count: usize,
+        first: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot {action} {path}: {cause}")]
-    Io {
-        action: &'static str,
-        path: String,
-        cause: std::io::Error,
-    },
+    #[error("{0}; nothing was restored")]
+    Txn(#[from] TxnError),
 }
 
 /// A reader that fails once `stop` is set.
@@ -94,42 +105,22 @@ pub struct Restored {
     pub name: String,
     pub tree_digest: String,
     pub sha256: String,
-    /// It was already installed with the same tree: nothing changed.
-    pub already_installed: bool,
+    pub outcome: Outcome,
     /// Where the checksum came from (`FILE.sha256`, `--sha256`), or `None` when unchecked.
     pub checked_against: Option<String>,
+    /// Things the user should know although the restore was made (a log line not written).
+    pub warnings: Vec<String>,
 }
 
-/// A staging directory, removed unless renamed into place.
-struct Staging {
-    path: PathBuf,
-    keep: bool,
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = fs::remove_dir_all(&self.path);
-        }
-    }
-}
-
-/// Removes `.staging-restore-<pid>-...` directories whose restore process is gone.
-pub(crate) fn clean_stale_staging(toolchains: &Path) {
-    let Ok(entries) = fs::read_dir(toolchains) else { return };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix(".staging-restore-")
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|p| p.parse::<libc::pid_t>().ok())
-        else {
-            continue;
-        };
-        if crate::store::pid_is_gone(pid) {
-            let _ = fs::remove_dir_all(e.path());
-        }
-    }
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The toolchain was not installed; it is now.
+    Installed,
+    /// It was installed, with the archive's tree, and the tree on disk is intact: nothing changed.
+    Intact,
+    /// It was installed with the archive's tree recorded, but the tree on disk differed from
+    /// it (`damage`, one line each): the archive's tree replaced it.
+    Repaired { damage: Vec<String> },
 }
 
 /// The expected SHA-256 of `archive` from its `sha256sum`-format sidecar, if there is one.
@@ -191,18 +182,7 @@ pub fn restore(
         path: path.clone(),
         cause,
     })?;
-    let io_err = |action, p: &Path| {
-        let p = p.display().to_string();
-        move |cause| RestoreError::Io { action, path: p, cause }
-    };
-    let toolchains = store.toolchains_dir();
-    fs::create_dir_all(&toolchains).map_err(io_err("create", &toolchains))?;
-    clean_stale_staging(&toolchains);
-    let mut staging = Staging {
-        path: toolchains.join(format!(".staging-restore-{}", unique_suffix())),
-        keep: false,
-    };
-    fs::create_dir(&staging.path).map_err(io_err("create", &staging.path))?;
+    let staging = store.staging("restore")?;
 
     // With a checksum to meet, a second thread hashes the file (from the page cache, in a
     // fraction of the unpacking time) and stops the unpacking as soon as it knows the file is
@@ -224,7 +204,7 @@ pub fn restore(
             inner: &mut gunzip,
             stop: &mismatch,
         },
-        &staging.path,
+        staging.path(),
         Limits::default(),
         |_, _| {},
     );
@@ -290,55 +270,26 @@ pub fn restore(
         })?,
     };
     store::check_name(&name)?;
+    // Every check that needs no program of the archive comes before its bin/go runs; the
+    // toolchain's lock from here on (then the store's, in the transaction).
+    let _lock = store.lock_toolchain(&name)?;
     let recorded_path = store.manifest_path(&name);
     let recorded = match Manifest::load(&recorded_path) {
         Ok(m) => Some(m),
         Err(ManifestError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(RestoreError::Manifest(e)),
     };
-    match crate::gotool::go_version(&staging.path) {
-        Ok(v) if v.split_whitespace().any(|w| w == version) => {}
-        Ok(v) => {
-            return Err(RestoreError::DoesNotRun {
-                path,
-                name,
-                detail: format!("bin/go version says {v:?}"),
-            });
-        }
-        Err(e) => {
-            return Err(RestoreError::DoesNotRun {
-                path,
-                name,
-                detail: format!("{e:#}"),
-            });
-        }
-    }
-
-    let _lock = store.lock_toolchain(&name)?;
-    if store.toolchain(&name).is_ok() {
-        let installed = recorded.as_ref().map(Manifest::tree_digest).unwrap_or_default();
-        if installed == digest {
-            return Ok(Restored {
-                name,
-                tree_digest: digest,
-                sha256: end.sha256,
-                already_installed: true,
-                checked_against: expected.map(|(_, o)| o),
-            });
-        }
-        return Err(RestoreError::InstalledDifferently {
-            name,
-            installed: if installed.is_empty() {
-                "unrecorded".into()
-            } else {
-                installed
-            },
-            archived: digest,
-        });
-    }
+    let installed = store.toolchain(&name).ok();
     if let Some(r) = &recorded
         && r.tree_digest() != digest
     {
+        if installed.is_some() {
+            return Err(RestoreError::InstalledDifferently {
+                name,
+                installed: r.tree_digest(),
+                archived: digest,
+            });
+        }
         return Err(RestoreError::DiffersFromRecorded {
             path,
             name,
@@ -347,21 +298,79 @@ pub fn restore(
             manifest: recorded_path.display().to_string(),
         });
     }
-    store::write_atomic(&recorded_path, text.as_bytes()).map_err(StoreError::from)?;
-    let dest = store.toolchain_path(&name);
-    if let Err(e) = fs::rename(&staging.path, &dest) {
-        if recorded.is_none() {
-            let _ = fs::remove_file(&recorded_path);
+    let checked_against = expected.map(|(_, o)| o);
+    let mut event = Event::new("restore")
+        .field("version", name.clone())
+        .field("path", path.clone())
+        .field("sha256", end.sha256.clone())
+        .field("tree_digest", digest.clone())
+        .field("sha256_checked", checked_against.is_some());
+    let outcome = match (&installed, &recorded) {
+        (Some(_), None) => {
+            return Err(RestoreError::InstalledDifferently {
+                name,
+                installed: "unrecorded".into(),
+                archived: digest,
+            });
         }
-        return Err(io_err("move the restored tree to", &dest)(e));
-    }
-    staging.keep = true;
-    store::sync_dir(&toolchains);
+        (Some(toolchain), Some(_)) => {
+            // The same tree is recorded: is it the one on disk?
+            let damage = match store.verify(toolchain) {
+                Ok(report) if report.ok() => {
+                    return Ok(Restored {
+                        name,
+                        tree_digest: digest,
+                        sha256: end.sha256,
+                        outcome: Outcome::Intact,
+                        checked_against,
+                        warnings: Vec::new(),
+                    });
+                }
+                Ok(report) => report.differences.iter().map(Difference::describe).collect(),
+                Err(e) => vec![e.to_string()],
+            };
+            if let Some(from) = &toolchain.adopted_from {
+                return Err(RestoreError::AdoptedDamaged {
+                    name,
+                    goroot: from.display().to_string(),
+                    count: damage.len(),
+                    first: damage.first().cloned().unwrap_or_default(),
+                });
+            }
+            Outcome::Repaired { damage }
+        }
+        (None, _) => Outcome::Installed,
+    };
+    check_runs(&staging, &path, &name, version)?;
+    let mut txn = store.transaction()?;
+    let warnings = match &outcome {
+        Outcome::Repaired { damage } => {
+            event = event.field("repaired", damage.clone());
+            txn.replace_tree(staging, &name, event)?
+        }
+        _ => txn.install_tree(staging, &name, text.as_bytes(), event)?,
+    };
     Ok(Restored {
         name,
         tree_digest: digest,
         sha256: end.sha256,
-        already_installed: false,
-        checked_against: expected.map(|(_, o)| o),
+        outcome,
+        checked_against,
+        warnings,
+    })
+}
+
+/// The unpacked toolchain's own `go version` must name the archive's release. Run last: it is
+/// the archive's program.
+fn check_runs(staging: &Staging, path: &str, name: &str, version: &str) -> Result<(), RestoreError> {
+    let detail = match crate::gotool::go_version(staging.path()) {
+        Ok(v) if v.split_whitespace().any(|w| w == version) => return Ok(()),
+        Ok(v) => format!("bin/go version says {v:?}"),
+        Err(e) => format!("{e:#}"),
+    };
+    Err(RestoreError::DoesNotRun {
+        path: path.to_string(),
+        name: name.to_string(),
+        detail,
     })
 }

@@ -198,7 +198,22 @@ pub fn verify_tree(name: &str, root: &Path, manifest: &Path) -> Result<Report, V
     };
     let actual = manifest::scan(root).map_err(scan_err)?;
     let files_hashed = actual.iter().filter(|e| e.kind == Kind::File).count();
-    let mut differences = diff(&recorded.entries, &actual);
+    let differences = differences(&recorded, name, root, &actual);
+    let tree_digest = Manifest::new(recorded.header.clone(), actual).tree_digest();
+    Ok(Report {
+        name: name.to_string(),
+        root: root.display().to_string(),
+        manifest: recorded,
+        tree_digest,
+        differences,
+        files_hashed,
+    })
+}
+
+/// How the tree at `root`, whose entries are `actual` now, differs from `recorded`: every entry,
+/// and the toolchain's own `go version`, which must name the recorded release.
+pub fn differences(recorded: &Manifest, name: &str, root: &Path, actual: &[Entry]) -> Vec<Difference> {
+    let mut differences = diff(&recorded.entries, actual);
     let reported = reported_version(root);
     // The header holds what `go env GOVERSION` said (`go1.22.10 X:boringcrypto` for some builds):
     // its release word is what `go version` must name.
@@ -222,15 +237,7 @@ pub fn verify_tree(name: &str, root: &Path, manifest: &Path) -> Result<Report, V
             actual: actual.clone(),
         });
     }
-    let tree_digest = Manifest::new(recorded.header.clone(), actual).tree_digest();
-    Ok(Report {
-        name: name.to_string(),
-        root: root.display().to_string(),
-        manifest: recorded,
-        tree_digest,
-        differences,
-        files_hashed,
-    })
+    differences
 }
 
 /// The release the toolchain says it is: the release word of its `go version` (run as

@@ -183,13 +183,9 @@ fn verify_one(store: &Store, name: &str, dry_run: bool) -> Result<(String, Value
                 json!({"version": name, "manifest": "missing"}),
             ));
         }
-        let m = manifest::record(toolchain.root(), name, &path)
-            .map_err(|e| format!("cannot record the manifest of {name}: {e}"))?;
-        let _ = Event::new("snapshot")
-            .field("version", name)
-            .field("tree_digest", m.tree_digest())
-            .field("by", "migrate")
-            .append(store);
+        let snap =
+            crate::integrity::snapshot::snapshot(store, name, false, Some("migrate")).map_err(|e| e.to_string())?;
+        let m = snap.manifest;
         return Ok((
             format!(
                 "{name}: no manifest existed; recorded one, tree digest {}",

@@ -4,6 +4,7 @@
 pub mod atomic;
 pub mod events;
 pub mod journal;
+pub mod staging;
 pub mod transaction;
 
 use atomic::parse_unique_suffix;
@@ -429,32 +430,6 @@ impl Store {
         self.try_lock(&format!("toolchain-{name}"))
     }
 
-    /// Serializes installs from archive files while their version is not yet known.
-    pub fn lock_archive_staging(&self) -> Result<File> {
-        self.lock(ARCHIVE_STAGING_LOCK)
-    }
-
-    /// The lock that guards a staging directory labelled `label` (a toolchain name, or
-    /// `archive`), if it is free right now; `None` if it is held, or for an unknown label.
-    pub fn try_lock_staging(&self, label: &str) -> Result<Option<File>> {
-        if label == "archive" {
-            return self.try_lock(ARCHIVE_STAGING_LOCK);
-        }
-        if check_name(label).is_err() {
-            return Ok(None);
-        }
-        self.try_lock_toolchain(label)
-    }
-
-    /// The name of the lock that guards a staging directory labelled `label`.
-    pub fn staging_lock_name(label: &str) -> String {
-        if label == "archive" {
-            ARCHIVE_STAGING_LOCK.to_string()
-        } else {
-            format!("toolchain-{label}")
-        }
-    }
-
     /// `locks/<what>.lock` if it is free right now.
     fn try_lock(&self, what: &str) -> Result<Option<File>> {
         let path = self.locks_dir().join(format!("{what}.lock"));
@@ -487,7 +462,6 @@ impl Store {
     }
 }
 
-const ARCHIVE_STAGING_LOCK: &str = "staging-archive";
 const STORE_LOCK: &str = "store";
 
 /// The temporary link [`Store::set_default`] renames over `default`.

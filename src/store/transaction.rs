@@ -22,11 +22,13 @@
 
 use std::fs::{self, File};
 use std::io;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::events::{Event, EventLog};
+use super::staging::Staging;
 use super::{Store, StoreError, Toolchain, short};
 use crate::integrity::verify::{self, VerifyError};
 
@@ -525,12 +527,10 @@ impl Transaction<'_> {
         if adopted {
             fs::remove_file(&toolchain.path).map_err(super::io_err("cannot remove", &toolchain.path))?;
         } else {
-            // Out of toolchains/ in one rename, so nothing half-deleted ever looks installed.
-            let aside = self
-                .store
-                .toolchains_dir()
-                .join(format!(".trash-{name}-{}", super::unique_suffix()));
-            fs::rename(&toolchain.path, &aside).map_err(super::io_err("cannot move aside", &toolchain.path))?;
+            // Out of toolchains/ in one rename, so nothing half-deleted ever looks installed;
+            // into a guarded trash directory, which the next command removes after a kill.
+            let aside = self.store.trash_slot(name)?;
+            fs::rename(&toolchain.path, aside.path()).map_err(super::io_err("cannot move aside", &toolchain.path))?;
             trash = Some(aside);
         }
         let _ = fs::remove_file(self.store.manifest_path(name));
@@ -549,13 +549,13 @@ impl Transaction<'_> {
             event = event.field(k, v.clone());
         }
         warnings.extend(self.log(event));
-        if let Some(trash) = &trash
-            && let Err(e) = fs::remove_dir_all(trash)
+        if let Some(trash) = trash
+            && let Err(e) = fs::remove_dir_all(trash.path())
         {
             // The toolchain is gone from the store either way; the leftover cleaner finishes.
             warnings.push(format!(
                 "warning: cannot delete {}: {e}; the next gomig command that changes the store retries",
-                trash.display()
+                trash.path().display()
             ));
         }
         Ok(Removed { toolchain, warnings })
@@ -567,6 +567,172 @@ impl Transaction<'_> {
         let path = self.store.manifest_path(name);
         super::write_atomic(&path, manifest_text).map_err(|e| self.not_changed(e))?;
         Ok(self.log(event).into_iter().collect())
+    }
+
+    /// Puts the unpacked tree `staging` in place as `toolchains/NAME` with its manifest, and
+    /// logs `event`: install's commit and a restore into a store without NAME. `toolchains/NAME`
+    /// must not exist (checked under the lock). The manifest is written first: a kill before the
+    /// rename leaves a manifest without a tree (ignored, and replaced by the next install or
+    /// restore), never a tree without its manifest; the staging directory is then a leftover
+    /// the next command removes.
+    pub fn install_tree(
+        &mut self,
+        staging: Staging,
+        name: &str,
+        manifest_text: &[u8],
+        event: Event,
+    ) -> Result<Vec<String>> {
+        super::check_name(name)?;
+        self.store.check_permissions()?;
+        let dest = self.store.toolchain_path(name);
+        self.refuse_existing(name, &dest)?;
+        hook("install:before-manifest");
+        let previous = self.write_manifest_first(name, manifest_text)?;
+        hook("install:before-rename");
+        if let Err(source) = fs::rename(staging.path(), &dest) {
+            self.undo_manifest(name, previous);
+            return Err(TxnError::RenameFailed {
+                path: dest.display().to_string(),
+                source,
+            });
+        }
+        staging.commit();
+        super::sync_dir(&self.store.toolchains_dir());
+        hook("install:before-log");
+        Ok(self.log(event).into_iter().collect())
+    }
+
+    /// Records the adopted GOROOT `root` as `toolchains/NAME -> root` with its manifest (written
+    /// first, as in [`Transaction::install_tree`]), and logs `event`. The link is made under a
+    /// temporary name and renamed into place; the tree itself is never touched.
+    pub fn adopt_link(&mut self, name: &str, root: &Path, manifest_text: &[u8], event: Event) -> Result<Vec<String>> {
+        super::check_name(name)?;
+        self.store.check_permissions()?;
+        let dest = self.store.toolchain_path(name);
+        self.refuse_existing(name, &dest)?;
+        let previous = self.write_manifest_first(name, manifest_text)?;
+        hook("adopt:before-link");
+        let tmp = self
+            .store
+            .toolchains_dir()
+            .join(format!(".adopt-{name}-{}", super::unique_suffix()));
+        let linked = std::os::unix::fs::symlink(root, &tmp).and_then(|()| fs::rename(&tmp, &dest));
+        if let Err(source) = linked {
+            let _ = fs::remove_file(&tmp);
+            self.undo_manifest(name, previous);
+            return Err(TxnError::RenameFailed {
+                path: dest.display().to_string(),
+                source,
+            });
+        }
+        super::sync_dir(&self.store.toolchains_dir());
+        Ok(self.log(event).into_iter().collect())
+    }
+
+    /// Replaces the installed (not adopted) tree `toolchains/NAME` by the checked tree
+    /// `staging` in one atomic exchange, and logs `event`; the old tree, now in the staging
+    /// directory, is deleted when the guard drops (or, after a kill, by the next command). The
+    /// manifest stays: the caller checked that the new tree matches it. A kill at any instant
+    /// leaves the old tree or the new one in place, never none.
+    pub fn replace_tree(&mut self, staging: Staging, name: &str, event: Event) -> Result<Vec<String>> {
+        let toolchain = self.store.toolchain(name)?;
+        self.store.check_permissions()?;
+        let is_dir = fs::symlink_metadata(&toolchain.path).is_ok_and(|m| m.is_dir());
+        if toolchain.adopted_from.is_some() || !is_dir {
+            return Err(TxnError::Refused(format!(
+                "{} is not a tree gomig installed (it is a link to {}), and gomig never modifies adopted trees; nothing was changed",
+                toolchain.path.display(),
+                toolchain.root().display()
+            )));
+        }
+        hook("restore:before-swap");
+        let mut aside = None;
+        if let Err(e) = exchange(staging.path(), &toolchain.path) {
+            if !matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)) {
+                return Err(TxnError::RenameFailed {
+                    path: toolchain.path.display().to_string(),
+                    source: e,
+                });
+            }
+            // A filesystem without RENAME_EXCHANGE: the old tree aside, the new into place.
+            let trash = self.store.trash_slot(name)?;
+            fs::rename(&toolchain.path, trash.path()).map_err(|source| TxnError::RenameFailed {
+                path: toolchain.path.display().to_string(),
+                source,
+            })?;
+            hook("restore:aside");
+            if let Err(source) = fs::rename(staging.path(), &toolchain.path) {
+                let _ = fs::rename(trash.path(), &toolchain.path);
+                return Err(TxnError::RenameFailed {
+                    path: toolchain.path.display().to_string(),
+                    source,
+                });
+            }
+            aside = Some(trash);
+        }
+        super::sync_dir(&self.store.toolchains_dir());
+        hook("restore:before-log");
+        let warnings = self.log(event).into_iter().collect();
+        hook("restore:before-delete");
+        // The old tree: in the staging directory after the exchange, or in the trash.
+        drop(aside);
+        drop(staging);
+        Ok(warnings)
+    }
+
+    fn refuse_existing(&self, name: &str, dest: &Path) -> Result<()> {
+        if fs::symlink_metadata(dest).is_ok() {
+            return Err(TxnError::Refused(format!(
+                "{} already exists, so {name} was not put in its place; nothing was changed: gomig list shows what is installed (gomig uninstall {} or gomig remove {} first to replace it)",
+                dest.display(),
+                short(name),
+                short(name)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Writes `name`'s manifest before the tree it describes is put in place; returns the
+    /// manifest it replaced, for [`Transaction::undo_manifest`].
+    fn write_manifest_first(&self, name: &str, text: &[u8]) -> Result<Option<Vec<u8>>> {
+        let path = self.store.manifest_path(name);
+        let previous = fs::read(&path).ok();
+        super::write_atomic(&path, text).map_err(|e| self.not_changed(e))?;
+        Ok(previous)
+    }
+
+    fn undo_manifest(&self, name: &str, previous: Option<Vec<u8>>) {
+        let path = self.store.manifest_path(name);
+        match previous {
+            Some(text) => {
+                let _ = super::write_atomic(&path, &text);
+            }
+            None => {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+}
+
+/// Exchanges two paths atomically (`renameat2(RENAME_EXCHANGE)`).
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let a = std::ffi::CString::new(a.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    let b = std::ffi::CString::new(b.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: both paths are NUL-terminated strings that live across the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 
