@@ -1,10 +1,12 @@
 //! Stage 2, integrity: what a tree contained ([`manifest`]), whether it still does ([`verify`]),
-//! how it is configured ([`fingerprint`]), and its archive ([`pack`], [`restore`]).
+//! how it is configured ([`fingerprint`]), and its archive ([`pack`], [`restore`]); [`tree`] is
+//! the one walker of a tree on disk.
 
 pub mod fingerprint;
 pub mod manifest;
 pub mod pack;
 pub mod restore;
+pub mod tree;
 pub mod verify;
 
 /// Lower-case hex of a digest.

@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::install::archive::MANIFEST_MEMBER;
 use crate::integrity::hex;
 use crate::integrity::manifest::{Entry, Header, Kind, Manifest};
+use crate::integrity::tree::{self, TreeEntry};
 use crate::integrity::verify::{Difference, diff};
 use crate::store::{sync_dir, unique_suffix};
 
@@ -117,60 +118,19 @@ pub fn archive_toolchain(
     pack(toolchain.root(), &toolchain.name, &text, &manifest, &out, level)
 }
 
-/// An entry of the tree as found on disk, with what the tar header needs.
-struct Found {
-    entry: Entry,
-    mtime: u64,
-}
-
-fn walk(root: &Path, dir: &Path, out: &mut Vec<Found>) -> Result<(), PackError> {
-    let read_err = |p: &Path| {
-        let path = p.display().to_string();
-        move |cause| PackError::Read { path, cause }
-    };
-    for item in fs::read_dir(dir).map_err(read_err(dir))? {
-        let path = item.map_err(read_err(dir))?.path();
-        let meta = fs::symlink_metadata(&path).map_err(read_err(&path))?;
-        let rel = path.strip_prefix(root).unwrap_or(&path).as_os_str().as_bytes().to_vec();
-        let ft = meta.file_type();
-        let mut entry = Entry {
-            path: rel,
-            kind: Kind::File,
-            mode: meta.mode() & 0o7777,
-            size: 0,
-            sha256: None,
-            target: None,
-        };
-        if ft.is_symlink() {
-            entry.kind = Kind::Symlink;
-            entry.mode = 0;
-            entry.target = Some(
-                fs::read_link(&path)
-                    .map_err(read_err(&path))?
-                    .as_os_str()
-                    .as_bytes()
-                    .to_vec(),
-            );
-        } else if ft.is_dir() {
-            entry.kind = Kind::Dir;
-        } else if ft.is_file() {
-            entry.size = meta.len();
-        } else {
-            // Devices, sockets and FIFOs never belong in a GOROOT (and reading a FIFO would hang).
-            return Err(PackError::Special {
-                path: path.display().to_string(),
-            });
-        }
-        let is_dir = entry.kind == Kind::Dir;
-        out.push(Found {
-            entry,
-            mtime: meta.mtime().max(0) as u64,
-        });
-        if is_dir {
-            walk(root, &path, out)?;
-        }
+/// The tree as found on disk, in archive order; a device, socket or FIFO refuses the archive.
+fn walk(root: &Path) -> Result<Vec<TreeEntry>, PackError> {
+    let found = tree::walk(root).map_err(|e| PackError::Read {
+        path: e.path.display().to_string(),
+        cause: e.cause,
+    })?;
+    match found.iter().find(|t| t.kind.is_special()) {
+        // Never in a GOROOT (and reading a FIFO would hang).
+        Some(t) => Err(PackError::Special {
+            path: t.path.display().to_string(),
+        }),
+        None => Ok(found),
     }
-    Ok(())
 }
 
 fn differs(name: &str, d: &[Difference]) -> PackError {
@@ -191,9 +151,7 @@ pub fn pack(
     out: &Path,
     level: u32,
 ) -> Result<Packed, PackError> {
-    let mut found = Vec::new();
-    walk(root, root, &mut found)?;
-    found.sort_by(|a, b| a.entry.path.cmp(&b.entry.path));
+    let found = walk(root)?;
 
     // The shape first (no reading): a tree that is visibly different is refused at once.
     let strip = |e: &Entry| Entry {
@@ -201,7 +159,7 @@ pub fn pack(
         ..e.clone()
     };
     let want: Vec<Entry> = manifest.entries.iter().map(strip).collect();
-    let have: Vec<Entry> = found.iter().map(|f| strip(&f.entry)).collect();
+    let have: Vec<Entry> = found.iter().map(Entry::unhashed).collect();
     let d = diff(&want, &have);
     if !d.is_empty() {
         return Err(differs(name, &d));
@@ -277,10 +235,10 @@ pub fn pack(
         .map_err(write_err(&tmp))?;
 
         let mut actual = Vec::with_capacity(found.len());
-        for f in found {
+        for f in &found {
             let mut path = b"go/".to_vec();
-            path.extend_from_slice(&f.entry.path);
-            let mut entry = f.entry;
+            path.extend_from_slice(&f.rel);
+            let mut entry = Entry::unhashed(f);
             match entry.kind {
                 Kind::Dir => {
                     path.push(b'/');
