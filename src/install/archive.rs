@@ -285,26 +285,44 @@ impl Extractor<'_> {
         mode & 0o755
     }
 
+    /// One member of the archive: skipped (pax and GNU extension headers, `go/` itself), read
+    /// (the embedded manifest, returned), or checked and written below `dest`.
     fn entry<R: Read>(&mut self, mut entry: tar::Entry<'_, R>) -> Result<Option<String>, ArchiveError> {
         let raw = entry.path_bytes().into_owned();
         let header = entry.header();
         let kind = header.entry_type();
-        if kind.is_pax_global_extensions()
-            || kind.is_pax_local_extensions()
-            || kind.is_gnu_longname()
-            || kind.is_gnu_longlink()
-        {
+        if is_extension_header(kind) {
             return Ok(None);
         }
         if raw.as_slice() == MANIFEST_MEMBER.as_bytes() && kind.is_file() {
-            let mut text = String::new();
-            entry
-                .by_ref()
-                .take(64 << 20)
-                .read_to_string(&mut text)
-                .map_err(ArchiveError::Corrupt)?;
-            return Ok(Some(text));
+            return read_manifest_member(&mut entry).map(Some);
         }
+        self.count_entry()?;
+        let mode = header.mode().unwrap_or(0o644);
+        let Some(comps) = tree_path(&raw).map_err(|why| Self::unsafe_entry(&raw, why))? else {
+            return Ok(None); // the go/ directory itself
+        };
+        let rel = join(&comps);
+        self.refuse_duplicate(&rel, kind, &raw)?;
+        if kind.is_dir() {
+            self.directory(&comps, &rel, &raw, mode)?;
+        } else if kind.is_file() || kind == tar::EntryType::Continuous {
+            self.file(&mut entry, &comps, &rel, &raw, mode)?;
+        } else if kind.is_symlink() {
+            self.symlink(&entry, &comps, &rel, &raw)?;
+        } else if kind.is_hard_link() {
+            self.hard_link(&entry, &comps, &rel, &raw)?;
+        } else {
+            return Err(Self::unsafe_entry(
+                &raw,
+                "device files, FIFOs and other special entries are not allowed",
+            ));
+        }
+        self.check_expected(&rel)?;
+        Ok(None)
+    }
+
+    fn count_entry(&mut self) -> Result<(), ArchiveError> {
         self.count += 1;
         if self.count > self.limits.max_entries {
             return Err(ArchiveError::TooLarge {
@@ -313,151 +331,204 @@ impl Extractor<'_> {
                 knob: ENTRIES_KNOB,
             });
         }
-        let mode = header.mode().unwrap_or(0o644);
-        let Some(comps) = tree_path(&raw).map_err(|why| Self::unsafe_entry(&raw, why))? else {
-            return Ok(None); // the go/ directory itself
-        };
-        let rel = join(&comps);
-        let key = rel.clone();
-        if let Some(&i) = self.seen.get(&rel)
+        Ok(())
+    }
+
+    /// A path may appear once; only a directory may be named again (as tar allows).
+    fn refuse_duplicate(&self, rel: &[u8], kind: tar::EntryType, raw: &[u8]) -> Result<(), ArchiveError> {
+        if let Some(&i) = self.seen.get(rel)
             && !(kind.is_dir() && self.entries[i].kind == Kind::Dir)
         {
-            return Err(Self::unsafe_entry(&raw, "duplicate entry"));
+            return Err(Self::unsafe_entry(raw, "duplicate entry"));
         }
-        if kind.is_dir() {
-            let path = self.ensure_parents(&comps, &raw)?;
-            match fs::symlink_metadata(&path) {
-                Ok(m) if m.file_type().is_dir() => {}
-                Ok(_) => return Err(Self::unsafe_entry(&raw, "a directory would replace another entry")),
-                Err(_) => fs::create_dir(&path).map_err(Self::write_err(&path))?,
-            }
-            let mode = self.safe_mode(&raw, mode) | 0o700;
-            self.dir_modes.push((path, mode));
-            self.record(
-                rel,
-                Entry {
-                    path: Vec::new(),
-                    kind: Kind::Dir,
-                    mode,
-                    size: 0,
-                    sha256: None,
-                    target: None,
-                },
-            );
-        } else if kind.is_file() || kind == tar::EntryType::Continuous {
-            let path = self.ensure_parents(&comps, &raw)?;
-            let size = header.size().map_err(ArchiveError::Corrupt)?;
-            if self.bytes.saturating_add(size) > self.limits.max_bytes {
-                return Err(ArchiveError::TooLarge {
-                    limit: self.limits.max_bytes,
-                    what: "bytes",
-                    knob: BYTES_KNOB,
-                });
-            }
-            let mode = self.safe_mode(&raw, mode);
-            let mut out = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                .mode(0o600)
-                .open(&path)
-                .map_err(Self::write_err(&path))?;
-            let mut hasher = Sha256::new();
-            let mut buf = std::mem::take(&mut self.buf);
-            let mut written = 0u64;
-            loop {
-                let n = entry.read(&mut buf).map_err(ArchiveError::Corrupt)?;
-                if n == 0 {
-                    break;
-                }
-                written += n as u64;
-                self.bytes += n as u64;
-                if self.bytes > self.limits.max_bytes {
-                    return Err(ArchiveError::TooLarge {
-                        limit: self.limits.max_bytes,
-                        what: "bytes",
-                        knob: BYTES_KNOB,
-                    });
-                }
-                hasher.update(&buf[..n]);
-                out.write_all(&buf[..n]).map_err(Self::write_err(&path))?;
-            }
-            self.buf = buf;
-            if written != size {
-                return Err(ArchiveError::Corrupt(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "an entry is shorter than its header says",
-                )));
-            }
-            out.set_permissions(fs::Permissions::from_mode(mode))
-                .map_err(Self::write_err(&path))?;
-            let sha256 = Some(hex(&hasher.finalize()));
-            self.record(
-                rel,
-                Entry {
-                    path: Vec::new(),
-                    kind: Kind::File,
-                    mode,
-                    size,
-                    sha256,
-                    target: None,
-                },
-            );
-        } else if kind.is_symlink() {
-            let target = entry
-                .link_name_bytes()
-                .ok_or_else(|| Self::unsafe_entry(&raw, "symlink without a target"))?
-                .into_owned();
-            if !link_stays_inside(&self.seen, &self.entries, &comps[..comps.len() - 1], &target) {
-                return Err(Self::unsafe_entry(&raw, "symlink points outside the tree"));
-            }
-            let path = self.ensure_parents(&comps, &raw)?;
-            std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), &path).map_err(Self::write_err(&path))?;
-            self.record(
-                rel,
-                Entry {
-                    path: Vec::new(),
-                    kind: Kind::Symlink,
-                    mode: 0,
-                    size: 0,
-                    sha256: None,
-                    target: Some(target),
-                },
-            );
-        } else if kind.is_hard_link() {
-            let target = entry
-                .link_name_bytes()
-                .ok_or_else(|| Self::unsafe_entry(&raw, "hardlink without a target"))?
-                .into_owned();
-            let target_comps = match tree_path(&target) {
-                Ok(Some(c)) => c,
-                _ => return Err(Self::unsafe_entry(&raw, "hardlink points outside the tree")),
-            };
-            let target_rel = join(&target_comps);
-            let Some(existing) = self
-                .seen
-                .get(&target_rel)
-                .map(|&i| self.entries[i].clone())
-                .filter(|e| e.kind == Kind::File)
-            else {
-                return Err(Self::unsafe_entry(
-                    &raw,
-                    "hardlink to something that is not a file extracted earlier",
-                ));
-            };
-            let path = self.ensure_parents(&comps, &raw)?;
-            let from = self.dest.join(std::ffi::OsStr::from_bytes(&target_rel));
-            fs::hard_link(&from, &path).map_err(Self::write_err(&path))?;
-            self.record(rel, existing);
-        } else {
-            return Err(Self::unsafe_entry(
-                &raw,
-                "device files, FIFOs and other special entries are not allowed",
-            ));
-        }
-        self.check_expected(&key)?;
-        Ok(None)
+        Ok(())
     }
+
+    fn directory(&mut self, comps: &[&[u8]], rel: &[u8], raw: &[u8], mode: u32) -> Result<(), ArchiveError> {
+        let path = self.ensure_parents(comps, raw)?;
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_dir() => {}
+            Ok(_) => return Err(Self::unsafe_entry(raw, "a directory would replace another entry")),
+            Err(_) => fs::create_dir(&path).map_err(Self::write_err(&path))?,
+        }
+        let mode = self.safe_mode(raw, mode) | 0o700;
+        self.dir_modes.push((path, mode));
+        self.record(
+            rel.to_vec(),
+            Entry {
+                path: Vec::new(),
+                kind: Kind::Dir,
+                mode,
+                size: 0,
+                sha256: None,
+                target: None,
+            },
+        );
+        Ok(())
+    }
+
+    fn file<R: Read>(
+        &mut self,
+        entry: &mut tar::Entry<'_, R>,
+        comps: &[&[u8]],
+        rel: &[u8],
+        raw: &[u8],
+        mode: u32,
+    ) -> Result<(), ArchiveError> {
+        let path = self.ensure_parents(comps, raw)?;
+        let size = entry.header().size().map_err(ArchiveError::Corrupt)?;
+        if self.bytes.saturating_add(size) > self.limits.max_bytes {
+            return Err(self.too_many_bytes());
+        }
+        let mode = self.safe_mode(raw, mode);
+        let mut out = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .mode(0o600)
+            .open(&path)
+            .map_err(Self::write_err(&path))?;
+        let (written, sha256) = self.copy_hashed(entry, &mut out, &path)?;
+        if written != size {
+            return Err(ArchiveError::Corrupt(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "an entry is shorter than its header says",
+            )));
+        }
+        out.set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(Self::write_err(&path))?;
+        self.record(
+            rel.to_vec(),
+            Entry {
+                path: Vec::new(),
+                kind: Kind::File,
+                mode,
+                size,
+                sha256: Some(sha256),
+                target: None,
+            },
+        );
+        Ok(())
+    }
+
+    fn too_many_bytes(&self) -> ArchiveError {
+        ArchiveError::TooLarge {
+            limit: self.limits.max_bytes,
+            what: "bytes",
+            knob: BYTES_KNOB,
+        }
+    }
+
+    /// Copies the member's data to `out` (at `path`), hashing it and counting it against the
+    /// byte cap as it goes; returns the bytes written and their SHA-256.
+    fn copy_hashed(
+        &mut self,
+        from: &mut impl Read,
+        out: &mut File,
+        path: &Path,
+    ) -> Result<(u64, String), ArchiveError> {
+        let mut hasher = Sha256::new();
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut written = 0u64;
+        loop {
+            let n = from.read(&mut buf).map_err(ArchiveError::Corrupt)?;
+            if n == 0 {
+                break;
+            }
+            written += n as u64;
+            self.bytes += n as u64;
+            if self.bytes > self.limits.max_bytes {
+                return Err(self.too_many_bytes());
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n]).map_err(Self::write_err(path))?;
+        }
+        self.buf = buf;
+        Ok((written, hex(&hasher.finalize())))
+    }
+
+    fn symlink<R: Read>(
+        &mut self,
+        entry: &tar::Entry<'_, R>,
+        comps: &[&[u8]],
+        rel: &[u8],
+        raw: &[u8],
+    ) -> Result<(), ArchiveError> {
+        let target = entry
+            .link_name_bytes()
+            .ok_or_else(|| Self::unsafe_entry(raw, "symlink without a target"))?
+            .into_owned();
+        if !link_stays_inside(&self.seen, &self.entries, &comps[..comps.len() - 1], &target) {
+            return Err(Self::unsafe_entry(raw, "symlink points outside the tree"));
+        }
+        let path = self.ensure_parents(comps, raw)?;
+        std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), &path).map_err(Self::write_err(&path))?;
+        self.record(
+            rel.to_vec(),
+            Entry {
+                path: Vec::new(),
+                kind: Kind::Symlink,
+                mode: 0,
+                size: 0,
+                sha256: None,
+                target: Some(target),
+            },
+        );
+        Ok(())
+    }
+
+    /// A hard link, only to a file this extraction wrote earlier; it shares that file's entry.
+    fn hard_link<R: Read>(
+        &mut self,
+        entry: &tar::Entry<'_, R>,
+        comps: &[&[u8]],
+        rel: &[u8],
+        raw: &[u8],
+    ) -> Result<(), ArchiveError> {
+        let target = entry
+            .link_name_bytes()
+            .ok_or_else(|| Self::unsafe_entry(raw, "hardlink without a target"))?
+            .into_owned();
+        let target_comps = match tree_path(&target) {
+            Ok(Some(c)) => c,
+            _ => return Err(Self::unsafe_entry(raw, "hardlink points outside the tree")),
+        };
+        let target_rel = join(&target_comps);
+        let Some(existing) = self
+            .seen
+            .get(&target_rel)
+            .map(|&i| self.entries[i].clone())
+            .filter(|e| e.kind == Kind::File)
+        else {
+            return Err(Self::unsafe_entry(
+                raw,
+                "hardlink to something that is not a file extracted earlier",
+            ));
+        };
+        let path = self.ensure_parents(comps, raw)?;
+        let from = self.dest.join(std::ffi::OsStr::from_bytes(&target_rel));
+        fs::hard_link(&from, &path).map_err(Self::write_err(&path))?;
+        self.record(rel.to_vec(), existing);
+        Ok(())
+    }
+}
+
+/// pax and GNU headers that only describe the member after them (the tar crate applies them).
+fn is_extension_header(kind: tar::EntryType) -> bool {
+    kind.is_pax_global_extensions()
+        || kind.is_pax_local_extensions()
+        || kind.is_gnu_longname()
+        || kind.is_gnu_longlink()
+}
+
+/// The embedded manifest of a `gomig archive` (at most 64 MiB of it).
+fn read_manifest_member(entry: &mut impl Read) -> Result<String, ArchiveError> {
+    let mut text = String::new();
+    entry
+        .take(64 << 20)
+        .read_to_string(&mut text)
+        .map_err(ArchiveError::Corrupt)?;
+    Ok(text)
 }
 
 /// Extracts the `go/` tree of a `.tar.gz` stream into `dest` (which must exist and be empty).

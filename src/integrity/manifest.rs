@@ -25,10 +25,9 @@ use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::integrity::hex;
+use crate::integrity::{hex, tree};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -314,72 +313,45 @@ impl Manifest {
     }
 }
 
-/// Walks `root` (not following links) and hashes every regular file, in parallel on all cores.
-/// Each file is read exactly once.
+/// Walks `root` (not following links, [`tree::walk`]) and hashes every regular file, in
+/// parallel on all cores. Each file is read exactly once.
 pub fn scan(root: &Path) -> io::Result<Vec<Entry>> {
-    let mut entries = Vec::new();
-    let mut files = Vec::new();
-    walk(root, root, &mut entries, &mut files)?;
+    let found = tree::walk(root)?;
+    let mut entries: Vec<Entry> = found.iter().map(Entry::unhashed).collect();
+    let mut files: Vec<(usize, &Path, u64)> = found
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.kind == tree::Kind::File)
+        .map(|(i, t)| (i, t.path.as_path(), t.size))
+        .collect();
     // Large files first, so the last thread is not left hashing a big one alone.
-    files.sort_by_key(|f: &(usize, PathBuf, u64)| std::cmp::Reverse(f.2));
+    files.sort_by_key(|f| std::cmp::Reverse(f.2));
     let hashes: Vec<(usize, io::Result<String>)> = files.par_iter().map(|(i, p, _)| (*i, hash_file(p))).collect();
     for (i, h) in hashes {
         entries[i].sha256 = Some(h?);
     }
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(entries)
 }
 
-fn walk(root: &Path, dir: &Path, entries: &mut Vec<Entry>, files: &mut Vec<(usize, PathBuf, u64)>) -> io::Result<()> {
-    for item in fs::read_dir(dir)? {
-        let item = item?;
-        let path = item.path();
-        let meta = fs::symlink_metadata(&path)?;
-        let rel = path.strip_prefix(root).unwrap_or(&path).as_os_str().as_bytes().to_vec();
-        let ft = meta.file_type();
-        if ft.is_symlink() {
-            let target = fs::read_link(&path)?.as_os_str().as_bytes().to_vec();
-            entries.push(Entry {
-                path: rel,
-                kind: Kind::Symlink,
-                mode: 0,
-                size: 0,
-                sha256: None,
-                target: Some(target),
-            });
-        } else if ft.is_dir() {
-            entries.push(Entry {
-                path: rel,
-                kind: Kind::Dir,
-                mode: meta.mode() & 0o7777,
-                size: 0,
-                sha256: None,
-                target: None,
-            });
-            walk(root, &path, entries, files)?;
-        } else if ft.is_file() {
-            files.push((entries.len(), path, meta.len()));
-            entries.push(Entry {
-                path: rel,
-                kind: Kind::File,
-                mode: meta.mode() & 0o7777,
-                size: meta.len(),
-                sha256: None,
-                target: None,
-            });
-        } else {
-            // Devices, sockets, FIFOs do not belong in a GOROOT; record them so verify flags them.
-            entries.push(Entry {
-                path: rel,
-                kind: Kind::File,
-                mode: meta.permissions().mode() & 0o7777,
-                size: 0,
-                sha256: Some("special-file".into()),
-                target: None,
-            });
+impl Entry {
+    /// The manifest's entry for what the walker found, without a file's hash. Devices, sockets
+    /// and FIFOs do not belong in a GOROOT; they are recorded as files hashed `special-file`
+    /// so verify flags them.
+    pub fn unhashed(t: &tree::TreeEntry) -> Entry {
+        let kind = match t.kind {
+            tree::Kind::Dir => Kind::Dir,
+            tree::Kind::Symlink => Kind::Symlink,
+            _ => Kind::File,
+        };
+        Entry {
+            path: t.rel.clone(),
+            kind,
+            mode: t.mode,
+            size: t.size,
+            sha256: t.kind.is_special().then(|| "special-file".to_string()),
+            target: t.target.clone(),
         }
     }
-    Ok(())
 }
 
 thread_local! {

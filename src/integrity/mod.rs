@@ -1,12 +1,13 @@
 //! Stage 2, integrity: what a tree contained ([`manifest`], recorded by [`snapshot`]), whether it
-//! still does ([`verify`]),
-//! how it is configured ([`fingerprint`]), and its archive ([`pack`], [`restore`]).
+//! still does ([`verify`]), how it is configured ([`fingerprint`]), and its archive ([`pack`],
+//! [`restore`]); [`tree`] is the one walker of a tree on disk.
 
 pub mod fingerprint;
 pub mod manifest;
 pub mod pack;
 pub mod restore;
 pub mod snapshot;
+pub mod tree;
 pub mod verify;
 
 /// Lower-case hex of a digest.

@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::install::archive::MANIFEST_MEMBER;
 use crate::integrity::hex;
 use crate::integrity::manifest::{Entry, Header, Kind, Manifest};
+use crate::integrity::tree::{self, TreeEntry};
 use crate::integrity::verify::{Difference, diff};
 use crate::store::{sync_dir, unique_suffix};
 
@@ -117,60 +118,19 @@ pub fn archive_toolchain(
     pack(toolchain.root(), &toolchain.name, &text, &manifest, &out, level)
 }
 
-/// An entry of the tree as found on disk, with what the tar header needs.
-struct Found {
-    entry: Entry,
-    mtime: u64,
-}
-
-fn walk(root: &Path, dir: &Path, out: &mut Vec<Found>) -> Result<(), PackError> {
-    let read_err = |p: &Path| {
-        let path = p.display().to_string();
-        move |cause| PackError::Read { path, cause }
-    };
-    for item in fs::read_dir(dir).map_err(read_err(dir))? {
-        let path = item.map_err(read_err(dir))?.path();
-        let meta = fs::symlink_metadata(&path).map_err(read_err(&path))?;
-        let rel = path.strip_prefix(root).unwrap_or(&path).as_os_str().as_bytes().to_vec();
-        let ft = meta.file_type();
-        let mut entry = Entry {
-            path: rel,
-            kind: Kind::File,
-            mode: meta.mode() & 0o7777,
-            size: 0,
-            sha256: None,
-            target: None,
-        };
-        if ft.is_symlink() {
-            entry.kind = Kind::Symlink;
-            entry.mode = 0;
-            entry.target = Some(
-                fs::read_link(&path)
-                    .map_err(read_err(&path))?
-                    .as_os_str()
-                    .as_bytes()
-                    .to_vec(),
-            );
-        } else if ft.is_dir() {
-            entry.kind = Kind::Dir;
-        } else if ft.is_file() {
-            entry.size = meta.len();
-        } else {
-            // Devices, sockets and FIFOs never belong in a GOROOT (and reading a FIFO would hang).
-            return Err(PackError::Special {
-                path: path.display().to_string(),
-            });
-        }
-        let is_dir = entry.kind == Kind::Dir;
-        out.push(Found {
-            entry,
-            mtime: meta.mtime().max(0) as u64,
-        });
-        if is_dir {
-            walk(root, &path, out)?;
-        }
+/// The tree as found on disk, in archive order; a device, socket or FIFO refuses the archive.
+fn walk(root: &Path) -> Result<Vec<TreeEntry>, PackError> {
+    let found = tree::walk(root).map_err(|e| PackError::Read {
+        path: e.path.display().to_string(),
+        cause: e.cause,
+    })?;
+    match found.iter().find(|t| t.kind.is_special()) {
+        // Never in a GOROOT (and reading a FIFO would hang).
+        Some(t) => Err(PackError::Special {
+            path: t.path.display().to_string(),
+        }),
+        None => Ok(found),
     }
-    Ok(())
 }
 
 fn differs(name: &str, d: &[Difference]) -> PackError {
@@ -191,163 +151,251 @@ pub fn pack(
     out: &Path,
     level: u32,
 ) -> Result<Packed, PackError> {
-    let mut found = Vec::new();
-    walk(root, root, &mut found)?;
-    found.sort_by(|a, b| a.entry.path.cmp(&b.entry.path));
+    let found = walk(root)?;
+    check_shape(name, manifest, &found)?;
+    let staging = Staging::beside(out);
+    let written = write_archive(root, name, manifest_text, manifest, &found, &staging.tmp, level)
+        .and_then(|written| {
+            fs::rename(&staging.tmp, out).map_err(write_err(out))?;
+            Ok(written)
+        })
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&staging.tmp);
+        })?;
+    let sidecar = write_sidecar(out, &staging.base, &written.sha256)?;
+    sync_dir(&staging.dir);
+    Ok(Packed {
+        path: out.to_path_buf(),
+        sidecar,
+        sha256: written.sha256,
+        size: written.size,
+        tree_digest: written.tree_digest,
+        entries: written.entries,
+    })
+}
 
-    // The shape first (no reading): a tree that is visibly different is refused at once.
+fn read_err(p: &Path) -> impl FnOnce(io::Error) -> PackError + use<> {
+    let path = p.display().to_string();
+    move |cause| PackError::Read { path, cause }
+}
+
+fn write_err(p: &Path) -> impl FnOnce(io::Error) -> PackError + use<> {
+    let path = p.display().to_string();
+    move |cause| PackError::Write { path, cause }
+}
+
+/// The shape first (no reading): a tree that is visibly different is refused at once.
+fn check_shape(name: &str, manifest: &Manifest, found: &[TreeEntry]) -> Result<(), PackError> {
     let strip = |e: &Entry| Entry {
         sha256: None,
         ..e.clone()
     };
     let want: Vec<Entry> = manifest.entries.iter().map(strip).collect();
-    let have: Vec<Entry> = found.iter().map(|f| strip(&f.entry)).collect();
+    let have: Vec<Entry> = found.iter().map(Entry::unhashed).collect();
     let d = diff(&want, &have);
     if !d.is_empty() {
         return Err(differs(name, &d));
     }
+    Ok(())
+}
 
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let base = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{base}.tmp-{}", unique_suffix()));
-    let write_err = |p: &Path| {
-        let path = p.display().to_string();
-        move |cause| PackError::Write { path, cause }
-    };
-    let result = (|| {
-        let file = File::create(&tmp).map_err(write_err(&tmp))?;
-        let mut gz = ParallelGz::new(HashingWriter::new(BufWriter::with_capacity(1 << 20, file)), level)
-            .map_err(write_err(&tmp))?;
-        let mut tar = TarWriter { gz: &mut gz };
-        let root_meta = fs::metadata(root).map_err(|cause| PackError::Read {
-            path: root.display().to_string(),
-            cause,
-        })?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let h = &manifest.header;
-        let digest = manifest.tree_digest();
-        let global = [
-            (
-                "comment",
-                format!(
-                    "gomig archive of {} {}/{}; check and install it with: gomig restore FILE",
-                    h.go_version, h.goos, h.goarch
-                ),
+/// Where the archive is written before it is renamed to its name: beside it, hidden.
+struct Staging {
+    dir: PathBuf,
+    /// The archive's file name, as the sidecar names it.
+    base: String,
+    tmp: PathBuf,
+}
+
+impl Staging {
+    fn beside(out: &Path) -> Staging {
+        let dir = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let base = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(format!(".{base}.tmp-{}", unique_suffix()));
+        Staging { dir, base, tmp }
+    }
+}
+
+/// What `write_archive` wrote to the staging file.
+struct Written {
+    sha256: String,
+    size: u64,
+    entries: usize,
+    tree_digest: String,
+}
+
+/// Writes the whole archive to `tmp` and syncs it: the preamble, every entry of `found` (each
+/// file hashed as it is copied), the end of the archive; refused if the hashes do not match the
+/// manifest.
+fn write_archive(
+    root: &Path,
+    name: &str,
+    manifest_text: &str,
+    manifest: &Manifest,
+    found: &[TreeEntry],
+    tmp: &Path,
+    level: u32,
+) -> Result<Written, PackError> {
+    let file = File::create(tmp).map_err(write_err(tmp))?;
+    let mut gz =
+        ParallelGz::new(HashingWriter::new(BufWriter::with_capacity(1 << 20, file)), level).map_err(write_err(tmp))?;
+    let mut tar = TarWriter { gz: &mut gz };
+    let root_meta = fs::metadata(root).map_err(read_err(root))?;
+    let tree_digest = manifest.tree_digest();
+    write_preamble(&mut tar, name, manifest, manifest_text, &tree_digest, &root_meta).map_err(write_err(tmp))?;
+    let mut actual = Vec::with_capacity(found.len());
+    for f in found {
+        actual.push(write_entry(&mut tar, root, f, tmp)?);
+    }
+    tar.end();
+    let d = diff(&manifest.entries, &actual);
+    if !d.is_empty() {
+        return Err(differs(name, &d));
+    }
+    let (sha256, size) = finish_file(gz, tmp)?;
+    Ok(Written {
+        sha256,
+        size,
+        entries: actual.len(),
+        tree_digest,
+    })
+}
+
+/// What comes before the tree: the pax global header with gomig's metadata, the manifest
+/// member, and `go/` itself.
+fn write_preamble<W: Write>(
+    tar: &mut TarWriter<'_, W>,
+    name: &str,
+    manifest: &Manifest,
+    manifest_text: &str,
+    tree_digest: &str,
+    root_meta: &fs::Metadata,
+) -> io::Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let global = global_records(name, manifest, tree_digest);
+    let records: Vec<(&str, &[u8])> = global.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
+    tar.pax(b'g', b"pax_global_header", &records)?;
+    tar.member(
+        MANIFEST_MEMBER.as_bytes(),
+        b'0',
+        0o644,
+        manifest_text.len() as u64,
+        now,
+        b"",
+    )?;
+    tar.gz.write(manifest_text.as_bytes());
+    tar.pad(manifest_text.len() as u64);
+    tar.member(
+        b"go/",
+        b'5',
+        root_meta.mode() & 0o7777,
+        0,
+        root_meta.mtime().max(0) as u64,
+        b"",
+    )
+}
+
+/// The `GOMIG.*` keywords of the pax global header (and a comment saying what to do with it).
+fn global_records(name: &str, manifest: &Manifest, tree_digest: &str) -> [(&'static str, String); 10] {
+    let h = &manifest.header;
+    [
+        (
+            "comment",
+            format!(
+                "gomig archive of {} {}/{}; check and install it with: gomig restore FILE",
+                h.go_version, h.goos, h.goarch
             ),
-            ("GOMIG.format", "1".to_string()),
-            ("GOMIG.name", name.to_string()),
-            ("GOMIG.go-version", h.go_version.clone()),
-            ("GOMIG.goos", h.goos.clone()),
-            ("GOMIG.goarch", h.goarch.clone()),
-            ("GOMIG.tree-digest", digest.clone()),
-            ("GOMIG.entries", manifest.entries.len().to_string()),
-            ("GOMIG.manifest", MANIFEST_MEMBER.to_string()),
-            ("GOMIG.gomig-version", env!("CARGO_PKG_VERSION").to_string()),
-        ];
-        let records: Vec<(&str, &[u8])> = global.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
-        tar.pax(b'g', b"pax_global_header", &records).map_err(write_err(&tmp))?;
-        tar.member(
-            MANIFEST_MEMBER.as_bytes(),
-            b'0',
-            0o644,
-            manifest_text.len() as u64,
-            now,
-            b"",
-        )
-        .map_err(write_err(&tmp))?;
-        tar.gz.write(manifest_text.as_bytes());
-        tar.pad(manifest_text.len() as u64);
-        tar.member(
-            b"go/",
-            b'5',
-            root_meta.mode() & 0o7777,
-            0,
-            root_meta.mtime().max(0) as u64,
-            b"",
-        )
-        .map_err(write_err(&tmp))?;
+        ),
+        ("GOMIG.format", "1".to_string()),
+        ("GOMIG.name", name.to_string()),
+        ("GOMIG.go-version", h.go_version.clone()),
+        ("GOMIG.goos", h.goos.clone()),
+        ("GOMIG.goarch", h.goarch.clone()),
+        ("GOMIG.tree-digest", tree_digest.to_string()),
+        ("GOMIG.entries", manifest.entries.len().to_string()),
+        ("GOMIG.manifest", MANIFEST_MEMBER.to_string()),
+        ("GOMIG.gomig-version", env!("CARGO_PKG_VERSION").to_string()),
+    ]
+}
 
-        let mut actual = Vec::with_capacity(found.len());
-        for f in found {
-            let mut path = b"go/".to_vec();
-            path.extend_from_slice(&f.entry.path);
-            let mut entry = f.entry;
-            match entry.kind {
-                Kind::Dir => {
-                    path.push(b'/');
-                    tar.member(&path, b'5', entry.mode, 0, f.mtime, b"")
-                        .map_err(write_err(&tmp))?;
-                }
-                Kind::Symlink => {
-                    let target = entry.target.clone().unwrap_or_default();
-                    tar.member(&path, b'2', 0o777, 0, f.mtime, &target)
-                        .map_err(write_err(&tmp))?;
-                }
-                Kind::File => {
-                    let src = root.join(std::ffi::OsStr::from_bytes(&entry.path));
-                    let src_name = src.display().to_string();
-                    let mut file = File::open(&src).map_err(|cause| PackError::Read {
-                        path: src_name.clone(),
-                        cause,
-                    })?;
-                    tar.member(&path, b'0', entry.mode, entry.size, f.mtime, b"")
-                        .map_err(write_err(&tmp))?;
-                    let sha = tar.gz.copy_file(&mut file, entry.size).map_err(|e| match e {
-                        CopyError::Read(cause) => PackError::Read {
-                            path: src_name.clone(),
-                            cause,
-                        },
-                        CopyError::Changed => PackError::Changed { path: src_name.clone() },
-                        CopyError::Write(cause) => PackError::Write {
-                            path: tmp.display().to_string(),
-                            cause,
-                        },
-                    })?;
-                    tar.pad(entry.size);
-                    entry.sha256 = Some(sha);
-                }
-            }
-            actual.push(entry);
+/// One entry of the tree as `go/PATH`; returns its manifest entry as archived (a file's hash
+/// is of the bytes that went into the archive).
+fn write_entry<W: Write>(
+    tar: &mut TarWriter<'_, W>,
+    root: &Path,
+    f: &TreeEntry,
+    tmp: &Path,
+) -> Result<Entry, PackError> {
+    let mut path = b"go/".to_vec();
+    path.extend_from_slice(&f.rel);
+    let mut entry = Entry::unhashed(f);
+    match entry.kind {
+        Kind::Dir => {
+            path.push(b'/');
+            tar.member(&path, b'5', entry.mode, 0, f.mtime, b"")
+                .map_err(write_err(tmp))?;
         }
-        // End of archive: two zero blocks.
-        tar.gz.write(&[0u8; 1024]);
-        let d = diff(&manifest.entries, &actual);
-        if !d.is_empty() {
-            return Err(differs(name, &d));
+        Kind::Symlink => {
+            let target = entry.target.clone().unwrap_or_default();
+            tar.member(&path, b'2', 0o777, 0, f.mtime, &target)
+                .map_err(write_err(tmp))?;
         }
-        let writer = gz.finish().map_err(write_err(&tmp))?;
-        let (buf, sha256, size) = writer.into_parts();
-        let file = buf.into_inner().map_err(|e| write_err(&tmp)(e.into_error()))?;
-        file.sync_all().map_err(write_err(&tmp))?;
-        fs::rename(&tmp, out).map_err(write_err(out))?;
-        Ok((sha256, size, actual.len(), digest))
-    })();
-    let (sha256, size, entries, tree_digest) = result.inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
+        Kind::File => entry.sha256 = Some(write_file(tar, root, &path, &entry, f.mtime, tmp)?),
+    }
+    Ok(entry)
+}
+
+/// A regular file's header and content; returns the SHA-256 of the bytes archived.
+fn write_file<W: Write>(
+    tar: &mut TarWriter<'_, W>,
+    root: &Path,
+    path: &[u8],
+    entry: &Entry,
+    mtime: u64,
+    tmp: &Path,
+) -> Result<String, PackError> {
+    let src = root.join(std::ffi::OsStr::from_bytes(&entry.path));
+    let mut file = File::open(&src).map_err(read_err(&src))?;
+    tar.member(path, b'0', entry.mode, entry.size, mtime, b"")
+        .map_err(write_err(tmp))?;
+    let sha = tar.gz.copy_file(&mut file, entry.size).map_err(|e| match e {
+        CopyError::Read(cause) => read_err(&src)(cause),
+        CopyError::Changed => PackError::Changed {
+            path: src.display().to_string(),
+        },
+        CopyError::Write(cause) => write_err(tmp)(cause),
     })?;
+    tar.pad(entry.size);
+    Ok(sha)
+}
+
+/// Ends the gzip stream and syncs the staging file; returns the archive's SHA-256 and size.
+fn finish_file(gz: ParallelGz<HashingWriter<BufWriter<File>>>, tmp: &Path) -> Result<(String, u64), PackError> {
+    let writer = gz.finish().map_err(write_err(tmp))?;
+    let (buf, sha256, size) = writer.into_parts();
+    let file = buf.into_inner().map_err(|e| write_err(tmp)(e.into_error()))?;
+    file.sync_all().map_err(write_err(tmp))?;
+    Ok((sha256, size))
+}
+
+/// `out.sha256`, in `sha256sum` format, naming the archive by its file name.
+fn write_sidecar(out: &Path, base: &str, sha256: &str) -> Result<PathBuf, PackError> {
     let sidecar = sidecar_path(out);
     crate::store::write_atomic(&sidecar, format!("{sha256}  {base}\n").as_bytes()).map_err(|e| PackError::Write {
         path: sidecar.display().to_string(),
         cause: io::Error::other(e),
     })?;
-    sync_dir(dir);
-    Ok(Packed {
-        path: out.to_path_buf(),
-        sidecar,
-        sha256,
-        size,
-        tree_digest,
-        entries,
-    })
+    Ok(sidecar)
 }
 
 /// The `GOMIG.tree-digest` of a gomig archive: the tree digest of the manifest it was made
@@ -505,6 +553,11 @@ impl<W: Write> TarWriter<'_, W> {
         let h = Self::header(name, prefix, kind, mode, size, mtime, link);
         self.gz.write(&h);
         Ok(())
+    }
+
+    /// End of archive: two zero blocks.
+    fn end(&mut self) {
+        self.gz.write(&[0u8; 1024]);
     }
 
     fn pad(&mut self, size: u64) {

@@ -301,10 +301,24 @@ pub fn run(store: &Store, req: &Request, driver: &dyn Driver) -> Result<Outcome,
     Ok(run.outcome)
 }
 
+/// The four stages in order, each run only if the one before passed.
 fn stages(run: &mut Run, req: &Request, from: &str) {
-    let dry = req.dry_run;
-    // Stage 1: install B beside A.
-    let to = match &req.installed {
+    let Some(to) = install_stage(run, req, from) else {
+        return;
+    };
+    if !verify_stage(run, req.dry_run, from, &to) {
+        return;
+    }
+    if !check_stage(run, req, from, &to) {
+        return;
+    }
+    switch_stage(run, req.dry_run, from, &to);
+}
+
+/// Stage 1: install B beside A. Returns B's name (empty in a dry run that would install it),
+/// or `None` if the stage failed.
+fn install_stage(run: &mut Run, req: &Request, from: &str) -> Option<String> {
+    match &req.installed {
         Some(name) => {
             let root = run.store.toolchain_path(name);
             run.push(
@@ -314,9 +328,9 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
                 format!("{name} is already installed ({})", root.display()),
                 json!({"version": name, "installed": false}),
             );
-            name.clone()
+            Some(name.clone())
         }
-        None if dry => {
+        None if req.dry_run => {
             run.push(
                 1,
                 "install",
@@ -324,7 +338,7 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
                 format!("would install {} from {}", req.to, req.mirrors.join(", ")),
                 json!({"version": req.to, "installed": false}),
             );
-            String::new()
+            Some(String::new())
         }
         None => match run.driver.install(&req.to) {
             Ok((name, installed)) => {
@@ -341,7 +355,7 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
                     },
                     json!({"version": name, "installed": installed}),
                 );
-                name
+                Some(name)
             }
             Err(e) => {
                 run.push(
@@ -351,15 +365,18 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
                     format!("cannot install {}: {e:#}", req.to),
                     json!({"version": req.to}),
                 );
-                return;
+                None
             }
         },
-    };
+    }
+}
 
-    // Stage 2: both trees are what was recorded.
+/// Stage 2: both trees are what was recorded, and the `go env` differences are shown.
+/// Returns whether the migration goes on.
+fn verify_stage(run: &mut Run, dry: bool, from: &str, to: &str) -> bool {
     let mut lines = Vec::new();
     let mut details = Vec::new();
-    for name in [from, to.as_str()] {
+    for name in [from, to] {
         if name.is_empty() {
             lines.push(format!("{}: would verify after installing", run.outcome.to));
             continue;
@@ -380,33 +397,39 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
             }
             Err(e) => {
                 run.push(2, "verify", Status::Failed, e, Value::Array(details));
-                return;
+                return false;
             }
         }
     }
     let env_diff = if to.is_empty() {
         None
     } else {
-        stage2_env_diff(run.store, from, &to)
+        stage2_env_diff(run.store, from, to)
     };
-    for d in env_diff.as_ref().and_then(Value::as_array).into_iter().flatten() {
-        let show = |v: &Value| v.as_str().map_or("(unset)".to_string(), str::to_string);
-        lines.push(format!(
-            "go env {}: {} -> {}",
-            show(&d["key"]),
-            show(&d["a"]),
-            show(&d["b"])
-        ));
-    }
+    lines.extend(env_diff_lines(env_diff.as_ref()));
     run.push(
         2,
         "verify",
         if dry { Status::Planned } else { Status::Ok },
         lines.join("\n"),
         json!({"toolchains": details, "env_diff": env_diff}),
-    );
+    )
+}
 
-    // Stage 3: the projects, A against B.
+/// `go env KEY: A -> B`, one line per key of [`stage2_env_diff`].
+fn env_diff_lines(env_diff: Option<&Value>) -> Vec<String> {
+    let show = |v: &Value| v.as_str().map_or("(unset)".to_string(), str::to_string);
+    env_diff
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|d| format!("go env {}: {} -> {}", show(&d["key"]), show(&d["a"]), show(&d["b"])))
+        .collect()
+}
+
+/// Stage 3: the projects, A against B (skipped with `--no-check`, planned in a dry run).
+/// Returns whether the migration goes on.
+fn check_stage(run: &mut Run, req: &Request, from: &str, to: &str) -> bool {
     let projects = &req.projects;
     if req.no_check {
         run.push(
@@ -418,8 +441,8 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
                 run.outcome.to
             ),
             json!({"projects": [], "no_check": true}),
-        );
-    } else if dry {
+        )
+    } else if req.dry_run {
         let names: Vec<String> = projects.iter().map(|p| p.display().to_string()).collect();
         run.push(
             3,
@@ -431,9 +454,9 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
                 names.join(", ")
             ),
             json!({"projects": names}),
-        );
+        )
     } else {
-        let (Ok(side_a), Ok(side_b)) = (side(run.store, from), side(run.store, &to)) else {
+        let (Ok(side_a), Ok(side_b)) = (side(run.store, from), side(run.store, to)) else {
             run.push(
                 3,
                 "check",
@@ -441,25 +464,9 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
                 format!("cannot find {from} or {to} in the store"),
                 Value::Null,
             );
-            return;
+            return false;
         };
-        let mut failures = Vec::new();
-        for dir in projects {
-            let result = check_project(req, dir, &side_a, &side_b, run.driver);
-            if let Some(r) = &result.report {
-                run.driver.checked(dir, r);
-                if !r.ok {
-                    failures.push(format!(
-                        "{}: {} regression(s) from {from} to {to}",
-                        result.dir, r.totals.regressions
-                    ));
-                }
-            }
-            if let Some(e) = &result.error {
-                failures.push(format!("{}: the check could not run: {e}", result.dir));
-            }
-            run.outcome.checks.push(result);
-        }
+        let failures = check_projects(run, req, &side_a, &side_b, from, to);
         let summary = if !failures.is_empty() {
             failures.join("\n")
         } else {
@@ -471,16 +478,39 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
             Status::Failed
         };
         let dirs: Vec<String> = run.outcome.checks.iter().map(|c| c.dir.clone()).collect();
-        if !run.push(3, "check", status, summary, json!({"projects": dirs})) {
-            return;
-        }
+        run.push(3, "check", status, summary, json!({"projects": dirs}))
     }
+}
 
-    // Stage 4: the switch, with the rollback ready.
+/// Checks each project in turn, keeping every result in the outcome; returns one line per
+/// project that regressed or could not be checked.
+fn check_projects(run: &mut Run, req: &Request, side_a: &Side, side_b: &Side, from: &str, to: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    for dir in &req.projects {
+        let result = check_project(req, dir, side_a, side_b, run.driver);
+        if let Some(r) = &result.report {
+            run.driver.checked(dir, r);
+            if !r.ok {
+                failures.push(format!(
+                    "{}: {} regression(s) from {from} to {to}",
+                    result.dir, r.totals.regressions
+                ));
+            }
+        }
+        if let Some(e) = &result.error {
+            failures.push(format!("{}: the check could not run: {e}", result.dir));
+        }
+        run.outcome.checks.push(result);
+    }
+    failures
+}
+
+/// Stage 4: the switch, with the rollback ready (after the user confirms).
+fn switch_stage(run: &mut Run, dry: bool, from: &str, to: &str) {
     let b = if to.is_empty() {
         run.outcome.to.clone()
     } else {
-        to.clone()
+        to.to_string()
     };
     if dry {
         run.push(
