@@ -1,11 +1,19 @@
-//! What the `go` shim adds to every `go` call, measured next to Go's own toolchain switch.
+//! What the `go` shim adds to every `go` call, measured next to the least any shim can cost
+//! and next to Go's own toolchain switch.
 //!
 //! Run with `cargo bench --bench shim` (std only, `harness = false`; cargo builds the shim for
 //! benches). From a directory 8 levels below a `.go-version` and a `go.mod` it times paired,
-//! interleaved runs of the shim and of a direct exec of the same toolchain, for a trivial target
-//! (a GOROOT whose `bin/go` is `/bin/true`) and for `go version`. The `go version` rounds also
-//! time Go's own switch (`GOTOOLCHAIN=go1.22.10+path` run by go1.23.9), the peer to beat.
-//! It prints a table and a PASS/FAIL line against the targets; a FAIL does not fail the run.
+//! interleaved runs of a direct exec of the toolchain, of the *floor* (a static binary with no C
+//! runtime whose `_start` only `execve`s the same target with the environment the shim would
+//! hand it; built here with rustc) and of the shim, for a trivial target (a GOROOT whose `bin/go`
+//! is `/bin/true`) and for `go version`. The `go version` rounds also time Go's own switch
+//! (`GOTOOLCHAIN=go1.22.10+path` run by go1.23.9), the peer to beat.
+//!
+//! Added time is a variant minus the direct exec of the same target (median of per-round
+//! differences). Minor page faults are the child's (`getrusage(RUSAGE_CHILDREN)` deltas around
+//! each wait); the faults a shim or the floor takes itself, before its `execve`, are its faults
+//! minus the direct run's (the target's own faults cancel out; exact with `/bin/true`).
+//! It prints a table and PASS/FAIL lines against the targets; a FAIL does not fail the run.
 //!
 //! Environment: `GOMIG_BENCH_RUNS_TRUE` (rounds for the trivial target, default 400),
 //! `GOMIG_BENCH_RUNS_GO` (rounds for `go version`, default 200), `GOMIG_BENCH_SHIM` (a shim
@@ -33,6 +41,8 @@ const DEPTH: usize = 8;
 const MAX_ADDED_MS: f64 = 0.5;
 /// The shim's added time must be at most this share of Go's own switch.
 const MAX_SHARE_OF_SWITCH: f64 = 0.2;
+/// The shim's added time must be at most this multiple of the floor's (issue 9, item 7).
+const MAX_OVER_FLOOR: f64 = 1.8;
 
 fn main() {
     bench_main("shim", run);
@@ -53,6 +63,22 @@ fn run() -> Result<()> {
     // Direct runs get exactly the environment the shim hands to the toolchain, so the only
     // difference left is the shim itself.
     let direct_env = |goroot: &Path| vec![("GOROOT", goroot.into()), ("GOTOOLCHAIN", "local".into())];
+    // The floor gets what the shim's child gets: the shim's own variables passed through, plus
+    // GOROOT, GOTOOLCHAIN and the hop counter the shim adds.
+    let floor_env = |store: &Path, goroot: &Path| {
+        let mut env = vec![("GOMIG_HOME", store.into())];
+        env.extend(direct_env(goroot));
+        env.push(("GOMIG_SHIM_DEPTH", "1".into()));
+        env
+    };
+    let floors = build_floors(
+        tmp.path(),
+        &[
+            &t.true_goroot.join("bin/go"),
+            &goroot_target.join("bin/go"),
+            &t.env_goroot.join("bin/go"),
+        ],
+    )?;
     let true_direct = t.runner(&t.true_goroot.join("bin/go"), direct_env(&t.true_goroot));
     let true_shim = t.runner(&t.shim, vec![("GOMIG_HOME", t.true_store.clone().into())]);
     let go_direct = t.runner(&goroot_target.join("bin/go"), direct_env(&goroot_target));
@@ -61,6 +87,14 @@ fn run() -> Result<()> {
         &goroot_switcher.join("bin/go"),
         vec![("GOTOOLCHAIN", format!("go{GO_TARGET}+path").into())],
     );
+    let (true_floor, go_floor, env_floor) = match &floors {
+        Some([f_true, f_go, f_env]) => (
+            Some(t.runner(f_true, floor_env(&t.true_store, &t.true_goroot))),
+            Some(t.runner(f_go, floor_env(&t.store, &goroot_target))),
+            Some(t.runner(f_env, floor_env(&t.env_store, &t.env_goroot))),
+        ),
+        _ => (None, None, None),
+    };
 
     // Check every variant runs what it should before timing anything.
     true_direct.check(None)?;
@@ -69,48 +103,69 @@ fn run() -> Result<()> {
     go_shim.check_shim(&t.go_version, &goroot_target.join("bin/go"))?;
     go_shim.check(Some(GO_TARGET))?;
     go_switch.check(Some(GO_TARGET))?;
+    if let (Some(f_true), Some(f_go), Some(f_env)) = (&true_floor, &go_floor, &env_floor) {
+        f_true.check(None)?;
+        f_go.check(Some(GO_TARGET))?;
+        // The floor's target must see what the shim's sees: a GOROOT whose bin/go is `env`.
+        let env_shim = t.runner(&t.shim, vec![("GOMIG_HOME", t.env_store.clone().into())]);
+        let (shim_child, floor_child) = (env_shim.stdout_lines()?, f_env.stdout_lines()?);
+        if shim_child != floor_child {
+            return Err(format!(
+                "the floor's target sees another environment than the shim's:\n  shim  {shim_child:?}\n  floor {floor_child:?}"
+            ));
+        }
+    }
 
+    // One interleaved run per target: direct, floor (when built), shim (and Go's switch).
     let load_before = load_average();
     let mut rng = Rng::seeded();
-    let trivial = measure(&[&true_direct, &true_shim], runs_true, &mut rng)?;
-    let go = measure(&[&go_direct, &go_shim, &go_switch], runs_go, &mut rng)?;
+    let mut trivial_runners = vec![&true_direct, &true_shim];
+    trivial_runners.extend(true_floor.as_ref());
+    let mut go_runners = vec![&go_direct, &go_shim, &go_switch];
+    go_runners.extend(go_floor.as_ref());
+    let trivial = measure(&trivial_runners, runs_true, &mut rng)?;
+    let go = measure(&go_runners, runs_go, &mut rng)?;
 
     let size = fs::metadata(&shim).map(|m| m.len()).unwrap_or(0);
     println!("gomig shim benchmark");
     println!("  shim: {} ({size} bytes, {})", shim.display(), linkage(&shim));
+    match &floors {
+        Some([f, ..]) => {
+            let size = fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+            println!("  floor: _start + execve only ({size} bytes, {})", linkage(f));
+        }
+        None => println!("  floor: not measured ({})", floor_unsupported()),
+    }
     println!("  cwd {DEPTH} levels below .go-version (go{GO_TARGET}) and go.mod; variants interleaved in random order");
     println!(
         "  load average {load_before} before, {} after (other work on the machine adds noise)",
         load_average()
     );
-    println!("  {:<44}{:>10}{:>10}{:>10}", "", "median", "p10", "p90");
+    println!("  {:<44}{:>10}{:>10}{:>10}{:>8}", "", "median", "p10", "p90", "faults");
 
     println!("target bin/go = /bin/true, {runs_true} rounds");
-    row("direct exec", &trivial[0]);
-    row("shim", &trivial[1]);
-    let true_added = median(&paired_diff(&trivial[1], &trivial[0]));
-    let true_ratio = median(&trivial[1]) / median(&trivial[0]);
-    println!(
-        "  {:<44}{true_added:>7.3} ms   ({true_ratio:.2}x direct)",
-        "added by the shim (median of pairs)"
-    );
+    let [t_direct, t_shim] = [&trivial[0], &trivial[1]];
+    let t_floor = trivial.get(2);
+    row("direct exec", t_direct);
+    if let Some(f) = t_floor {
+        row("floor (static, no C runtime, only execve)", f);
+    }
+    row("shim", t_shim);
+    let true_added = added("shim", t_shim, t_direct);
+    let true_floor_added = t_floor.map(|f| added("floor", f, t_direct));
 
     println!("target `go version`, go{GO_TARGET}, {runs_go} rounds");
-    row("direct exec", &go[0]);
-    row("shim", &go[1]);
-    row(&format!("Go's switch (go{GO_SWITCHER}, GOTOOLCHAIN=+path)"), &go[2]);
-    let go_added = median(&paired_diff(&go[1], &go[0]));
-    let go_ratio = median(&go[1]) / median(&go[0]);
-    let switch_added = median(&paired_diff(&go[2], &go[0]));
-    let switch_ratio = median(&go[2]) / median(&go[0]);
-    println!(
-        "  {:<44}{go_added:>7.3} ms   ({go_ratio:.2}x direct)",
-        "added by the shim (median of pairs)"
-    );
-    println!(
-        "  {:<44}{switch_added:>7.3} ms   ({switch_ratio:.2}x direct)",
-        "added by Go's switch (median of pairs)"
-    );
+    let [g_direct, g_shim, g_switch] = [&go[0], &go[1], &go[2]];
+    let g_floor = go.get(3);
+    row("direct exec", g_direct);
+    if let Some(f) = g_floor {
+        row("floor (static, no C runtime, only execve)", f);
+    }
+    row("shim", g_shim);
+    row(&format!("Go's switch (go{GO_SWITCHER}, GOTOOLCHAIN=+path)"), g_switch);
+    let go_added = added("shim", g_shim, g_direct);
+    let go_floor_added = g_floor.map(|f| added("floor", f, g_direct));
+    let switch_added = added("Go's switch", g_switch, g_direct);
 
     let limit = MAX_ADDED_MS.min(switch_added * MAX_SHARE_OF_SWITCH);
     let verdict = if true_added.max(go_added) <= limit {
@@ -123,7 +178,38 @@ fn run() -> Result<()> {
          = min({MAX_ADDED_MS} ms, 1/5 of Go's switch {switch_added:.3} ms); shim = {:.0}% of Go's switch",
         100.0 * go_added / switch_added
     );
+    match (true_floor_added, go_floor_added) {
+        (Some(floor), Some(go_floor)) => {
+            // The trivial target decides: there the added time is not buried in Go's own
+            // start-up noise.
+            let ratio = true_added / floor;
+            let verdict = if ratio <= MAX_OVER_FLOOR { "PASS" } else { "FAIL" };
+            let faults = |v: &Samples| median(&paired_diff(&v.faults, &t_direct.faults));
+            println!(
+                "{verdict}: shim/floor added time {ratio:.2}x (/bin/true: shim {true_added:.3} ms, floor {floor:.3} ms; \
+                 go version: {:.2}x, {go_added:.3} / {go_floor:.3} ms); limit {MAX_OVER_FLOOR}x; page faults before \
+                 execve: shim {:.0}, floor {:.0}",
+                go_added / go_floor,
+                faults(t_shim),
+                faults(&trivial[2]),
+            );
+        }
+        _ => println!("SKIP: shim/floor ratio not measured ({})", floor_unsupported()),
+    }
     Ok(())
+}
+
+/// Prints and returns the median of per-round differences `variant - direct`, in time and in
+/// page faults (the faults the variant takes itself, before its `execve`).
+fn added(name: &str, variant: &Samples, direct: &Samples) -> f64 {
+    let ms = median(&paired_diff(&variant.ms, &direct.ms));
+    let faults = median(&paired_diff(&variant.faults, &direct.faults));
+    let ratio = median(&variant.ms) / median(&direct.ms);
+    println!(
+        "  {:<44}{ms:>7.3} ms   ({ratio:.2}x direct){faults:>+9.0} faults",
+        format!("added by {name} (median of pairs)")
+    );
+    ms
 }
 
 fn env_count(name: &str, default: usize) -> Result<usize> {
@@ -168,6 +254,9 @@ struct Tree {
     /// A store whose go1.22.10 is a GOROOT directory with `bin/go` -> `/bin/true`.
     true_store: PathBuf,
     true_goroot: PathBuf,
+    /// A store whose go1.22.10 has `bin/go` -> `env`: what the toolchain is handed, printed.
+    env_store: PathBuf,
+    env_goroot: PathBuf,
     /// `shims/go` in `store`: a copy of the shim, as gomig installs it.
     shim: PathBuf,
     /// Holds `go1.22.10` (a link to its `bin/go`) for Go's `+path` switch.
@@ -199,6 +288,15 @@ impl Tree {
         symlink("/bin/true", true_goroot.join("bin/go"))?;
         symlink(format!("toolchains/{target}"), true_store.join("default"))?;
 
+        let env_store = root.join("env-store");
+        let env_goroot = env_store.join("toolchains").join(&target);
+        fs::create_dir_all(env_goroot.join("bin"))?;
+        let env_program = ["/usr/bin/env", "/bin/env"]
+            .into_iter()
+            .find(|p| Path::new(p).is_file());
+        symlink(env_program.unwrap_or("/usr/bin/env"), env_goroot.join("bin/go"))?;
+        symlink(format!("toolchains/{target}"), env_store.join("default"))?;
+
         let path_dir = root.join("path");
         fs::create_dir(&path_dir)?;
         symlink(goroot_target.join("bin/go"), path_dir.join(&target))?;
@@ -216,6 +314,8 @@ impl Tree {
             store,
             true_store,
             true_goroot,
+            env_store,
+            env_goroot,
             shim: shim_copy,
             path_dir,
             go_version,
@@ -249,11 +349,15 @@ struct Runner {
 
 impl Runner {
     fn command(&self) -> Command {
+        let mut cmd = self.bare_command();
+        cmd.arg("version");
+        cmd
+    }
+
+    /// The program with no arguments.
+    fn bare_command(&self) -> Command {
         let mut cmd = Command::new(&self.program);
-        cmd.arg("version")
-            .current_dir(&self.cwd)
-            .env_clear()
-            .stdin(Stdio::null());
+        cmd.current_dir(&self.cwd).env_clear().stdin(Stdio::null());
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
@@ -279,6 +383,23 @@ impl Runner {
         Ok(())
     }
 
+    /// Runs once with no arguments (`env` prints what it was handed); stdout's lines, sorted.
+    fn stdout_lines(&self) -> Result<Vec<String>> {
+        let out = self
+            .bare_command()
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", self.program.display()))?;
+        if !out.status.success() {
+            return Err(format!("{} failed: {}", self.program.display(), out.status));
+        }
+        let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        lines.sort();
+        Ok(lines)
+    }
+
     /// Runs the shim with its trace on: it must have followed `go_version` to `exe`.
     fn check_shim(&self, go_version: &Path, exe: &Path) -> Result<()> {
         let mut cmd = self.command();
@@ -297,9 +418,17 @@ impl Runner {
     }
 }
 
+/// One runner's samples, one per round: wall time (ms) and the child's minor page faults.
+struct Samples {
+    ms: Vec<f64>,
+    faults: Vec<f64>,
+}
+
 /// Times `rounds` rounds (after a warm-up) of every runner, in a fresh random order per round,
-/// so drift and ordering effects hit all variants alike. Milliseconds per runner per round.
-fn measure(runners: &[&Runner], rounds: usize, rng: &mut Rng) -> Result<Vec<Vec<f64>>> {
+/// so drift and ordering effects hit all variants alike. Per runner, per round: milliseconds
+/// and the minor page faults of the child (the benchmark has no other children, so the
+/// `RUSAGE_CHILDREN` delta around one wait is that child's).
+fn measure(runners: &[&Runner], rounds: usize, rng: &mut Rng) -> Result<Vec<Samples>> {
     let warmup = (rounds / 10).max(10);
     let mut cmds: Vec<Command> = runners
         .iter()
@@ -309,34 +438,160 @@ fn measure(runners: &[&Runner], rounds: usize, rng: &mut Rng) -> Result<Vec<Vec<
             c
         })
         .collect();
-    let mut times = vec![Vec::with_capacity(rounds); cmds.len()];
+    let mut samples: Vec<Samples> = (0..cmds.len())
+        .map(|_| Samples {
+            ms: Vec::with_capacity(rounds),
+            faults: Vec::with_capacity(rounds),
+        })
+        .collect();
     let mut order: Vec<usize> = (0..cmds.len()).collect();
     for round in 0..warmup + rounds {
         rng.shuffle(&mut order);
         for &i in &order {
+            let faults_before = children_minor_faults();
             let start = Instant::now();
             let status = cmds[i]
                 .status()
                 .map_err(|e| format!("cannot run {}: {e}", runners[i].program.display()))?;
             let elapsed = start.elapsed();
+            let faults = children_minor_faults() - faults_before;
             if !status.success() {
                 return Err(format!("{} failed: {status}", runners[i].program.display()));
             }
             if round >= warmup {
-                times[i].push(elapsed.as_secs_f64() * 1e3);
+                samples[i].ms.push(elapsed.as_secs_f64() * 1e3);
+                samples[i].faults.push(faults as f64);
             }
         }
     }
-    Ok(times)
+    Ok(samples)
 }
 
-fn row(name: &str, ms: &[f64]) {
+/// Minor page faults of all waited-for children so far.
+fn children_minor_faults() -> i64 {
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; zeroed is a valid rusage anyway.
+    let ru = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, ru.as_mut_ptr());
+        ru.assume_init()
+    };
+    ru.ru_minflt as i64
+}
+
+fn row(name: &str, s: &Samples) {
     println!(
-        "  {name:<44}{:>7.3} ms{:>7.3} ms{:>7.3} ms",
-        percentile(ms, 0.5),
-        percentile(ms, 0.1),
-        percentile(ms, 0.9)
+        "  {name:<44}{:>7.3} ms{:>7.3} ms{:>7.3} ms{:>8.0}",
+        percentile(&s.ms, 0.5),
+        percentile(&s.ms, 0.1),
+        percentile(&s.ms, 0.9),
+        median(&s.faults)
     );
+}
+
+/// The floor's program: `_start` reads argc, argv and envp off the initial stack and `execve`s
+/// `@TARGET@` with them (exit 127 if that fails). Nothing else runs: no C runtime, no Rust code.
+const FLOOR_SOURCE: &str = r#"#![no_std]
+#![no_main]
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    loop {}
+}
+
+#[cfg(target_arch = "x86_64")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "mov rax, [rsp]",
+    "lea rsi, [rsp + 8]",
+    "lea rdx, [rsi + rax * 8 + 8]",
+    "lea rdi, [rip + 2f]",
+    "mov eax, 59",
+    "syscall",
+    "mov edi, 127",
+    "mov eax, 231",
+    "syscall",
+    ".section .rodata",
+    "2: .asciz \"@TARGET@\"",
+    ".text",
+);
+
+#[cfg(target_arch = "aarch64")]
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "ldr x9, [sp]",
+    "add x1, sp, #8",
+    "add x2, x1, x9, lsl #3",
+    "add x2, x2, #8",
+    "adrp x0, 2f",
+    "add x0, x0, :lo12:2f",
+    "mov x8, #221",
+    "svc #0",
+    "mov x0, #127",
+    "mov x8, #94",
+    "svc #0",
+    ".section .rodata",
+    "2: .asciz \"@TARGET@\"",
+    ".text",
+);
+"#;
+
+fn floor_unsupported() -> String {
+    format!(
+        "the floor's _start is written for Linux x86_64 and aarch64, not {} {}",
+        env::consts::OS,
+        env::consts::ARCH
+    )
+}
+
+/// Builds one floor per target (the target's path is compiled in, as the shim's choice would
+/// be made before its exec), linked like the shim: static, no start files, no C library.
+/// `None` where the floor's assembly does not exist.
+fn build_floors<const N: usize>(dir: &Path, targets: &[&Path; N]) -> Result<Option<[PathBuf; N]>> {
+    if env::consts::OS != "linux" || !matches!(env::consts::ARCH, "x86_64" | "aarch64") {
+        return Ok(None);
+    }
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let mut out = [(); N].map(|_| PathBuf::new());
+    for (i, target) in targets.iter().enumerate() {
+        let text = target.to_str().filter(|t| !t.contains(['"', '\\', '\n']));
+        let Some(text) = text else {
+            return Err(format!(
+                "{}: a path the floor's assembly cannot quote",
+                target.display()
+            ));
+        };
+        let src = dir.join(format!("floor{i}.rs"));
+        fs::write(&src, FLOOR_SOURCE.replace("@TARGET@", text)).map_err(|e| format!("{}: {e}", src.display()))?;
+        let exe = dir.join(format!("floor{i}"));
+        let result = Command::new(&rustc)
+            .args([
+                "--edition",
+                "2021",
+                "-C",
+                "opt-level=2",
+                "-C",
+                "panic=abort",
+                "-C",
+                "relocation-model=static",
+            ])
+            .args(["-C", "link-arg=-nostartfiles", "-C", "link-arg=-nostdlib"])
+            .args(["-C", "link-arg=-static", "-C", "link-arg=-no-pie", "-o"])
+            .arg(&exe)
+            .arg(&src)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", rustc.to_string_lossy()))?;
+        if !result.status.success() {
+            return Err(format!(
+                "cannot build the floor {}: {}",
+                src.display(),
+                String::from_utf8_lossy(&result.stderr).trim()
+            ));
+        }
+        out[i] = exe;
+    }
+    Ok(Some(out))
 }
 
 fn paired_diff(a: &[f64], b: &[f64]) -> Vec<f64> {

@@ -1107,6 +1107,41 @@ fn goroot_is_overridden_and_gotoolchain_defaults_to_local() {
     assert_eq!(values_of(&e, "GOMIG_SHIM_DEPTH"), ["6"]);
 }
 
+/// Paths longer than the resolver keeps inline (512 bytes) work the same: a working directory,
+/// a `.go-version` above it and an adopted toolchain's link target, each over 600 bytes, with
+/// `$PWD` and with `getcwd` alone.
+#[test]
+fn paths_longer_than_the_inline_buffer() {
+    let env = setup();
+    let env_prog = system_program(&["/usr/bin/env", "/bin/env"]);
+    linked_toolchain(&env, "go1.22.10", &env_prog);
+    env.set_default_link("go1.22.10");
+    let long: String = (0..6).map(|i| format!("{i}{}/", "x".repeat(99))).collect();
+    let external = env.root().join(&long).join("go");
+    fs::create_dir_all(external.join("bin")).unwrap();
+    std::os::unix::fs::symlink(&env_prog, external.join("bin/go")).unwrap();
+    std::os::unix::fs::symlink(&external, env.gomig_home.join("toolchains/go1.21.13")).unwrap();
+    let project = env.dir(&format!("long/{long}"));
+    fs::write(project.join(".go-version"), "1.21.13\n").unwrap();
+    let deep = project.join("a/b/c");
+    fs::create_dir_all(&deep).unwrap();
+    assert!(deep.as_os_str().len() > 600 && external.as_os_str().len() > 600);
+
+    for with_pwd in [true, false] {
+        let mut cmd = env.go_in(&deep, &[]);
+        if !with_pwd {
+            cmd.env_remove("PWD");
+        }
+        let e = env_entries(&run(&mut cmd));
+        assert_eq!(
+            values_of(&e, "GOROOT"),
+            [external.display().to_string()],
+            "with PWD: {with_pwd}"
+        );
+        assert_eq!(values_of(&e, "GOTOOLCHAIN"), ["local"]);
+    }
+}
+
 #[test]
 fn goroot_printed_by_a_script_toolchain() {
     // The same through a shell, as the brief's fake toolchains do it.

@@ -2,6 +2,8 @@
 //! the command that fixes it. Written to a byte sink so the shim (stack buffer, `write(2)`)
 //! and the CLI (a `String`) print the very same words.
 
+use core::mem::MaybeUninit;
+
 use super::trust::{Finding, Problem, Role};
 use super::{Error, ErrorKind, Source};
 
@@ -23,28 +25,34 @@ pub trait Sink {
     }
 }
 
-/// A fixed-size buffer sink; output past its end is dropped.
+/// A fixed-size buffer sink; output past its end is dropped. Uninitialised past `len`, so a
+/// big message buffer costs nothing until it is written.
 pub struct StackBuf<const N: usize> {
-    pub buf: [u8; N],
-    pub len: usize,
+    len: usize,
+    buf: [MaybeUninit<u8>; N],
 }
 
 impl<const N: usize> Default for StackBuf<N> {
     fn default() -> Self {
-        StackBuf { buf: [0; N], len: 0 }
+        StackBuf {
+            len: 0,
+            buf: [const { MaybeUninit::uninit() }; N],
+        }
     }
 }
 
 impl<const N: usize> StackBuf<N> {
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        // SAFETY: `buf[..len]` has been written.
+        unsafe { core::slice::from_raw_parts(self.buf.as_ptr().cast(), self.len) }
     }
 }
 
 impl<const N: usize> Sink for StackBuf<N> {
     fn put(&mut self, bytes: &[u8]) {
         let take = bytes.len().min(N - self.len);
-        self.buf[self.len..self.len + take].copy_from_slice(&bytes[..take]);
+        // SAFETY: `len + take <= N`.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.buf.as_mut_ptr().add(self.len).cast(), take) };
         self.len += take;
     }
 }

@@ -293,6 +293,8 @@ pub struct Error {
 }
 
 impl Error {
+    #[cold]
+    #[inline(never)]
     fn new(kind: ErrorKind, source: Source) -> Error {
         Error {
             kind,
@@ -304,6 +306,8 @@ impl Error {
             untrusted: None,
         }
     }
+    #[cold]
+    #[inline(never)]
     fn at(kind: ErrorKind, source: Source, file: &PathBuf, line: u32, value: &[u8]) -> Error {
         Error {
             kind,
@@ -641,7 +645,9 @@ fn resolve_with(
 }
 
 /// Looks for `.go-version`, then `.tool-versions`, in `dir`. On a hit, `dir` is left holding
-/// the file's path; otherwise it is restored.
+/// the file's path; otherwise it is restored. Out of line: its 16 KiB line buffer then shares
+/// stack pages with the calls that follow the walk instead of adding to them.
+#[inline(never)]
 fn version_file_in(dir: &mut PathBuf, text: &mut [u8]) -> Result<Option<(Source, Found)>, Error> {
     let len = dir.len();
     for (name, source) in [
@@ -848,6 +854,8 @@ fn finish_toolchain(out: &mut Resolution) -> Result<(), Error> {
     trust::check_toolchain(&out.home, &name, &out.checked, &out.goroot, out.tool.name())
 }
 
+// Out of line like `version_file_in`: its line buffer must not add to the walk's frame.
+#[inline(never)]
 fn select_from_go_file(
     env: &Env<'_>,
     source: Source,

@@ -124,6 +124,10 @@ mod imp {
         unsafe { call(libc::SYS_mmap, [0, len, prot, flags, minus_one, 0]) }.map(|p| p as *mut u8)
     }
 
+    pub fn munmap(p: *mut u8, len: usize) {
+        let _ = unsafe { call(libc::SYS_munmap, [p as usize, len, 0, 0, 0, 0]) };
+    }
+
     pub fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char) -> i32 {
         match unsafe { call(libc::SYS_execve, [path as usize, argv as usize, envp as usize, 0, 0, 0]) } {
             Ok(_) => 0,
@@ -235,6 +239,10 @@ mod imp {
         } else {
             Ok(p.cast())
         }
+    }
+
+    pub fn munmap(p: *mut u8, len: usize) {
+        unsafe { libc::munmap(p.cast(), len) };
     }
 
     pub fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char) -> i32 {

@@ -1,24 +1,68 @@
 //! The few system calls the resolver needs, on fixed buffers: no heap, no `std`.
 
 use core::ffi::c_char;
+use core::mem::MaybeUninit;
 
 use super::os;
 
 /// Longest path the resolver handles (Linux `PATH_MAX`, including the NUL).
 pub const PATH_CAP: usize = 4096;
 
-/// A NUL-terminated path in a fixed stack buffer.
-#[derive(Clone)]
+/// Paths shorter than this live in the `PathBuf` itself; longer ones in a mapping of their own.
+const INLINE_CAP: usize = 512;
+
+/// A NUL-terminated path of up to `PATH_CAP` bytes, with no heap.
+///
+/// Almost every path is short, so it is held inline in 512 bytes; a longer one moves to an
+/// anonymous mapping of `PATH_CAP` bytes (unmapped on drop), no heap allocation either, as
+/// for a huge environment in the shim. The resolver keeps a dozen of these on the stack at
+/// once, and the stack probes of a frame over a page touch all of its pages: at 4 KiB each,
+/// every path cost the shim a page fault.
+/// The inline bytes are uninitialised past the NUL. Invariant: `len < PATH_CAP`, the bytes
+/// `..=len` of the active buffer (`spill` if not null, else `inline`) are initialised, and
+/// the byte at `len` is the NUL.
 pub struct PathBuf {
-    buf: [u8; PATH_CAP],
     len: usize,
+    spill: *mut u8,
+    inline: [MaybeUninit<u8>; INLINE_CAP],
 }
+
+// SAFETY: the mapping `spill` points to is owned by this value alone, like a `Box`.
+unsafe impl Send for PathBuf {}
+// SAFETY: shared access only reads.
+unsafe impl Sync for PathBuf {}
 
 impl Default for PathBuf {
     fn default() -> Self {
-        PathBuf {
-            buf: [0; PATH_CAP],
+        let mut p = PathBuf {
             len: 0,
+            spill: core::ptr::null_mut(),
+            inline: [const { MaybeUninit::uninit() }; INLINE_CAP],
+        };
+        p.inline[0] = MaybeUninit::new(0);
+        p
+    }
+}
+
+impl Clone for PathBuf {
+    /// Copies the path and its NUL only.
+    fn clone(&self) -> Self {
+        let mut p = PathBuf::default();
+        if p.reserve(self.len + 1).is_none() {
+            // No memory for a long path's mapping: what a copy of a path too long would get.
+            return p;
+        }
+        // SAFETY: the active buffers hold `len + 1` initialised bytes / room for them.
+        unsafe { core::ptr::copy_nonoverlapping(self.base(), p.base_mut(), self.len + 1) };
+        p.len = self.len;
+        p
+    }
+}
+
+impl Drop for PathBuf {
+    fn drop(&mut self) {
+        if !self.spill.is_null() {
+            os::munmap(self.spill, PATH_CAP);
         }
     }
 }
@@ -30,8 +74,42 @@ impl PathBuf {
         Some(p)
     }
 
+    fn base(&self) -> *const u8 {
+        if self.spill.is_null() {
+            self.inline.as_ptr().cast()
+        } else {
+            self.spill
+        }
+    }
+
+    fn base_mut(&mut self) -> *mut u8 {
+        if self.spill.is_null() {
+            self.inline.as_mut_ptr().cast()
+        } else {
+            self.spill
+        }
+    }
+
+    /// Room for `bytes` bytes (the NUL included), moving to a mapping past the inline buffer.
+    fn reserve(&mut self, bytes: usize) -> Option<()> {
+        if bytes <= INLINE_CAP || !self.spill.is_null() {
+            return Some(());
+        }
+        let spill = os::mmap_anon(PATH_CAP).ok()?;
+        // SAFETY: the inline buffer holds `len + 1` initialised bytes; the mapping PATH_CAP.
+        unsafe { core::ptr::copy_nonoverlapping(self.inline.as_ptr().cast(), spill, self.len + 1) };
+        self.spill = spill;
+        Some(())
+    }
+
+    /// The room of the active buffer.
+    fn capacity(&self) -> usize {
+        if self.spill.is_null() { INLINE_CAP } else { PATH_CAP }
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        // SAFETY: the first `len` bytes of the active buffer are initialised (the invariant).
+        unsafe { core::slice::from_raw_parts(self.base(), self.len) }
     }
 
     pub fn len(&self) -> usize {
@@ -43,12 +121,13 @@ impl PathBuf {
     }
 
     pub fn as_ptr(&self) -> *const c_char {
-        self.buf.as_ptr().cast()
+        self.base().cast()
     }
 
     pub fn clear(&mut self) {
         self.len = 0;
-        self.buf[0] = 0;
+        // SAFETY: every buffer has room for the NUL.
+        unsafe { *self.base_mut() = 0 };
     }
 
     pub fn set(&mut self, bytes: &[u8]) -> Option<()> {
@@ -62,15 +141,20 @@ impl PathBuf {
         if end >= PATH_CAP || bytes.contains(&0) {
             return None;
         }
-        self.buf[self.len..end].copy_from_slice(bytes);
-        self.buf[end] = 0;
+        self.reserve(end + 1)?;
+        // SAFETY: `end + 1` bytes fit the active buffer now.
+        unsafe {
+            let base = self.base_mut();
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), base.add(self.len), bytes.len());
+            *base.add(end) = 0;
+        }
         self.len = end;
         Some(())
     }
 
     /// Appends `/name`, avoiding a doubled slash after the root.
     pub fn push(&mut self, name: &[u8]) -> Option<()> {
-        if self.len == 0 || self.buf[self.len - 1] != b'/' {
+        if self.as_bytes().last() != Some(&b'/') {
             self.extend(b"/")?;
         }
         self.extend(name)
@@ -79,7 +163,8 @@ impl PathBuf {
     pub fn truncate(&mut self, len: usize) {
         if len < self.len {
             self.len = len;
-            self.buf[len] = 0;
+            // SAFETY: `len` is within the initialised part of the active buffer.
+            unsafe { *self.base_mut().add(len) = 0 };
         }
     }
 
@@ -173,18 +258,41 @@ pub fn is_executable(path: &PathBuf) -> bool {
 
 /// `readlink(2)` into `out`; `Err(errno)` if it is not a link or cannot be read.
 pub fn readlink(path: &PathBuf, out: &mut PathBuf) -> Result<(), i32> {
-    let n = os::readlink(path.as_ptr(), out.buf.as_mut_ptr(), PATH_CAP - 1)?;
-    if n >= PATH_CAP - 1 {
-        return Err(libc::ENAMETOOLONG);
+    loop {
+        let room = out.capacity() - 1;
+        let n = os::readlink(path.as_ptr(), out.base_mut(), room)?;
+        if n < room {
+            // The kernel wrote the first `n` bytes.
+            // SAFETY: `n < room`, within the active buffer.
+            unsafe { *out.base_mut().add(n) = 0 };
+            out.len = n;
+            return Ok(());
+        }
+        if out.capacity() == PATH_CAP {
+            out.clear();
+            return Err(libc::ENAMETOOLONG);
+        }
+        // Perhaps cut: read it again into the full-size buffer.
+        out.reserve(PATH_CAP).ok_or(libc::ENOMEM)?;
     }
-    out.buf[n] = 0;
-    out.len = n;
-    Ok(())
 }
 
 pub fn getcwd(out: &mut PathBuf) -> Result<(), i32> {
-    os::getcwd(out.buf.as_mut_ptr(), PATH_CAP)?;
-    out.len = out.buf.iter().position(|&c| c == 0).unwrap_or(0);
+    loop {
+        match os::getcwd(out.base_mut(), out.capacity()) {
+            // Too long for the inline buffer: again, into the full-size one.
+            Err(libc::ERANGE) if out.capacity() < PATH_CAP => out.reserve(PATH_CAP).ok_or(libc::ENOMEM)?,
+            Err(e) => return Err(e),
+            Ok(()) => break,
+        }
+    }
+    // The kernel wrote a NUL-terminated path that fits: read up to its NUL only.
+    let base = out.base();
+    // SAFETY: every byte before and at the NUL was written by getcwd.
+    out.len = (0..out.capacity()).find(|&i| unsafe { *base.add(i) } == 0).unwrap_or(0);
+    if out.len == 0 {
+        out.clear();
+    }
     Ok(())
 }
 
@@ -210,8 +318,13 @@ impl Fd {
 
     /// Reads up to `buf.len()` bytes, retrying on EINTR.
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, i32> {
+        self.read_into(buf.as_mut_ptr(), buf.len())
+    }
+
+    /// [`Fd::read`] into memory that need not be initialised (`len` writable bytes at `buf`).
+    pub fn read_into(&self, buf: *mut u8, len: usize) -> Result<usize, i32> {
         loop {
-            match os::read(self.0, buf.as_mut_ptr(), buf.len()) {
+            match os::read(self.0, buf, len) {
                 Err(libc::EINTR) => continue,
                 result => return result,
             }
@@ -230,7 +343,9 @@ impl Drop for Fd {
 #[cfg(target_os = "linux")]
 pub fn for_each_dir_entry(dir: &PathBuf, mut f: impl FnMut(&[u8])) -> Result<(), i32> {
     let fd = Fd::open_dir(dir)?;
-    let mut buf = [0u8; 8192];
+    // Room for a few entries per call (one needs at most 280 bytes); a frame under a page
+    // needs no stack probe.
+    let mut buf = [0u8; 2048];
     loop {
         let n = os::getdents64(fd.0, buf.as_mut_ptr(), buf.len())?;
         if n == 0 {

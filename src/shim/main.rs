@@ -15,6 +15,7 @@
 mod resolve;
 
 use core::ffi::{c_char, c_int};
+use core::mem::MaybeUninit;
 
 use resolve::message::{self, Sink, StackBuf};
 use resolve::os;
@@ -24,7 +25,10 @@ use resolve::{Env, Resolution, Tool};
 /// Fail after this many nested shim resolutions (a loop through copies of the shim).
 const MAX_DEPTH: u32 = 20;
 /// Environment entries handled on the stack; larger environments use an anonymous mapping.
-const STACK_ENV: usize = 2048;
+/// Small enough that `exec`'s frame stays under a page (no stack probe, one page at most).
+const STACK_ENV: usize = 384;
+/// GOROOTs shorter than this are assembled in a small buffer, longer ones in a page-sized one.
+const SHORT_GOROOT: usize = 224;
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
@@ -46,6 +50,12 @@ unsafe extern "C" {}
 extern "C" fn rust_eh_personality() {}
 
 /// Writes `gomig: <message>\n` to stderr in one `write`.
+///
+/// Every failure and message path is `#[cold]` and out of line: their big buffers then live in
+/// frames of their own, not in the frames of the hot path, whose every page the stack probes
+/// touch, and their code sits apart from the code that runs on every call.
+#[cold]
+#[inline(never)]
 fn fail(msg: &[u8]) -> c_int {
     let mut out = StackBuf::<8192>::default();
     out.put(b"gomig: ");
@@ -81,6 +91,8 @@ fn parse_u32(s: &[u8]) -> u32 {
 
 /// Go's `os.Getwd`: `$PWD` when it is clean and names the current directory (keeps the
 /// user's symlinked path), else `getcwd`.
+// Out of line (as `self_id`): its scratch path then takes stack only while it runs.
+#[inline(never)]
 fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> bool {
     if let Some(p) = pwd {
         let clean = p[0] == b'/'
@@ -101,31 +113,34 @@ fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> bool {
     sys::getcwd(out).is_ok()
 }
 
+#[inline(never)]
 fn self_id() -> Option<FileId> {
     let exe = PathBuf::from_bytes(b"/proc/self/exe")?;
     sys::stat(&exe).ok().map(|m| m.id)
 }
 
-/// `KEY=value` assembled in a stack buffer.
-struct EnvEntry {
-    buf: [u8; sys::PATH_CAP + 32],
-    len: usize,
+/// `KEY=value\0` assembled in a stack buffer of `N` bytes, uninitialised past the NUL.
+struct EnvEntry<const N: usize> {
+    buf: [MaybeUninit<u8>; N],
 }
 
-impl EnvEntry {
-    fn new(key: &[u8], value: &[u8]) -> Option<EnvEntry> {
+impl<const N: usize> EnvEntry<N> {
+    fn new(key: &[u8], value: &[u8]) -> Option<EnvEntry<N>> {
         let mut e = EnvEntry {
-            buf: [0; sys::PATH_CAP + 32],
-            len: 0,
+            buf: [const { MaybeUninit::uninit() }; N],
         };
         let total = key.len() + 1 + value.len();
-        if total >= e.buf.len() {
+        if total >= N {
             return None;
         }
-        e.buf[..key.len()].copy_from_slice(key);
-        e.buf[key.len()] = b'=';
-        e.buf[key.len() + 1..total].copy_from_slice(value);
-        e.len = total;
+        let dst: *mut u8 = e.buf.as_mut_ptr().cast();
+        // SAFETY: `total + 1 <= N` bytes are written, within `buf`.
+        unsafe {
+            core::ptr::copy_nonoverlapping(key.as_ptr(), dst, key.len());
+            *dst.add(key.len()) = b'=';
+            core::ptr::copy_nonoverlapping(value.as_ptr(), dst.add(key.len() + 1), value.len());
+            *dst.add(total) = 0;
+        }
         Some(e)
     }
     fn as_ptr(&self) -> *const c_char {
@@ -205,48 +220,133 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
 
     let own_id = self_id();
     let mut res = Resolution::new(tool);
-    if let Err(err) = resolve::resolve(&env, cwd.as_bytes(), own_id, &mut res) {
-        if err.kind == resolve::ErrorKind::NotInstalled && auto.enabled(&env) {
-            // The slow, rare path: hand over to the CLI, which installs, then runs us again.
-            return auto_install(&res.home, tool, err.value.as_bytes(), argv, envp);
-        }
-        let mut msg = StackBuf::<6144>::default();
-        message::write_error(&err, &mut msg);
-        return fail(msg.as_bytes());
+    let here = Call {
+        argv,
+        envp,
+        auto: &auto,
+    };
+    if let Err(status) = resolve_here(&env, cwd.as_bytes(), own_id, &mut res, &here) {
+        return status;
     }
 
     // Never exec ourselves: a GOROOT whose bin/go is this very shim.
     if let (Some(own), Ok(target)) = (own_id, sys::stat(&res.exe))
         && target.id == own
     {
-        let mut msg = StackBuf::<6144>::default();
-        msg.put(res.exe.as_bytes());
-        msg.put(b" is the gomig shim itself, not a Go toolchain; reinstall ");
-        msg.put(res.name.as_bytes());
-        msg.put(b" (gomig install) or remove it (gomig uninstall)");
-        return fail(msg.as_bytes());
+        return fail_self(&res);
     }
 
     if trace {
-        let mut msg = StackBuf::<8192>::default();
-        msg.put(b"gomig: trace: ");
-        msg.put(res.source.as_str().as_bytes());
-        if !res.file.is_empty() {
-            msg.put(b" ");
-            msg.put(res.file.as_bytes());
-        }
-        msg.put(b" -> ");
-        msg.put(res.exe.as_bytes());
-        msg.put(b"\n");
-        let _ = os::write(2, msg.buf.as_ptr(), msg.len);
+        write_trace(&res);
     }
 
     exec(&res, argv, envp, env_count, depth, has_gotoolchain)
 }
 
+/// What a failed resolution needs to report itself or hand over to auto-install.
+struct Call<'a> {
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    auto: &'a AutoInstall<'a>,
+}
+
+/// Runs the resolver; on failure reports it and returns the exit status. Out of line, so that
+/// the resolver's frames and the error it may return sit below `main`'s small frame, where the
+/// frames of `exec` later reuse the same stack pages.
+#[inline(never)]
+fn resolve_here(
+    env: &Env<'_>,
+    cwd: &[u8],
+    own_id: Option<FileId>,
+    res: &mut Resolution,
+    call: &Call<'_>,
+) -> Result<(), c_int> {
+    match resolve::resolve(env, cwd, own_id, res) {
+        Ok(()) => Ok(()),
+        Err(err) => Err(resolve_failed(&err, env, res, call)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn resolve_failed(err: &resolve::Error, env: &Env<'_>, res: &Resolution, call: &Call<'_>) -> c_int {
+    if err.kind == resolve::ErrorKind::NotInstalled && call.auto.enabled(env) {
+        // The slow, rare path: hand over to the CLI, which installs, then runs us again.
+        return auto_install(&res.home, res.tool, err.value.as_bytes(), call.argv, call.envp);
+    }
+    fail_resolve(err)
+}
+
+#[cold]
+#[inline(never)]
+fn fail_resolve(err: &resolve::Error) -> c_int {
+    let mut msg = StackBuf::<6144>::default();
+    message::write_error(err, &mut msg);
+    fail(msg.as_bytes())
+}
+
+#[cold]
+#[inline(never)]
+fn fail_self(res: &Resolution) -> c_int {
+    let mut msg = StackBuf::<6144>::default();
+    msg.put(res.exe.as_bytes());
+    msg.put(b" is the gomig shim itself, not a Go toolchain; reinstall ");
+    msg.put(res.name.as_bytes());
+    msg.put(b" (gomig install) or remove it (gomig uninstall)");
+    fail(msg.as_bytes())
+}
+
+#[cold]
+#[inline(never)]
+fn write_trace(res: &Resolution) {
+    let mut msg = StackBuf::<8192>::default();
+    msg.put(b"gomig: trace: ");
+    msg.put(res.source.as_str().as_bytes());
+    if !res.file.is_empty() {
+        msg.put(b" ");
+        msg.put(res.file.as_bytes());
+    }
+    msg.put(b" -> ");
+    msg.put(res.exe.as_bytes());
+    msg.put(b"\n");
+    let bytes = msg.as_bytes();
+    let _ = os::write(2, bytes.as_ptr(), bytes.len());
+}
+
 /// Builds the child's environment on the stack (GOROOT replaced or removed, GOTOOLCHAIN=local
-/// unless set, the hop counter bumped) and `execve`s.
+/// unless set, the hop counter bumped) and `execve`s. Out of line, so its buffers reuse the
+/// stack pages the resolver already touched.
+#[inline(never)]
 fn exec(
+    res: &Resolution,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    env_count: usize,
+    depth: u32,
+    has_gotoolchain: bool,
+) -> c_int {
+    if res.goroot.len() < SHORT_GOROOT {
+        exec_with::<{ SHORT_GOROOT + 32 }>(res, argv, envp, env_count, depth, has_gotoolchain)
+    } else {
+        exec_long(res, argv, envp, env_count, depth, has_gotoolchain)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn exec_long(
+    res: &Resolution,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    env_count: usize,
+    depth: u32,
+    has_gotoolchain: bool,
+) -> c_int {
+    exec_with::<{ sys::PATH_CAP + 32 }>(res, argv, envp, env_count, depth, has_gotoolchain)
+}
+
+/// [`exec`] with `GOROOT=...` assembled in `N` bytes.
+fn exec_with<const N: usize>(
     res: &Resolution,
     argv: *const *const c_char,
     envp: *const *const c_char,
@@ -257,21 +357,22 @@ fn exec(
     let goroot = if res.goroot.is_empty() {
         None
     } else {
-        EnvEntry::new(b"GOROOT", res.goroot.as_bytes())
+        EnvEntry::<N>::new(b"GOROOT", res.goroot.as_bytes())
     };
     if !res.goroot.is_empty() && goroot.is_none() {
         return fail(b"GOROOT path too long");
     }
     let mut depth_text = StackBuf::<12>::default();
     depth_text.put_u64(depth as u64 + 1);
-    let Some(depth_entry) = EnvEntry::new(b"GOMIG_SHIM_DEPTH", depth_text.as_bytes()) else {
+    let Some(depth_entry) = EnvEntry::<32>::new(b"GOMIG_SHIM_DEPTH", depth_text.as_bytes()) else {
         return fail(b"internal error building the environment");
     };
     let gotoolchain: &[u8] = b"GOTOOLCHAIN=local\0";
 
     let needed = env_count + 4;
-    let mut stack_slots = [core::ptr::null::<c_char>(); STACK_ENV];
-    let slots: &mut [*const c_char] = if needed <= STACK_ENV {
+    // Uninitialised: only the slots filled below are written (and handed to execve).
+    let mut stack_slots = [const { MaybeUninit::<*const c_char>::uninit() }; STACK_ENV];
+    let slots: &mut [MaybeUninit<*const c_char>] = if needed <= STACK_ENV {
         &mut stack_slots[..needed]
     } else {
         // A huge environment: an anonymous mapping is still no heap allocation.
@@ -289,22 +390,29 @@ fn exec(
         if key == b"GOROOT" || key == b"GOMIG_SHIM_DEPTH" {
             continue;
         }
-        slots[n] = p;
+        slots[n] = MaybeUninit::new(p);
         n += 1;
     }
     if let Some(g) = &goroot {
-        slots[n] = g.as_ptr();
+        slots[n] = MaybeUninit::new(g.as_ptr());
         n += 1;
     }
     if !has_gotoolchain {
-        slots[n] = gotoolchain.as_ptr().cast();
+        slots[n] = MaybeUninit::new(gotoolchain.as_ptr().cast());
         n += 1;
     }
-    slots[n] = depth_entry.as_ptr();
+    slots[n] = MaybeUninit::new(depth_entry.as_ptr());
     n += 1;
-    slots[n] = core::ptr::null();
+    slots[n] = MaybeUninit::new(core::ptr::null());
 
-    let e = os::execve(res.exe.as_ptr(), argv, slots.as_ptr());
+    // `slots[..=n]` is written and NULL-terminated; execve reads no further.
+    let e = os::execve(res.exe.as_ptr(), argv, slots.as_ptr().cast());
+    fail_exec(res, e)
+}
+
+#[cold]
+#[inline(never)]
+fn fail_exec(res: &Resolution, e: i32) -> c_int {
     let mut msg = StackBuf::<6144>::default();
     msg.put(b"cannot run ");
     msg.put(res.exe.as_bytes());
@@ -339,6 +447,8 @@ impl AutoInstall<'_> {
     }
 
     /// Scans the config for `auto_install = true` (only on a miss, never on the hot path).
+    #[cold]
+    #[inline(never)]
     fn config_says_so(&self, env: &Env<'_>) -> bool {
         let mut path = PathBuf::default();
         let found = match (self.config, self.xdg_config, env.home) {
@@ -368,6 +478,8 @@ impl AutoInstall<'_> {
 
 /// Execs `gomig install --then-exec TOOL VERSION -- ARGS...`. The CLI is found through the
 /// `state/gomig` link that `gomig init` keeps.
+#[cold]
+#[inline(never)]
 fn auto_install(
     home: &PathBuf,
     tool: Tool,
