@@ -101,6 +101,12 @@ fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> bool {
             && !p.windows(4).any(|w| w == b"/../")
             && !p.ends_with(b"/.")
             && !p.ends_with(b"/..");
+        // Where `$PWD` is the physical path (no link on it), `getcwd` says so in one system
+        // call: both rules give that path then, whatever the two `stat`s below would find.
+        // Only into the inline buffer: a longer path is left to the rule itself (no mapping).
+        if clean && sys::getcwd_inline(out).is_ok() && out.as_bytes() == p {
+            return true;
+        }
         if clean && out.set(p).is_some() {
             let dot = PathBuf::from_bytes(b".");
             if let (Ok(a), Some(Ok(b))) = (sys::stat(out), dot.as_ref().map(sys::stat))
