@@ -158,10 +158,17 @@ fn check_store(store: &Store, r: &mut Report) {
     }
     match store.toolchains() {
         Ok(list) => {
+            let default = store.default_name().ok().flatten();
+            let rollback = store.rollback_target().ok().flatten();
             for t in list.iter().filter(|t| t.adopted_from.is_some() && !t.is_present()) {
+                // --force only where remove would refuse without it.
+                let needed = [&default, &rollback]
+                    .iter()
+                    .any(|n| n.as_deref() == Some(t.name.as_str()));
+                let force = if needed { " --force" } else { "" };
                 r.warn(
                     format!("adopted {} points at {}, which is gone", t.name, t.root().display()),
-                    format!("gomig remove {} --force, then gomig add NEW_PATH", t.name),
+                    format!("gomig remove {}{force}, then gomig add NEW_PATH", t.name),
                 );
             }
         }

@@ -17,8 +17,16 @@ pub enum AdoptError {
     NotGoroot { path: String },
     #[error("cannot tell which Go version {path} holds: no VERSION file and `bin/go env GOVERSION` failed ({detail})")]
     UnknownVersion { path: String, detail: String },
-    #[error("{name} is already in the store at {existing}; remove it first (gomig remove {name}) or adopt with --name")]
-    Taken { name: String, existing: String },
+    #[error(
+        "{name} is already in the store at {existing}; {} first, or adopt this tree under another name: gomig add {path} --name {name}-2",
+        if *.existing_adopted { format!("forget that one (gomig remove {name})") } else { format!("uninstall that one (gomig uninstall {name})") }
+    )]
+    Taken {
+        name: String,
+        existing: String,
+        existing_adopted: bool,
+        path: String,
+    },
     #[error(
         "cannot record the manifest of {path}: {source}; nothing was adopted (check that you can read every file in it)"
     )]
@@ -116,6 +124,8 @@ pub fn adopt(store: &Store, root: &Path, name: Option<&str>) -> Result<Adopted, 
         return Err(AdoptError::Taken {
             name,
             existing: existing.root().display().to_string(),
+            existing_adopted: existing.adopted_from.is_some(),
+            path: root.display().to_string(),
         });
     }
     let entries = manifest::scan(&root).map_err(|source| AdoptError::Scan {
