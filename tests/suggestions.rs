@@ -31,7 +31,7 @@ fn suggested_commands(text: &str) -> Vec<Vec<String>> {
         }
         let rest = &text[i + "gomig ".len()..];
         let end = rest
-            .find(|c: char| matches!(c, ';' | ',' | '(' | ')' | '\n' | ':' | '"' | '`'))
+            .find([';', ',', '(', ')', '\n', ':', '"', '`'])
             .unwrap_or(rest.len());
         let mut clause = &rest[..end];
         for stop in [" or ", " then ", " and ", " && ", " if ", " to ", " after ", " before "] {
@@ -112,7 +112,7 @@ fn problem(env: &TestEnv, words: &[String]) -> Option<String> {
         ));
     }
     let named = words.get(1).filter(|w| !PLACEHOLDERS.iter().any(|(p, _)| w == p));
-    let Some(named) = named else { return None };
+    let named = named?;
     let name = if named.starts_with("go") {
         named.clone()
     } else {
