@@ -119,6 +119,18 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             "default: {newest} (there was none; change it with gomig switch)"
         ));
     }
+    // A --mirror that worked and is not saved: say how to keep it (the next install would go to
+    // the default site again).
+    if failed == 0
+        && !installed.is_empty()
+        && let [mirror, ..] = args.source.mirrors.as_slice()
+        && crate::config::Config::load().is_ok_and(|c| c.mirror.is_none())
+        && std::env::var_os("GOMIG_MIRROR").is_none()
+    {
+        ctx.note(format!(
+            "to use this mirror every time: gomig config set mirror {mirror}"
+        ));
+    }
     if let Some(tool) = &args.then_exec
         && failed == 0
     {
