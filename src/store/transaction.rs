@@ -81,6 +81,21 @@ pub enum TxnError {
 
 pub type Result<T> = std::result::Result<T, TxnError>;
 
+impl TxnError {
+    /// A write failed because the disk is full.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            TxnError::Store(e) => e.is_disk_full(),
+            TxnError::DiskFull { .. } => true,
+            TxnError::NotChanged { source } => source.is_disk_full(),
+            TxnError::LogUnwritable { source, .. } | TxnError::RenameFailed { source, .. } => {
+                source.raw_os_error() == Some(libc::ENOSPC)
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Whether a new default must pass the verify gate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Gate {
