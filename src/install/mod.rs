@@ -23,7 +23,7 @@ use crate::install::archive::{ArchiveError, Extracted, Limits};
 use crate::install::download::{DownloadError, Http};
 use crate::install::index::{FetchOptions, Index, IndexError};
 use crate::integrity::manifest::{self, Manifest, ManifestError};
-use crate::store::events::Event;
+use crate::store::events::{Action, Event};
 use crate::store::staging::Staging;
 use crate::store::transaction::{Kind as RemovalKind, Removal, TxnError};
 use crate::store::{self, Store, StoreError};
@@ -549,7 +549,7 @@ impl Installer<'_> {
         let m = Manifest::new(manifest::header_for(staging.path(), name), extracted.entries);
         let digest = m.tree_digest();
         let dest = self.store.toolchain_path(name);
-        let mut event = Event::new("install")
+        let mut event = Event::new(Action::Install)
             .field("version", name)
             .field("sha256", origin.sha256)
             .field("tree_digest", digest.clone())
