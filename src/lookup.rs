@@ -205,9 +205,18 @@ fn run_resolver(
     Ok(res)
 }
 
+/// Why [`resolve_here`] found no toolchain.
+#[derive(Debug, thiserror::Error)]
+pub enum HereError {
+    #[error("cannot determine the current directory: {error}")]
+    NoCurrentDir { error: std::io::Error },
+    #[error(transparent)]
+    Resolve(#[from] ResolveFailure),
+}
+
 /// Resolves `tool` for the current process (environment and working directory).
-pub fn resolve_here(tool: Tool) -> anyhow::Result<Box<Resolution>> {
-    let dir = current_dir().map_err(|e| anyhow::anyhow!("cannot determine the current directory: {e}"))?;
+pub fn resolve_here(tool: Tool) -> Result<Box<Resolution>, HereError> {
+    let dir = current_dir().map_err(|error| HereError::NoCurrentDir { error })?;
     Ok(resolve_in(&EnvSnapshot::capture(), &dir, tool)?)
 }
 

@@ -7,9 +7,9 @@ use std::process::{Command, ExitCode};
 use anyhow::{Result, bail};
 
 use super::Ctx;
-use super::source::{SourceArgs, installer};
+use super::source::{SourceArgs, installer, nothing_installed};
 use crate::install::Outcome;
-use crate::lookup;
+use crate::lookup::{self, HereError};
 use crate::resolve::version::compare_go;
 use crate::resolve::{ErrorKind, Tool};
 
@@ -40,10 +40,8 @@ pub struct Args {
 fn needed_here() -> Result<Option<String>> {
     match lookup::resolve_here(Tool::Go) {
         Ok(_) => Ok(None),
-        Err(e) => match e.downcast_ref::<lookup::ResolveFailure>() {
-            Some(f) if f.kind == ErrorKind::NotInstalled => Ok(Some(f.value.clone())),
-            _ => Err(e),
-        },
+        Err(HereError::Resolve(f)) if f.kind == ErrorKind::NotInstalled => Ok(Some(f.value)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -65,7 +63,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     };
     if let Some(file) = &args.archive {
         report(
-            installer.install_archive(file, args.sha256.as_deref()),
+            installer
+                .install_archive(file, args.sha256.as_deref())
+                .map_err(|e| nothing_installed(e, &store)),
             &file.display().to_string(),
         );
     } else {
@@ -103,7 +103,12 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
                     continue;
                 }
             };
-            report(installer.install(&spec, args.sha256.as_deref()), v);
+            report(
+                installer
+                    .install(&spec, args.sha256.as_deref())
+                    .map_err(|e| nothing_installed(e, &store)),
+                v,
+            );
         }
     }
     // With no default yet, the newest installed toolchain becomes it: `go` works right away.

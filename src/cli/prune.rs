@@ -8,7 +8,7 @@ use serde_json::json;
 use super::Ctx;
 use crate::config::Config;
 use crate::integrity::pack;
-use crate::store::events::Event;
+use crate::store::events::{Action, Event};
 use crate::switch::prune;
 
 /// Remove old installed toolchains: never the default, the rollback target or the rest of the
@@ -81,7 +81,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             }
             Err(e) => {
                 failed += 1;
-                let _ = Event::new("prune")
+                let _ = Event::new(Action::Prune)
                     .field("version", t.name.clone())
                     .result(Err(&e.to_string()))
                     .append(&store);

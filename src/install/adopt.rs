@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::integrity::manifest::{self, Manifest};
 use crate::resolve::version::Version;
-use crate::store::events::Event;
+use crate::store::events::{Action, Event};
 use crate::store::transaction::TxnError;
 use crate::store::{self, Store, StoreError};
 
@@ -134,7 +134,7 @@ pub fn adopt(store: &Store, root: &Path, name: Option<&str>) -> Result<Adopted, 
     })?;
     let m = Manifest::new(manifest::header_for(&root, &name), entries);
     let tree_digest = m.tree_digest();
-    let event = Event::new("add")
+    let event = Event::new(Action::Add)
         .field("version", name.clone())
         .field("goroot", root.display().to_string())
         .field("tree_digest", tree_digest.clone());
