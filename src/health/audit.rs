@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
@@ -46,6 +46,11 @@ pub struct Repair {
     /// Bits to clear.
     #[serde(serialize_with = "octal")]
     pub clear: u32,
+    /// The device and inode number of the entry that was checked: the only one changed.
+    #[serde(skip)]
+    pub dev: u64,
+    #[serde(skip)]
+    pub ino: u64,
 }
 
 fn octal<S: serde::Serializer>(v: &u32, s: S) -> Result<S::Ok, S::Error> {
@@ -155,6 +160,8 @@ impl Auditor<'_> {
                 repair: fixable.then(|| Repair {
                     path: path.to_path_buf(),
                     clear: writable,
+                    dev: meta.dev(),
+                    ino: meta.ino(),
                 }),
             });
         }
@@ -180,6 +187,8 @@ impl Auditor<'_> {
                 repair: fixable.then(|| Repair {
                     path: path.to_path_buf(),
                     clear: bits,
+                    dev: meta.dev(),
+                    ino: meta.ino(),
                 }),
             });
         }
@@ -274,6 +283,8 @@ impl Auditor<'_> {
                 repair: owned.then(|| Repair {
                     path: dir.to_path_buf(),
                     clear: mode & 0o022,
+                    dev: meta.dev(),
+                    ino: meta.ino(),
                 }),
             });
         }
@@ -573,49 +584,181 @@ pub struct Fixed {
     pub to: String,
 }
 
+/// Why a permission fix was not made.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot change the mode of {path}: {cause}")]
-pub struct RepairError {
-    pub path: String,
-    pub cause: std::io::Error,
+pub enum RepairError {
+    #[error("cannot change the mode of {path}: {cause}; nothing was changed there: check it and run chmod yourself")]
+    Io { path: String, cause: std::io::Error },
+    #[error(
+        "did not change the mode of {path}: it is not the entry that was checked any more ({what}); nothing was changed there: someone who can write its directory may be tampering with it: check who owns {dir} and run gomig audit again"
+    )]
+    Changed {
+        path: String,
+        dir: String,
+        what: &'static str,
+    },
+}
+
+/// A descriptor this module opened (closed when dropped).
+struct Fd(libc::c_int);
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        // SAFETY: the descriptor is ours and closed once.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+fn c_name(bytes: &[u8]) -> std::io::Result<std::ffi::CString> {
+    std::ffi::CString::new(bytes).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+fn openat(dir: libc::c_int, name: &[u8], flags: libc::c_int) -> std::io::Result<Fd> {
+    let name = c_name(name)?;
+    // SAFETY: `name` is NUL-terminated; the result is checked.
+    let fd = unsafe { libc::openat(dir, name.as_ptr(), flags | libc::O_CLOEXEC | libc::O_NOCTTY) };
+    if fd < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(Fd(fd))
+    }
+}
+
+fn fstat(fd: &Fd) -> std::io::Result<libc::stat> {
+    // SAFETY: an all-zero `stat` is valid; fstat fills it in.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `fd` is open and `st` is writable.
+    if unsafe { libc::fstat(fd.0, &mut st) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(st)
+}
+
+/// What an `openat` with `O_NOFOLLOW` failing says about the entry.
+enum Reached {
+    Entry(Fd, libc::stat, bool),
+    /// A link (or a non-directory) where the checked path had a directory or the entry.
+    Changed(&'static str),
+}
+
+/// Opens the entry at `path` (absolute, `.`/`..`-free) from `/`, one component at a time,
+/// never following a link: a directory handle for each directory on the way, and for the
+/// entry itself a read-only descriptor (`O_NONBLOCK`: no FIFO or device blocks or acts on the
+/// open) or, when it cannot be read, an `O_PATH` one. The `bool` says which (`true`: `O_PATH`).
+fn open_entry(path: &Path) -> std::io::Result<Reached> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut names: Vec<&[u8]> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::RootDir => {}
+            Component::Normal(n) => names.push(n.as_bytes()),
+            _ => return Err(std::io::Error::from_raw_os_error(libc::EINVAL)),
+        }
+    }
+    let Some((last, dirs)) = names.split_last() else {
+        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+    };
+    let dir_flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+    let mut dir = openat(libc::AT_FDCWD, b"/", dir_flags)?;
+    for name in dirs {
+        dir = match openat(dir.0, name, dir_flags) {
+            Ok(fd) => fd,
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
+                return Ok(Reached::Changed("a directory on its path is now a link or a file"));
+            }
+            Err(e) => return Err(e),
+        };
+    }
+    let (fd, o_path) = match openat(dir.0, last, libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK) {
+        Ok(fd) => (fd, false),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(Reached::Changed("it is now a link")),
+        Err(e) if e.raw_os_error() == Some(libc::EACCES) => {
+            (openat(dir.0, last, libc::O_PATH | libc::O_NOFOLLOW)?, true)
+        }
+        Err(e) => return Err(e),
+    };
+    let st = fstat(&fd)?;
+    Ok(Reached::Entry(fd, st, o_path))
+}
+
+/// Changes the mode of the entry `fd` holds, never anything a link leads to: `fchmod` on a
+/// read-only descriptor; for an `O_PATH` descriptor of a file or directory (never of a link:
+/// the caller checked), `chmod` of its `/proc/self/fd` entry, which names that inode itself.
+fn chmod_fd(fd: &Fd, o_path: bool, mode: u32) -> std::io::Result<()> {
+    // SAFETY: plain system calls on a descriptor we own / a NUL-terminated path.
+    let rc = if o_path {
+        let proc = c_name(format!("/proc/self/fd/{}", fd.0).as_bytes())?;
+        unsafe { libc::chmod(proc.as_ptr(), mode as libc::mode_t) }
+    } else {
+        unsafe { libc::fchmod(fd.0, mode as libc::mode_t) }
+    };
+    if rc < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// One repair, through a handle on the very entry that was checked.
+fn repair_one(r: &Repair) -> Result<Option<Fixed>, RepairError> {
+    let path = r.path.display().to_string();
+    let changed = |what| RepairError::Changed {
+        path: path.clone(),
+        dir: r.path.parent().unwrap_or(Path::new("/")).display().to_string(),
+        what,
+    };
+    let io = |cause| RepairError::Io {
+        path: path.clone(),
+        cause,
+    };
+    let (fd, st, o_path) = match open_entry(&r.path) {
+        Ok(Reached::Entry(fd, st, o_path)) => (fd, st, o_path),
+        Ok(Reached::Changed(what)) => return Err(changed(what)),
+        // Gone since: nothing to repair.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    };
+    let kind = st.st_mode & libc::S_IFMT;
+    if kind != libc::S_IFREG && kind != libc::S_IFDIR {
+        return Err(changed("it is not a regular file or a directory"));
+    }
+    if st.st_dev != r.dev || st.st_ino != r.ino {
+        return Err(changed("another file has taken its name"));
+    }
+    let mode = st.st_mode & 0o7777;
+    let new = mode & !r.clear;
+    if new == mode {
+        return Ok(None);
+    }
+    chmod_fd(&fd, o_path, new).map_err(io)?;
+    Ok(Some(Fixed {
+        path,
+        from: format!("{mode:04o}"),
+        to: format!("{new:04o}"),
+    }))
 }
 
 /// Applies the repairs of `findings` that are inside `home` (checked again here: nothing
-/// outside GOMIG_HOME is ever changed, and symlinks are never followed).
+/// outside GOMIG_HOME is ever changed). Each change is made through a descriptor on the entry
+/// itself, opened from `/` without following any link and checked to be the very file or
+/// directory the audit saw (device and inode): a link is never followed or changed, and an
+/// entry swapped for a link or another file between the check and the change is left alone.
 pub fn repair(home: &Path, findings: &[Finding]) -> (Vec<Fixed>, Vec<RepairError>) {
     let home = fs::canonicalize(home).unwrap_or_else(|_| home.to_path_buf());
     let mut fixed = Vec::new();
     let mut errors = Vec::new();
     for r in findings.iter().filter_map(|f| f.repair.as_ref()) {
-        if !r.path.starts_with(&home) || r.path.components().any(|c| c == Component::ParentDir) {
+        if !r.path.starts_with(&home)
+            || r.path
+                .components()
+                .any(|c| !matches!(c, Component::RootDir | Component::Normal(_)))
+        {
             continue;
         }
-        // The path must still be what was audited, reached without any symlink.
-        let Ok(real) = fs::canonicalize(&r.path) else { continue };
-        if real != r.path {
-            continue;
-        }
-        let Ok(meta) = fs::symlink_metadata(&r.path) else {
-            continue;
-        };
-        if meta.file_type().is_symlink() {
-            continue;
-        }
-        let mode = meta.mode() & 0o7777;
-        let new = mode & !r.clear;
-        if new == mode {
-            continue;
-        }
-        match fs::set_permissions(&r.path, fs::Permissions::from_mode(new)) {
-            Ok(()) => fixed.push(Fixed {
-                path: r.path.display().to_string(),
-                from: format!("{mode:04o}"),
-                to: format!("{new:04o}"),
-            }),
-            Err(cause) => errors.push(RepairError {
-                path: r.path.display().to_string(),
-                cause,
-            }),
+        match repair_one(r) {
+            Ok(Some(f)) => fixed.push(f),
+            Ok(None) => {}
+            Err(e) => errors.push(e),
         }
     }
     (fixed, errors)
