@@ -2,8 +2,9 @@
 //!
 //! - every toolchain and the store: nothing group- or world-writable, owned by you or root, no
 //!   setuid/setgid files, no symlink leaving its GOROOT;
-//! - the shims directory and every `PATH` entry before it: not writable by others (or a program
-//!   named `go` could be put in front of the shim);
+//! - the shims directory; and the surroundings doctor checks too ([`super::surroundings`]):
+//!   every `PATH` entry before the shims and the directories above it, the `system` Go, the
+//!   config file;
 //! - Go settings, in the environment and in each toolchain's `go env` (the GOENV file and
 //!   `$GOROOT/go.env`): GOSUMDB=off, GOINSECURE, GONOSUMDB/GOPRIVATE covering everything, an
 //!   `http://` GOPROXY, `-insecure` in GOFLAGS, a GOTOOLCHAIN that downloads toolchains.
@@ -90,7 +91,7 @@ impl Context {
     }
 }
 
-fn chmod_cmd(clear: u32, path: &Path) -> String {
+pub(crate) fn chmod_cmd(clear: u32, path: &Path) -> String {
     let mut who = String::new();
     let mut what = String::new();
     if clear & 0o022 != 0 {
@@ -111,7 +112,7 @@ fn chmod_cmd(clear: u32, path: &Path) -> String {
     format!("chmod {what} {}", shell_quote(path))
 }
 
-fn shell_quote(path: &Path) -> String {
+pub(crate) fn shell_quote(path: &Path) -> String {
     let s = path.display().to_string();
     if s.bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"/._-+@%:,".contains(&b))
@@ -124,7 +125,6 @@ fn shell_quote(path: &Path) -> String {
 
 struct Auditor<'a> {
     ctx: &'a Context,
-    home: PathBuf,
     findings: Vec<Finding>,
 }
 
@@ -260,90 +260,6 @@ impl Auditor<'_> {
             fixable: false,
             repair: None,
         });
-    }
-
-    /// A directory on the way to `go`: others must not be able to add programs to it.
-    fn path_dir(&mut self, dir: &Path, what: &str, severity_if_group: Severity) {
-        let Ok(meta) = fs::metadata(dir) else { return };
-        let mode = meta.mode() & 0o7777;
-        let owned = dir.starts_with(&self.home);
-        if mode & 0o022 != 0 {
-            let world = mode & 0o002 != 0;
-            self.push(Finding {
-                severity: if world { Severity::High } else { severity_if_group },
-                check: "path-writable",
-                subject: dir.display().to_string(),
-                message: format!(
-                    "{what} {} is writable by {} (mode {mode:04o}): a program named go placed there would run instead of gomig's",
-                    dir.display(),
-                    if world { "every user" } else { "its group" }
-                ),
-                fix: chmod_cmd(mode & 0o022, dir),
-                fixable: owned,
-                repair: owned.then(|| Repair {
-                    path: dir.to_path_buf(),
-                    clear: mode & 0o022,
-                    dev: meta.dev(),
-                    ino: meta.ino(),
-                }),
-            });
-        }
-        if meta.uid() != self.ctx.uid && meta.uid() != 0 {
-            self.push(Finding {
-                severity: Severity::Medium,
-                check: "path-owner",
-                subject: dir.display().to_string(),
-                message: format!(
-                    "{what} {} is owned by uid {}, neither you nor root",
-                    dir.display(),
-                    meta.uid()
-                ),
-                fix: format!("remove it from PATH or chown {} {}", self.ctx.uid, shell_quote(dir)),
-                fixable: false,
-                repair: None,
-            });
-        }
-    }
-
-    fn path_order(&mut self, shims: &Path) {
-        let Some(path) = self.ctx.path.clone() else { return };
-        let shims_real = fs::canonicalize(shims).unwrap_or_else(|_| shims.to_path_buf());
-        let entries: Vec<PathBuf> = std::env::split_paths(&path).collect();
-        let at = entries
-            .iter()
-            .position(|e| fs::canonicalize(e).is_ok_and(|r| r == shims_real));
-        if at.is_none() && shims.is_dir() {
-            self.push(Finding {
-                severity: Severity::Low,
-                check: "shims-not-on-path",
-                subject: shims.display().to_string(),
-                message: format!(
-                    "the shims directory {} is not on PATH: every PATH entry is checked instead",
-                    shims.display()
-                ),
-                fix: "set up the shell: eval \"$(gomig init bash)\" (or zsh, fish)".into(),
-                fixable: false,
-                repair: None,
-            });
-        }
-        for entry in &entries[..at.unwrap_or(entries.len())] {
-            if entry.as_os_str().is_empty() || entry.is_relative() {
-                self.push(Finding {
-                    severity: Severity::High,
-                    check: "path-relative",
-                    subject: entry.display().to_string(),
-                    message: format!(
-                        "PATH has the relative entry {:?} before the shims: a go in whatever directory you are in would run",
-                        entry.display().to_string()
-                    ),
-                    fix: "remove relative entries (and empty ones, which mean .) from PATH".into(),
-                    fixable: false,
-                    repair: None,
-                });
-                continue;
-            }
-            self.path_dir(entry, "PATH entry", Severity::Medium);
-        }
     }
 
     /// Risky Go settings; `cause` says where the values came from.
@@ -499,13 +415,13 @@ pub fn audit(store: &Store, toolchains: &[Toolchain], ctx: &Context) -> Vec<Find
     let home = fs::canonicalize(store.home()).unwrap_or_else(|_| store.home().to_path_buf());
     let mut a = Auditor {
         ctx,
-        home: home.clone(),
         findings: Vec::new(),
     };
     let shims = home.join("shims");
     // GOMIG_HOME and the shims directory: others writing there control what `go` is.
     for (dir, what) in [(&home, "GOMIG_HOME"), (&shims, "the shims directory")] {
-        a.path_dir(dir, what, Severity::High);
+        a.findings
+            .extend(super::surroundings::path_dir(dir, what, Severity::High, ctx.uid, &home));
     }
     // The store, each installed toolchain's tree with the symlink rule.
     let toolchains_dir = home.join("toolchains");
@@ -544,7 +460,8 @@ pub fn audit(store: &Store, toolchains: &[Toolchain], ctx: &Context) -> Vec<Find
             }
         }
     }
-    a.path_order(&shims);
+    // PATH before the shims, the system Go, the config file: the checks doctor makes too.
+    a.findings.extend(super::surroundings::check(ctx, &home));
     a.settings(&ctx.vars, "environment");
     a.gotoolchain_env();
     // What each toolchain's go env says beyond the environment (the GOENV file, $GOROOT/go.env):
