@@ -8,13 +8,16 @@ use anyhow::Result;
 
 use super::Ctx;
 use crate::config::Config;
+use crate::health::audit::Context;
+use crate::health::surroundings;
 use crate::install::shims;
 use crate::lookup;
 use crate::resolve::Tool;
 use crate::store::Store;
 
 /// Check the setup: PATH order, shims, GOROOT/GOTOOLCHAIN overrides, the default, adopted
-/// trees, leftovers, version conflicts and the config. Exit status 1 when something needs fixing.
+/// trees, leftovers, version conflicts and the config; and what others could change around it
+/// (the checks `gomig audit` shares: PATH entries before the shims, the system Go, the config file). Exit status 1 when something needs fixing.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  gomig doctor")]
 pub struct Args {}
@@ -54,6 +57,8 @@ fn go_env_file() -> Option<PathBuf> {
 
 pub fn run(_args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let mut r = Report { problems: 0 };
+    // Before the store: an unsafe config file makes the store refuse, and doctor says why.
+    check_surroundings(&mut r);
     let store = match ctx.store() {
         Ok(s) => s,
         Err(e) => {
@@ -75,6 +80,21 @@ pub fn run(_args: Args, ctx: &Ctx) -> Result<ExitCode> {
     } else {
         println!("\n{} problem(s) found", r.problems);
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// The checks `gomig audit` makes too: PATH before the shims, the system Go, the config file.
+fn check_surroundings(r: &mut Report) {
+    let Ok(home) = lookup::home_dir(&lookup::EnvSnapshot::capture()) else {
+        return;
+    };
+    let home = std::fs::canonicalize(&home).unwrap_or(home);
+    let findings = surroundings::check(&Context::capture(), &home);
+    if findings.is_empty() {
+        r.ok("PATH before the shims, the system Go and the config file: only you or root can change them");
+    }
+    for f in findings {
+        r.warn(f.message, f.fix);
     }
 }
 

@@ -410,7 +410,8 @@ impl Store {
         }
     }
 
-    /// Replaces the history file atomically. Callers hold the store lock.
+    /// Replaces the history file atomically. Callers hold the store lock, and pass what
+    /// [`tidy_history`] made of the entries.
     pub fn write_history(&self, entries: &[String]) -> Result<()> {
         let mut text = entries.join("\n");
         if !text.is_empty() {
@@ -477,3 +478,48 @@ const STORE_LOCK: &str = "store";
 
 /// The temporary link [`Store::set_default`] renames over `default`.
 const DEFAULT_TMP_PREFIX: &str = ".default.tmp-";
+
+/// How many previous defaults `state/history` keeps: the newest `HISTORY_LIMIT`, enough to roll
+/// back through any realistic sequence of upgrades, and a file that never grows without bound.
+pub const HISTORY_LIMIT: usize = 50;
+
+/// The history as it is written, the one rule every write of `state/history` follows (a switch
+/// or rollback's "after" history, a removal that drops a name): no two equal neighbours (rolling
+/// back to the same toolchain twice in a row is one step), no entry equal to `default` at the top
+/// (a rollback to the toolchain already in use would change nothing), and at most
+/// [`HISTORY_LIMIT`] entries, the oldest dropped first.
+pub fn tidy_history(entries: Vec<String>, default: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if out.last() != Some(&entry) {
+            out.push(entry);
+        }
+    }
+    while default.is_some() && out.last().map(String::as_str) == default {
+        out.pop();
+    }
+    let excess = out.len().saturating_sub(HISTORY_LIMIT);
+    out.drain(..excess);
+    out
+}
+
+#[cfg(test)]
+mod history_tests {
+    use super::{HISTORY_LIMIT, tidy_history};
+
+    fn names(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn tidy_history_drops_neighbours_the_default_at_the_top_and_the_oldest() {
+        assert_eq!(tidy_history(names("a a b b a"), Some("c")), names("a b a"));
+        // Rolling back to the toolchain already in use would change nothing.
+        assert_eq!(tidy_history(names("a b c c"), Some("c")), names("a b"));
+        assert_eq!(tidy_history(names("c a"), Some("c")), names("c a"));
+        assert_eq!(tidy_history(names("a"), None), names("a"));
+        let long: Vec<String> = (0..HISTORY_LIMIT + 7).map(|i| format!("go1.{i}.0")).collect();
+        let kept = tidy_history(long.clone(), None);
+        assert_eq!(kept, long[7..], "the newest {HISTORY_LIMIT} are kept");
+    }
+}

@@ -428,6 +428,7 @@ impl Transaction<'_> {
         tree_digest: Option<String>,
     ) -> Result<Switched> {
         let store = self.store;
+        let history_after = super::tidy_history(history_after, Some(to));
         // The id lets a recovery tell whether the event was written before a kill.
         let event = event.field("id", super::unique_suffix());
         let pending = Pending {
@@ -552,6 +553,7 @@ impl Transaction<'_> {
         let mut warnings = Vec::new();
         if policy.drop_from_history {
             let history: Vec<String> = self.store.history()?.into_iter().filter(|h| h != name).collect();
+            let history = super::tidy_history(history, self.store.default_name()?.as_deref());
             if let Err(e) = self.store.write_history(&history) {
                 warnings.push(format!("warning: {e}; gomig rollback may name {name}, which is gone"));
             }
