@@ -119,10 +119,51 @@ fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> bool {
     sys::getcwd(out).is_ok()
 }
 
+/// The shim's own identity, so that it never execs itself. The file `execve` was given
+/// (`AT_EXECFN`, relative to the working directory it still has) is one path lookup; the
+/// `/proc/self/exe` link, the fallback, costs several times that on every call (procfs). A
+/// name replaced since the `execve` could name another file: then the hop counter
+/// (`GOMIG_SHIM_DEPTH`) still ends a loop.
 #[inline(never)]
-fn self_id() -> Option<FileId> {
+fn self_id(execfn: Option<&[u8]>) -> Option<FileId> {
+    if let Some(id) = execfn
+        .and_then(PathBuf::from_bytes)
+        .and_then(|p| sys::stat(&p).ok())
+        .map(|m| m.id)
+    {
+        return Some(id);
+    }
     let exe = PathBuf::from_bytes(b"/proc/self/exe")?;
     sys::stat(&exe).ok().map(|m| m.id)
+}
+
+/// `AT_EXECFN` from the auxiliary vector, which follows the environment's NULL on the stack
+/// the kernel built (the `envp` that both start-ups hand to `main`).
+#[cfg(target_os = "linux")]
+fn execfn<'a>(envp: *const *const c_char, env_count: usize) -> Option<&'a [u8]> {
+    const AT_NULL: usize = 0;
+    const AT_EXECFN: usize = 31;
+    if envp.is_null() {
+        return None;
+    }
+    // SAFETY: the kernel puts (type, value) pairs after envp's NULL, ending with AT_NULL.
+    let mut aux = unsafe { envp.add(env_count + 1) } as *const usize;
+    loop {
+        let (kind, value) = unsafe { (*aux, *aux.add(1)) };
+        match kind {
+            AT_NULL => return None,
+            AT_EXECFN if value != 0 => {
+                let name = unsafe { cstr_bytes(value as *const c_char) };
+                return (!name.is_empty()).then_some(name);
+            }
+            _ => aux = unsafe { aux.add(2) },
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn execfn<'a>(_envp: *const *const c_char, _env_count: usize) -> Option<&'a [u8]> {
+    None
 }
 
 /// `KEY=value\0` assembled in a stack buffer of `N` bytes, uninitialised past the NUL.
@@ -224,7 +265,7 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
         return fail(b"cannot determine the current directory (deleted?); cd to an existing directory");
     }
 
-    let own_id = self_id();
+    let own_id = self_id(execfn(envp, env_count));
     let mut res = Resolution::new(tool);
     let here = Call {
         argv,
