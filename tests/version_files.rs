@@ -332,6 +332,9 @@ fn a_pin_planted_by_another_user_in_a_shared_sticky_directory_is_not_obeyed() {
         &shared,
         &[&format!("{} belongs to user id 65534", tools.display())],
     );
+    // One that does not name Go pins nothing, whoever owns it: the walk goes on.
+    as_nobody(&format!("echo 'python 3.12' > {}", tools.display()));
+    runs(&env, &shared, "go1.22.0");
     as_nobody(&format!("rm {}", tools.display()));
     let gomod = shared.join("go.mod");
     as_nobody(&format!("printf 'module m\\ngo 1.23.0\\n' > {}", gomod.display()));
