@@ -235,7 +235,10 @@ fn parse_sha256(hex: &str) -> Result<String> {
 pub struct Origin {
     /// The URL or the file the archive came from, for messages.
     pub source: String,
+    /// The URL the bytes came from (after redirects).
     pub url: Option<String>,
+    /// The URL asked for, when redirects led elsewhere.
+    pub requested: Option<String>,
     pub mirror: Option<String>,
     pub sha256: String,
 }
@@ -352,10 +355,11 @@ impl Installer<'_> {
         for (i, mirror) in order.iter().enumerate() {
             let url = format!("{mirror}{}", file.filename);
             match self.fetch_into_staging(&url, file.size, &expected, &checksum_source, &name) {
-                Ok((staging, extracted)) => {
+                Ok((staging, extracted, from)) => {
                     let origin = Origin {
-                        source: url.clone(),
-                        url: Some(url),
+                        source: from.clone(),
+                        requested: (from != url).then_some(url),
+                        url: Some(from),
                         mirror: Some(mirror.clone()),
                         sha256: expected,
                     };
@@ -414,7 +418,7 @@ impl Installer<'_> {
         expected: &str,
         checksum_source: &str,
         name: &str,
-    ) -> Result<(Staging, Extracted)> {
+    ) -> Result<(Staging, Extracted, String)> {
         let mut body = self.http.open(url, (size > 0).then_some(size))?;
         let staging = self.store.staging(name)?;
         let bar = self.progress_bar((size > 0).then_some(size), name);
@@ -437,6 +441,7 @@ impl Installer<'_> {
         if let Err(error) = drained {
             return Err(InstallError::Transfer { url: url.into(), error });
         }
+        let source = body.source().to_string();
         let (actual, received) = body.finish();
         if size > 0 && received != size {
             return Err(InstallError::SizeMismatch {
@@ -462,7 +467,7 @@ impl Installer<'_> {
                 "note: the download of {url} was resumed {resumed} time(s) after dropped connections"
             ));
         }
-        Ok((staging, extracted))
+        Ok((staging, extracted, source))
     }
 
     /// Installs from an archive file on disk (an official archive or a `gomig archive`).
@@ -529,6 +534,7 @@ impl Installer<'_> {
         let origin = Origin {
             source: path.display().to_string(),
             url: None,
+            requested: None,
             mirror: None,
             sha256: actual,
         };
@@ -556,6 +562,9 @@ impl Installer<'_> {
             .field("path", dest.display().to_string());
         if let Some(url) = origin.url {
             event = event.field("url", url);
+        }
+        if let Some(requested) = origin.requested {
+            event = event.field("requested", requested);
         }
         if let Some(mirror) = origin.mirror {
             event = event.field("mirror", mirror);
