@@ -30,6 +30,10 @@ impl Report {
     fn ok(&self, msg: impl AsRef<str>) {
         println!("ok    {}", msg.as_ref());
     }
+    /// Not a problem: what to do next.
+    fn next(&self, msg: impl AsRef<str>, what: impl AsRef<str>) {
+        println!("next  {}\n      run: {}", msg.as_ref(), what.as_ref());
+    }
     fn warn(&mut self, msg: impl AsRef<str>, fix: impl AsRef<str>) {
         self.problems += 1;
         println!("FIX   {}\n      fix: {}", msg.as_ref(), fix.as_ref());
@@ -68,8 +72,17 @@ pub fn run(_args: Args, ctx: &Ctx) -> Result<ExitCode> {
     };
     check_path_and_shims(&store, &mut r);
     check_overrides(&mut r);
-    check_store(&store, &mut r);
-    check_here(&mut r);
+    // A store with no toolchain yet is a normal start, not a fault: say once what to do next.
+    let empty = store.toolchains().is_ok_and(|t| t.is_empty()) && store.default_name().is_ok_and(|d| d.is_none());
+    if empty {
+        r.next(
+            "no Go toolchain yet",
+            "gomig install latest (behind a proxy or a firewall: gomig config set mirror URL first; offline: gomig install --archive FILE --sha256 HEX), or adopt one you have: gomig add --discover --yes",
+        );
+    } else {
+        check_store(&store, &mut r);
+        check_here(&mut r);
+    }
     match Config::load() {
         Ok(_) => r.ok("config is valid"),
         Err(e) => r.warn(format!("{e}"), "edit the config file"),
@@ -173,7 +186,14 @@ fn check_store(store: &Store, r: &mut Report) {
                 format!("gomig install {} or gomig switch VERSION", crate::store::short(&name)),
             ),
         },
-        Ok(None) => r.warn("no global default is set", "gomig switch VERSION"),
+        Ok(None) => {
+            // Name a real toolchain to switch to: the newest installed.
+            let newest = store.toolchains().ok().and_then(|t| t.last().map(|t| t.name.clone()));
+            let fix = newest.map_or("gomig switch VERSION".to_string(), |n| {
+                format!("gomig switch {}", crate::store::short(&n))
+            });
+            r.warn("no global default is set: `go` outside a project has nothing to run", fix)
+        }
         Err(e) => r.warn(format!("{e}"), "gomig switch VERSION"),
     }
     match store.toolchains() {
@@ -229,6 +249,15 @@ fn check_here(r: &mut Report) {
                 );
             }
         }
-        Err(e) => r.warn(format!("here: {e}"), "see the message"),
+        // The resolver's message ends with the command that fixes it.
+        Err(e) => {
+            let text = e.to_string();
+            let fix = text
+                .rsplit_once("run: ")
+                .map_or("gomig current explains what this directory asks for".to_string(), |(_, cmd)| {
+                    cmd.to_string()
+                });
+            r.warn(format!("here: {text}"), fix)
+        }
     }
 }
