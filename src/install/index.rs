@@ -55,6 +55,13 @@ pub enum IndexError {
     NotCached { mirror: String, cache: String },
 }
 
+impl IndexError {
+    /// The network failed (worth checking it), as opposed to an answer gomig refused.
+    pub fn is_network(&self) -> bool {
+        matches!(self, IndexError::Fetch { source, .. } if source.is_transient())
+    }
+}
+
 /// The index of one mirror, newest release first.
 pub struct Index {
     pub mirror: String,

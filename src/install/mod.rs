@@ -38,8 +38,9 @@ pub enum InstallError {
     #[error("{}", lines(.errors, "\n"))]
     IndexOffline { errors: Vec<IndexError> },
     #[error(
-        "no download site answered:\n  {}\ncheck the network, or name a mirror that works with --mirror URL (or GOMIG_MIRROR)",
-        lines(.errors, "\n  ")
+        "no download site gave its index:\n  {}\n{}name a mirror that works with --mirror URL (or GOMIG_MIRROR)",
+        lines(.errors, "\n  "),
+        if .errors.iter().any(IndexError::is_network) { "check the network, or " } else { "" }
     )]
     NoIndex { errors: Vec<IndexError> },
     #[error(
@@ -97,10 +98,16 @@ pub enum InstallError {
         near: Vec<String>,
     },
     #[error(
-        "could not download {name}:\n  {}\ncheck the network and run the install again, or try another mirror with --mirror URL",
-        .failures.join("\n  ")
+        "could not download {name}:\n  {}\n{}try another mirror with --mirror URL",
+        .failures.join("\n  "),
+        if *.network { "check the network and run the install again, or " } else { "" }
     )]
-    DownloadFailed { name: String, failures: Vec<String> },
+    DownloadFailed {
+        name: String,
+        failures: Vec<String>,
+        /// Some failure was the network's (worth checking it, and trying again).
+        network: bool,
+    },
     #[error(transparent)]
     Download(#[from] DownloadError),
     /// Reading the rest of the body failed after the tree was out.
@@ -189,6 +196,15 @@ impl InstallError {
             InstallError::Manifest(ManifestError::Io { source, .. }) => enospc(source),
             InstallError::TreeVersion(AdoptError::Store(e)) | InstallError::Store(e) => e.is_disk_full(),
             InstallError::TreeVersion(AdoptError::Txn(e)) | InstallError::Txn(e) => e.is_disk_full(),
+            _ => false,
+        }
+    }
+
+    /// The network failed (as opposed to an answer that was wrong).
+    fn is_network(&self) -> bool {
+        match self {
+            InstallError::Download(e) => e.is_transient(),
+            InstallError::Transfer { .. } => true,
             _ => false,
         }
     }
@@ -352,6 +368,7 @@ impl Installer<'_> {
         order.extend(self.mirrors.iter().filter(|m| **m != index.mirror).cloned());
         let mut failures = Vec::new();
         let mut all_not_found = true;
+        let mut network = false;
         for (i, mirror) in order.iter().enumerate() {
             let url = format!("{mirror}{}", file.filename);
             match self.fetch_into_staging(&url, file.size, &expected, &checksum_source, &name) {
@@ -371,6 +388,7 @@ impl Installer<'_> {
                         self.note(format!("warning: {error}\n  trying the next mirror, {next}"));
                     }
                     all_not_found &= matches!(e, InstallError::Download(DownloadError::NotFound { .. }));
+                    network |= e.is_network();
                     failures.push(error);
                 }
                 Err(e) => return Err(e),
@@ -385,7 +403,11 @@ impl Installer<'_> {
                 arch: arch.to_string(),
             });
         }
-        Err(InstallError::DownloadFailed { name, failures })
+        Err(InstallError::DownloadFailed {
+            name,
+            failures,
+            network,
+        })
     }
 
     fn progress_bar(&self, len: Option<u64>, what: &str) -> indicatif::ProgressBar {
