@@ -235,6 +235,81 @@ fn a_stalling_index_times_out_with_a_clear_error() {
     assert_nothing_installed(&env);
 }
 
+/// A server that sends a byte every 100 ms: never silent long enough for the read timeout.
+fn dripping_site() -> MiniSite {
+    let m = mini_site();
+    m.site.fault(m.file.as_str(), Fault::Drip(Duration::from_millis(100)));
+    m
+}
+
+#[test]
+fn a_download_slower_than_the_minimum_rate_is_given_up_with_the_variable_to_change() {
+    let m = dripping_site();
+    let env = TestEnv::new();
+    let err = install_fails_within(
+        gomig_site(&env, &m.site, &["install", GO_122])
+            .env("GOMIG_DOWNLOAD_MIN_RATE", "1000")
+            .env("GOMIG_DOWNLOAD_RATE_WINDOW", "1s"),
+        Duration::from_secs(60),
+    );
+    assert!(
+        err.contains(&m.site.file_url(&m.file)),
+        "the error names the URL:\n{err}"
+    );
+    assert!(
+        err.contains("too slow") && err.contains("below the minimum average of 1000 bytes/s"),
+        "the error says which limit hit:\n{err}"
+    );
+    assert!(
+        err.contains("GOMIG_DOWNLOAD_MIN_RATE"),
+        "the error names the variable:\n{err}"
+    );
+    assert_eq!(m.site.downloads(&m.file), 1, "a slow mirror is not asked again");
+    assert_nothing_installed(&env);
+}
+
+#[test]
+fn a_download_past_its_deadline_is_given_up_with_the_variable_to_change() {
+    let m = dripping_site();
+    let env = TestEnv::new();
+    let err = install_fails_within(
+        gomig_site(&env, &m.site, &["install", GO_122])
+            .env("GOMIG_DOWNLOAD_MIN_RATE", "0")
+            .env("GOMIG_DOWNLOAD_DEADLINE", "2s"),
+        Duration::from_secs(60),
+    );
+    assert!(
+        err.contains(&m.site.file_url(&m.file)),
+        "the error names the URL:\n{err}"
+    );
+    assert!(
+        err.contains("did not finish within its deadline of 2s"),
+        "the error says which limit hit:\n{err}"
+    );
+    assert!(
+        err.contains(&format!(" of {} bytes arrived", m.size)),
+        "the error says how far it got:\n{err}"
+    );
+    assert!(
+        err.contains("GOMIG_DOWNLOAD_DEADLINE"),
+        "the error names the variable:\n{err}"
+    );
+    assert_nothing_installed(&env);
+}
+
+#[test]
+fn a_download_limit_that_cannot_be_read_names_its_variable() {
+    let m = mini_site();
+    let env = TestEnv::new();
+    let err = install_fails(gomig_site(&env, &m.site, &["install", GO_122]).env("GOMIG_DOWNLOAD_DEADLINE", "soon"));
+    assert!(
+        err.contains("GOMIG_DOWNLOAD_DEADLINE=\"soon\" is not a duration") && err.contains("unset it"),
+        "{err}"
+    );
+    assert!(m.site.requests().is_empty(), "nothing is fetched with a bad setting");
+    assert_nothing_installed(&env);
+}
+
 #[test]
 fn a_dropped_connection_resumes_with_a_range_request() {
     let site = Site::start(vec![real_release(GO_122)]);

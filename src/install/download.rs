@@ -420,6 +420,11 @@ impl Http {
         }
     }
 
+    /// The download settings could be read (else the variable to fix), before anything is asked.
+    pub fn check_settings(&self) -> Result<(), DownloadError> {
+        self.limits.as_ref().map(|_| ()).map_err(Clone::clone)
+    }
+
     fn limits(&self) -> Result<Limits, DownloadError> {
         self.limits.clone()
     }

@@ -284,6 +284,7 @@ impl Installer<'_> {
 
     /// The index from the first mirror that answers.
     pub fn index(&self) -> Result<Index> {
+        self.http.check_settings()?;
         let mut errors = Vec::new();
         for mirror in &self.mirrors {
             match Index::load(&self.http, mirror, &self.store.cache_dir(), &self.fetch) {
