@@ -99,6 +99,11 @@ pub enum DownloadError {
         window: Duration,
         min_rate: u64,
     },
+    /// A web page where a file was expected: a login page, a captive portal, a wrong path.
+    #[error(
+        "{url} answered with a web page ({content_type}), not the file: the mirror URL is wrong, or a login page or captive portal is in the way; open it in a browser to see, or use another mirror (--mirror URL)"
+    )]
+    WebPage { url: String, content_type: String },
     /// A document (the index) larger than gomig reads.
     #[error(
         "{url}: the answer is larger than {} MiB ({limit} bytes), the most gomig reads of it; it is not what was asked for: check that the mirror URL is right",
@@ -140,6 +145,7 @@ impl DownloadError {
             | DownloadError::Deadline { .. }
             | DownloadError::TooSlow { .. }
             | DownloadError::TooLarge { .. }
+            | DownloadError::WebPage { .. }
             | DownloadError::Setting { .. } => false,
         }
     }
@@ -644,6 +650,15 @@ impl Http {
     pub fn open(&self, url: &str, expected_size: Option<u64>) -> Result<Body, DownloadError> {
         let limits = self.limits()?;
         let opened = self.open_at(url, 0)?;
+        // What is asked for is an archive; a page is an answer from something else.
+        if let Some(content_type) = &opened.content_type
+            && content_type.trim().to_ascii_lowercase().starts_with("text/html")
+        {
+            return Err(DownloadError::WebPage {
+                url: opened.url,
+                content_type: content_type.clone(),
+            });
+        }
         Ok(Body {
             http: self.clone(),
             url: url.to_string(),

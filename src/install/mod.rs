@@ -76,6 +76,19 @@ pub enum InstallError {
     )]
     NoChecksum { mirror: String, filename: String },
     #[error(
+        "the index of {mirror} lists {listed:?} as the SHA-256 of {filename}, which is not 64 hex digits: the index is damaged, and nothing was downloaded against it; run again with --refresh, use another mirror (--mirror URL), or pass the checksum go.dev lists with --sha256 HEX"
+    )]
+    MalformedChecksum {
+        mirror: String,
+        filename: String,
+        listed: String,
+    },
+    /// A further mirror's own index, asked when the first one's checksum is in doubt.
+    #[error(transparent)]
+    MirrorIndex(IndexError),
+    #[error("the index of {mirror} does not list {filename}; its index differs from the first mirror's")]
+    NotListed { mirror: String, filename: String },
+    #[error(
         "--offline: installing {name} needs its archive {filename} from {mirror}; run without --offline, or install from a copy of that file: gomig install --archive FILE --sha256 {sha256}"
     )]
     Offline {
@@ -215,6 +228,9 @@ impl InstallError {
         matches!(
             self,
             InstallError::Download(_)
+                | InstallError::MalformedChecksum { .. }
+                | InstallError::NotListed { .. }
+                | InstallError::MirrorIndex(_)
                 | InstallError::Transfer { .. }
                 | InstallError::SizeMismatch { .. }
                 | InstallError::ChecksumMismatch { .. }
@@ -245,6 +261,14 @@ fn parse_sha256(hex: &str) -> Result<String> {
         return Err(InstallError::BadSha256 { hex: hex.to_string() });
     }
     Ok(hex.to_ascii_lowercase())
+}
+
+/// A checksum (and size) a download is held to, and where it came from, for messages.
+#[derive(Clone)]
+struct Listing {
+    sha256: String,
+    from: String,
+    size: u64,
 }
 
 /// Where an install came from, for the log.
@@ -286,10 +310,17 @@ impl Installer<'_> {
     pub fn index(&self) -> Result<Index> {
         self.http.check_settings()?;
         let mut errors = Vec::new();
-        for mirror in &self.mirrors {
+        for (i, mirror) in self.mirrors.iter().enumerate() {
             match Index::load(&self.http, mirror, &self.store.cache_dir(), &self.fetch) {
                 Ok(index) => return Ok(index),
-                Err(e) => errors.push(e),
+                Err(e) => {
+                    if let Some(next) = self.mirrors.get(i + 1)
+                        && !self.fetch.offline
+                    {
+                        self.note(format!("warning: {e}\n  trying the next mirror, {next}"));
+                    }
+                    errors.push(e);
+                }
             }
         }
         if self.fetch.offline {
@@ -329,20 +360,37 @@ impl Installer<'_> {
                 mirror: index.mirror.clone(),
             });
         };
-        let listed = file.sha256.to_ascii_lowercase();
-        let from_index = format!("from the index of {}", index.mirror);
-        let (expected, checksum_source) = match (sha256_override, listed.is_empty()) {
-            (Some(given), true) => (given, "given with --sha256".to_string()),
-            (Some(given), false) if given == listed => (given, from_index),
-            (Some(given), false) => {
+        let listed = file.sha256.trim().to_ascii_lowercase();
+        // Checked before anything is downloaded: a damaged listing cannot verify anything.
+        let damaged = (!listed.is_empty() && parse_sha256(&listed).is_err()).then(|| InstallError::MalformedChecksum {
+            mirror: index.mirror.clone(),
+            filename: file.filename.clone(),
+            listed: file.sha256.clone(),
+        });
+        let from_index = |sha256: String| Listing {
+            sha256,
+            from: format!("from the index of {}", index.mirror),
+            size: file.size,
+        };
+        let given = |sha256: String| Listing {
+            sha256,
+            from: "given with --sha256".to_string(),
+            size: file.size,
+        };
+        let unusable = listed.is_empty() || damaged.is_some();
+        let mut listing = match (sha256_override.clone(), unusable) {
+            (Some(sha), true) => Some(given(sha)),
+            (Some(sha), false) if sha == listed => Some(from_index(sha)),
+            (Some(sha), false) => {
                 return Err(InstallError::Sha256DiffersFromIndex {
-                    given,
+                    given: sha,
                     mirror: index.mirror.clone(),
                     filename: file.filename.clone(),
                     listed,
                 });
             }
-            (None, false) => (listed, from_index),
+            (None, false) => Some(from_index(listed)),
+            (None, true) if damaged.is_some() => None,
             (None, true) => {
                 return Err(InstallError::NoChecksum {
                     mirror: index.mirror.clone(),
@@ -351,12 +399,18 @@ impl Installer<'_> {
             }
         };
         if self.fetch.offline {
-            return Err(InstallError::Offline {
-                name,
-                filename: file.filename.clone(),
-                mirror: index.mirror.clone(),
-                sha256: expected,
-            });
+            return match (listing, damaged) {
+                (Some(listing), _) => Err(InstallError::Offline {
+                    name,
+                    filename: file.filename.clone(),
+                    mirror: index.mirror.clone(),
+                    sha256: listing.sha256,
+                }),
+                (None, damaged) => Err(damaged.unwrap_or(InstallError::NoChecksum {
+                    mirror: index.mirror.clone(),
+                    filename: file.filename.clone(),
+                })),
+            };
         }
         let _lock = self.store.lock_toolchain(&name)?;
         if self.store.toolchain(&name).is_ok() {
@@ -364,33 +418,65 @@ impl Installer<'_> {
             return Ok(Outcome::AlreadyInstalled { name });
         }
 
-        // The index's mirror first, then the others, each checked against the index's checksum.
+        // The index's mirror first, then the others, each held to the index's checksum, unless
+        // that checksum is in doubt (damaged, or a download did not match it): then each further
+        // mirror is held to its own index's.
         let mut order = vec![index.mirror.clone()];
         order.extend(self.mirrors.iter().filter(|m| **m != index.mirror).cloned());
         let mut failures = Vec::new();
         let mut all_not_found = true;
         let mut network = false;
+        let mut in_doubt = listing.is_none();
+        let mut fail = |e: &InstallError, next: Option<&String>| {
+            let error = with_causes(e);
+            if let Some(next) = next {
+                self.note(format!("warning: {error}\n  trying the next mirror, {next}"));
+            }
+            all_not_found &= matches!(e, InstallError::Download(DownloadError::NotFound { .. }));
+            network |= e.is_network();
+            failures.push(error);
+        };
+        if let Some(damaged) = &damaged
+            && listing.is_none()
+        {
+            fail(damaged, order.get(1));
+        }
         for (i, mirror) in order.iter().enumerate() {
+            if i == 0 && listing.is_none() {
+                continue;
+            }
+            if i > 0 && in_doubt && sha256_override.is_none() {
+                match self.own_listing(mirror, &name, &file.filename) {
+                    Ok(own) => listing = Some(own),
+                    // A mirror without an index of its own is held to the first one's checksum.
+                    Err(e) if listing.is_some() => self.note(format!("note: {}", with_causes(&e))),
+                    Err(e) => {
+                        fail(&e, order.get(i + 1));
+                        continue;
+                    }
+                }
+            }
+            let Some(Listing { sha256, from, size }) = listing.clone() else {
+                continue;
+            };
             let url = format!("{mirror}{}", file.filename);
-            match self.fetch_into_staging(&url, file.size, &expected, &checksum_source, &name) {
-                Ok((staging, extracted, from)) => {
+            match self.fetch_into_staging(&url, size, &sha256, &from, &name) {
+                Ok((staging, extracted, source)) => {
                     let origin = Origin {
-                        source: from.clone(),
-                        requested: (from != url).then_some(url),
-                        url: Some(from),
+                        source: source.clone(),
+                        requested: (source != url).then_some(url),
+                        url: Some(source),
                         mirror: Some(mirror.clone()),
-                        sha256: expected,
+                        sha256,
                     };
                     return self.commit(staging, extracted, &name, origin);
                 }
                 Err(e) if e.next_mirror_may_help() => {
-                    let error = with_causes(&e);
-                    if let Some(next) = order.get(i + 1) {
-                        self.note(format!("warning: {error}\n  trying the next mirror, {next}"));
-                    }
-                    all_not_found &= matches!(e, InstallError::Download(DownloadError::NotFound { .. }));
-                    network |= e.is_network();
-                    failures.push(error);
+                    in_doubt |= matches!(
+                        e,
+                        InstallError::ChecksumMismatch { .. } | InstallError::SizeMismatch { .. }
+                    );
+                    fail(&e, order.get(i + 1));
                 }
                 Err(e) => return Err(e),
             }
@@ -408,6 +494,34 @@ impl Installer<'_> {
             name,
             failures,
             network,
+        })
+    }
+
+    /// What `mirror`'s own index lists for `filename` of release `name`, checked as the first
+    /// index's listing is.
+    fn own_listing(&self, mirror: &str, name: &str, filename: &str) -> Result<Listing> {
+        let index =
+            Index::load(&self.http, mirror, &self.store.cache_dir(), &self.fetch).map_err(InstallError::MirrorIndex)?;
+        let not_listed = || InstallError::NotListed {
+            mirror: mirror.to_string(),
+            filename: filename.to_string(),
+        };
+        let file = index
+            .releases
+            .iter()
+            .filter(|r| r.version == name)
+            .flat_map(|r| &r.files)
+            .find(|f| f.filename == filename)
+            .ok_or_else(not_listed)?;
+        let sha256 = parse_sha256(file.sha256.trim()).map_err(|_| InstallError::MalformedChecksum {
+            mirror: mirror.to_string(),
+            filename: filename.to_string(),
+            listed: file.sha256.clone(),
+        })?;
+        Ok(Listing {
+            sha256,
+            from: format!("from the index of {mirror}"),
+            size: file.size,
         })
     }
 
