@@ -244,3 +244,59 @@ fn a_redirect_that_stays_on_https_is_followed_and_the_log_names_where_the_bytes_
     assert_eq!(events[0]["requested"], format!("{}{}", front.url(), m.file));
     assert_installed_and_runs(&env);
 }
+
+#[test]
+fn a_host_name_that_does_not_resolve_is_asked_once_and_said_so() {
+    // `.invalid` never resolves (RFC 6761); the system's resolver is asked, as for any name.
+    let mirror = "http://gomig-test.invalid/dl/".to_string();
+    let env = TestEnv::new();
+    let err = install_fails(&mut gomig_with_mirrors(
+        &env,
+        std::slice::from_ref(&mirror),
+        &["install", GO_122],
+    ));
+    assert!(
+        err.contains(&format!(
+            "{mirror}?mode=json&include=all: cannot resolve the host name gomig-test.invalid"
+        )),
+        "the error names the URL and the name:\n{err}"
+    );
+    assert!(
+        err.contains("asked once") && !err.contains("attempts"),
+        "a name that does not resolve is not retried:\n{err}"
+    );
+    assert!(!err.contains("check the network, or"), "one hint, not two:\n{err}");
+    assert_nothing_installed(&env);
+
+    // The proxy's name: the error names the proxy and its variable; the next mirror is not
+    // reached either (it goes through the same proxy).
+    let m = mini_site();
+    let env = TestEnv::new();
+    let err = install_fails(
+        gomig_site(&env, &m.site, &["install", GO_122]).env("HTTP_PROXY", "http://proxy.gomig-test.invalid:3128"),
+    );
+    assert!(
+        err.contains(
+            "cannot resolve the host name proxy.gomig-test.invalid of the proxy HTTP_PROXY=http://proxy.gomig-test.invalid:3128"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("attempts"), "{err}");
+    assert!(m.site.requests().is_empty());
+    assert_nothing_installed(&env);
+
+    // A mirror that does not resolve, then one that works.
+    let env = TestEnv::new();
+    let out = run(&mut gomig_with_mirrors(
+        &env,
+        &[mirror, m.site.url()],
+        &["install", GO_122],
+    ));
+    assert!(out.status.success(), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot resolve the host name gomig-test.invalid") && err.contains("trying the next mirror"),
+        "{err}"
+    );
+    assert_installed_and_runs(&env);
+}
