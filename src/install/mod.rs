@@ -559,6 +559,7 @@ impl Installer<'_> {
         let mut body = self.http.open(url, (size > 0).then_some(size))?;
         let staging = self.store.staging(name)?;
         let bar = self.progress_bar((size > 0).then_some(size), name);
+        let _line = crate::interrupt::progress_line(&bar);
         let result = archive::extract_tar_gz(
             bar.wrap_read(&mut body),
             staging.path(),
@@ -623,6 +624,7 @@ impl Installer<'_> {
         // The version is known only once the tree is out.
         let staging = self.store.staging("archive")?;
         let bar = self.progress_bar(size, "unpacking");
+        let _line = crate::interrupt::progress_line(&bar);
         // Inflating (and hashing the raw bytes) on a second core while this one unpacks.
         let mut gunzip = archive::Gunzip::spawn(bar.wrap_read(file));
         let result = archive::extract_tar(&mut gunzip, staging.path(), Limits::default(), |_, files| {
