@@ -983,3 +983,17 @@ fn a_redirect_to_a_file_url_is_refused_as_such() {
     assert!(!err.contains("too many redirects"), "{err}");
     assert_nothing_installed(&env);
 }
+
+#[test]
+fn a_redirect_loop_is_called_that_and_names_the_url() {
+    let m = mini_site();
+    let url = m.site.file_url(&m.file);
+    m.site.fault(m.file.as_str(), Fault::RedirectTo(url.clone()));
+    let env = TestEnv::new();
+    let err = install_fails(&mut gomig_site(&env, &m.site, &["install", GO_122]));
+    assert!(
+        err.contains(&format!("{url}: more than 10 redirects (the last to {url})")),
+        "{err}"
+    );
+    assert_nothing_installed(&env);
+}
