@@ -322,6 +322,20 @@ fn a_pin_planted_by_another_user_in_a_shared_sticky_directory_is_not_obeyed() {
     // The command the message gives makes it obeyed.
     env.gomig_ok(&["config", "set", "trusted_dirs", shared.to_str().unwrap()]);
     runs(&env, &shared, "go1.23.9");
+    // Written by hand: a list over several lines, literal strings, comments.
+    let config = env.root().join("config.toml");
+    fs::write(
+        &config,
+        format!(
+            "auto_install = false\ntrusted_dirs = [\n  \"/elsewhere\", # not this one\n  '{}/',\n]\n",
+            shared.display()
+        ),
+    )
+    .unwrap();
+    env.gomig_ok(&["config", "get", "trusted_dirs"]);
+    runs(&env, &shared, "go1.23.9");
+    fs::write(&config, "trusted_dirs = [\"/elsewhere\"]\n").unwrap();
+    refused(&env, &shared, &[&format!("{} belongs to user id 65534", pin.display())]);
     // Another user's go.mod and .tool-versions are held to the same rule.
     env.gomig_ok(&["config", "unset", "trusted_dirs"]);
     as_nobody(&format!("rm {}", pin.display()));
