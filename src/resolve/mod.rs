@@ -193,6 +193,26 @@ pub enum Rule {
     System,
 }
 
+/// Which line of a go.mod or go.work decided the requirement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Directive {
+    None,
+    /// The `go` line.
+    Go,
+    /// The `toolchain` line.
+    Toolchain,
+}
+
+impl Directive {
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            Directive::None => None,
+            Directive::Go => Some("go"),
+            Directive::Toolchain => Some("toolchain"),
+        }
+    }
+}
+
 /// The answer: which binary runs, and why.
 pub struct Resolution {
     pub tool: Tool,
@@ -205,8 +225,15 @@ pub struct Resolution {
     pub line: u32,
     /// The request as written (`1.22`, `go1.23.0`, `system`), for explanations.
     pub request: Name,
-    /// For go.mod/go.work: the minimum toolchain they require, canonical.
+    /// For go.mod/go.work: the minimum toolchain they require, canonical: the toolchain Go
+    /// itself would ask for.
     pub requirement: Name,
+    /// For go.mod/go.work: the line that set `requirement` (`line` is its number).
+    pub decided: Directive,
+    /// For go.mod/go.work: the `go` line as written (`1.22`), empty without one. Go refuses to
+    /// build with a toolchain older than this, whatever the toolchain line says.
+    pub go_line: Name,
+    pub go_line_number: u32,
     /// The global default, when it was consulted.
     pub base: Name,
     /// The chosen toolchain (a directory name under `toolchains/`); empty for system.
@@ -234,6 +261,9 @@ impl Resolution {
             line: 0,
             request: Name::default(),
             requirement: Name::default(),
+            decided: Directive::None,
+            go_line: Name::default(),
+            go_line_number: 0,
             base: Name::default(),
             name: Name::default(),
             goroot: PathBuf::default(),
@@ -881,13 +911,18 @@ fn select_from_go_file(
         out.base = base;
     }
 
-    // The toolchain line: `default`, or a toolchain name newer than the go line.
+    // cmd/go's order (toolchain/select.go): a toolchain line newer than the base replaces it;
+    // then a go line newer than that, compared as written (`1.22`, not `1.22.0`), wins and
+    // only then becomes a release (`go1.22.0`). So `go 1.22` with `toolchain go1.22rc1` asks
+    // for go1.22rc1, and with `toolchain go1.22` for go1.22. Equivalently: the toolchain
+    // line unless the go line is newer, and the base unless that is newer than the base.
     let mut toolchain: Option<(Version<'_>, u32)> = None;
     if let Some(tc) = &found.toolchain {
         let value = &tc_text[..tc.len];
         out.line = tc.line;
         if value == b"default" {
             out.request.set(value);
+            out.decided = Directive::Toolchain;
             out.rule = Rule::ToolchainDefault;
             return use_base(env, has_base, shim_id, out);
         }
@@ -897,30 +932,41 @@ fn select_from_go_file(
         }
         toolchain = Some((v, tc.line));
     }
-    let mut requirement: Option<(Version<'_>, u32, &[u8])> = None;
+    let mut go_line: Option<(Version<'_>, u32)> = None;
     if let Some(go) = &found.go {
         let value = &go_text[..go.len];
         let v = Version::parse(value);
         if go.truncated || !v.is_valid() {
             return Err(Error::at(ErrorKind::BadGoLine, source, path, go.line, value));
         }
-        requirement = Some((v.lang_to_release(), go.line, value));
+        out.go_line.set(value);
+        out.go_line_number = go.line;
+        go_line = Some((v, go.line));
     }
-    if let Some((t, line)) = toolchain {
-        // A toolchain line older than (or equal to) the go line is ignored.
-        if requirement.is_none_or(|(r, _, _)| t.compare(&r) == Ordering::Greater) {
-            requirement = Some((t, line, &tc_text[..found.toolchain.as_ref().map_or(0, |f| f.len)]));
+    // (what decides, as written; the toolchain Go would ask for; which line; its number)
+    let decision = match (go_line, toolchain) {
+        (Some((g, line)), Some((t, _))) if g.compare(&t) == Ordering::Greater => {
+            Some((g, g.lang_to_release(), Directive::Go, line))
         }
-    }
-    let Some((min, line, text)) = requirement else {
+        (_, Some((t, line))) => Some((t, t, Directive::Toolchain, line)),
+        (Some((g, line)), None) => Some((g, g.lang_to_release(), Directive::Go, line)),
+        (None, None) => None,
+    };
+    let Some((min, asked, decided, line)) = decision else {
         // Neither line: nothing is required; the default applies.
         out.line = 0;
         out.rule = Rule::Default;
         return use_base(env, has_base, shim_id, out);
     };
     out.line = line;
-    out.request.set(text);
-    out.requirement.set_canonical(&min);
+    out.decided = decided;
+    match decided {
+        Directive::Go => out.request.set(&go_text[..found.go.as_ref().map_or(0, |f| f.len)]),
+        _ => out
+            .request
+            .set(&tc_text[..found.toolchain.as_ref().map_or(0, |f| f.len)]),
+    }
+    out.requirement.set_canonical(&asked);
 
     if has_base && Version::parse_go(base.as_bytes()).compare(&min) != Ordering::Less {
         out.rule = Rule::BaseSatisfies;
@@ -928,7 +974,7 @@ fn select_from_go_file(
     }
     out.rule = Rule::Upgrade;
     let mut name = Name::default();
-    if !pick_installed(&out.home, &Want::AtLeast(min), &mut name) {
+    if !pick_installed(&out.home, &Want::AtLeast(asked), &mut name) {
         let req = out.requirement;
         let mut e = Error::at(ErrorKind::NotInstalled, source, path, line, b"");
         e.value = req;
