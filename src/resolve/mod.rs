@@ -248,6 +248,11 @@ pub struct Resolution {
     /// left to whoever runs it (the shim, exec, the switch gate). The store is checked all the same.
     pub name_only: bool,
     pub checked: Name,
+    /// Whether that entry is a directory (not a link), as the trust check's `lstat` found it.
+    pub checked_dir: bool,
+    /// The identity of `exe` (links followed) as the trust check reached it; `None` when it
+    /// was not checked (name only, `system`) or is missing.
+    pub exe_id: Option<FileId>,
 }
 
 impl Resolution {
@@ -269,6 +274,8 @@ impl Resolution {
             goroot: PathBuf::default(),
             exe: PathBuf::default(),
             checked: Name::default(),
+            checked_dir: false,
+            exe_id: None,
             name_only: false,
         }
     }
@@ -572,12 +579,20 @@ fn better(v: &Version<'_>, cur: &Version<'_>, want: &Want<'_>) -> bool {
 
 /// Sets `goroot` and `exe` for the installed toolchain `name`. An adopted toolchain is a
 /// link to a GOROOT elsewhere; the link is resolved so GOROOT names the real tree.
-fn locate_toolchain(home: &PathBuf, name: &Name, tool: Tool, goroot: &mut PathBuf, exe: &mut PathBuf) -> Option<()> {
+/// `link`: whether it may be one (false when the trust check saw a directory).
+fn locate_toolchain(
+    home: &PathBuf,
+    name: &Name,
+    tool: Tool,
+    link: bool,
+    goroot: &mut PathBuf,
+    exe: &mut PathBuf,
+) -> Option<()> {
     goroot.set(home.as_bytes())?;
     goroot.push(b"toolchains")?;
     goroot.push(name.as_bytes())?;
     let mut target = PathBuf::default();
-    if sys::readlink(goroot, &mut target).is_ok() {
+    if link && sys::readlink(goroot, &mut target).is_ok() {
         if target.as_bytes().first() == Some(&b'/') {
             goroot.set(target.as_bytes())?;
         } else {
@@ -591,9 +606,18 @@ fn locate_toolchain(home: &PathBuf, name: &Name, tool: Tool, goroot: &mut PathBu
     Some(())
 }
 
+/// Is this the default's entry, which the trust check found to be a directory (not a link)?
+/// Then it is installed, and GOROOT is the entry itself, with no system call to ask.
+fn known_dir(out: &Resolution, name: &[u8]) -> bool {
+    out.checked_dir && out.checked.as_bytes() == name
+}
+
 /// Is this toolchain directory present?
-fn is_installed(home: &PathBuf, name: &[u8]) -> bool {
-    let mut p = home.clone();
+fn is_installed(out: &Resolution, name: &[u8]) -> bool {
+    if known_dir(out, name) {
+        return true;
+    }
+    let mut p = out.home.clone();
     p.push(b"toolchains").is_some()
         && p.push(name).is_some()
         && matches!(sys::stat(&p), Ok(m) if m.kind == FileKind::Dir)
@@ -626,7 +650,7 @@ fn resolve_with(
 ) -> Result<(), Error> {
     home_dir(env, &mut out.home)?;
     // Before anything in the store is believed: whoever could change it picks what runs.
-    trust::check_store(env, &out.home, &mut out.checked)?;
+    out.checked_dir = trust::check_store_noting(env, &out.home, &mut out.checked)?;
 
     let explicit = match (env.argument, env.gomig_go_version) {
         (Some(text), _) => Some((text, Source::Argument)),
@@ -642,27 +666,34 @@ fn resolve_with(
 
     let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
     let mut gofiles = GoFiles::new(env)?;
-    let mut text = [0u8; 256];
-    loop {
-        if let Some((source, found)) = if pins {
-            version_file_in(&mut dir, &mut text)?
-        } else {
-            None
-        } {
-            let value = &text[..found.len];
-            out.source = source;
-            out.file = dir.clone();
-            out.line = found.line;
-            out.request.set(value);
-            let spec = match parse_request(value) {
-                Ok(spec) if !found.truncated => spec,
-                Ok(_) => return Err(Error::at(ErrorKind::NameTooLong, source, &dir, found.line, value)),
-                Err(kind) => return Err(Error::at(kind, source, &dir, found.line, value)),
-            };
-            return select_spec(env, spec, shim_id, out);
+    // Two passes, the pins first: a pin anywhere above beats every go.work and go.mod, so
+    // those are looked for only when no pin is found, and a pinned project (the common case
+    // of a shim call) costs two probes per directory instead of four.
+    if pins {
+        let mut text = [0u8; 256];
+        loop {
+            if let Some((source, found)) = version_file_in(&mut dir, &mut text)? {
+                let value = &text[..found.len];
+                out.source = source;
+                out.file = dir.clone();
+                out.line = found.line;
+                out.request.set(value);
+                let spec = match parse_request(value) {
+                    Ok(spec) if !found.truncated => spec,
+                    Ok(_) => return Err(Error::at(ErrorKind::NameTooLong, source, &dir, found.line, value)),
+                    Err(kind) => return Err(Error::at(kind, source, &dir, found.line, value)),
+                };
+                return select_spec(env, spec, shim_id, out);
+            }
+            if !dir.pop() {
+                break;
+            }
         }
-        gofiles.observe(&mut dir);
-        if !dir.pop() {
+        dir.set(cwd)
+            .ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
+    }
+    loop {
+        if !gofiles.observe(&mut dir) || !dir.pop() {
             break;
         }
     }
@@ -690,33 +721,37 @@ fn version_file_in(dir: &mut PathBuf, text: &mut [u8]) -> Result<Option<(Source,
             e.errno = errno;
             e
         };
-        match sys::Fd::open_read(dir) {
+        // A `stat` first: where the file is missing (almost everywhere) it answers as `open`
+        // would, ENOENT or ENOTDIR, without the open file `open` sets up before its lookup.
+        // Any other answer goes on to `open`, whose own error is the one reported.
+        if matches!(sys::stat(dir), Err(libc::ENOENT) | Err(libc::ENOTDIR)) {
+            dir.truncate(len);
+            continue;
+        }
+        match sys::Fd::open_read_meta(dir) {
             Err(libc::ENOENT) | Err(libc::ENOTDIR) => {}
             Err(e) => return Err(fail(ErrorKind::Unreadable, e, dir)),
-            Ok(fd) => match sys::fstat(fd.0) {
-                Ok(m) if m.kind == FileKind::Dir => {
-                    if source == Source::GoVersionFile {
-                        return Err(fail(ErrorKind::VersionFileIsDir, 0, dir));
-                    }
+            Ok((_fd, meta)) if meta.kind == FileKind::Dir => {
+                if source == Source::GoVersionFile {
+                    return Err(fail(ErrorKind::VersionFileIsDir, 0, dir));
                 }
-                Err(e) => return Err(fail(ErrorKind::Unreadable, e, dir)),
-                Ok(_) => {
-                    let mut reader = LineReader::new(fd);
-                    let found = if source == Source::GoVersionFile {
-                        files::read_go_version(&mut reader, text)
-                    } else {
-                        files::read_tool_versions(&mut reader, text)
-                    };
-                    match found {
-                        Ok(Some(found)) => return Ok(Some((source, found))),
-                        Ok(None) if source == Source::GoVersionFile => {
-                            return Err(fail(ErrorKind::EmptyVersionFile, 0, dir));
-                        }
-                        Ok(None) => {}
-                        Err(e) => return Err(fail(ErrorKind::Unreadable, e, dir)),
+            }
+            Ok((fd, _)) => {
+                let mut reader = LineReader::new(fd);
+                let found = if source == Source::GoVersionFile {
+                    files::read_go_version(&mut reader, text)
+                } else {
+                    files::read_tool_versions(&mut reader, text)
+                };
+                match found {
+                    Ok(Some(found)) => return Ok(Some((source, found))),
+                    Ok(None) if source == Source::GoVersionFile => {
+                        return Err(fail(ErrorKind::EmptyVersionFile, 0, dir));
                     }
+                    Ok(None) => {}
+                    Err(e) => return Err(fail(ErrorKind::Unreadable, e, dir)),
                 }
-            },
+            }
         }
         dir.truncate(len);
     }
@@ -764,9 +799,10 @@ impl<'a> GoFiles<'a> {
         })
     }
 
-    fn observe(&mut self, dir: &mut PathBuf) {
+    /// Looks in `dir`; false once nothing above can change the answer.
+    fn observe(&mut self, dir: &mut PathBuf) -> bool {
         if !self.enabled {
-            return;
+            return false;
         }
         let len = dir.len();
         if matches!(self.work, WorkMode::Search) && self.work_dir_len.is_none() && is_file_in(dir, b"go.work") {
@@ -779,6 +815,8 @@ impl<'a> GoFiles<'a> {
             }
         }
         dir.truncate(len);
+        // Only a go.work above can still win, and only while go.work is searched for.
+        self.work_dir_len.is_none() && (matches!(self.work, WorkMode::Search) || self.mod_dir_len.is_none())
     }
 
     /// The file Go would read: the workspace file if any, else the module file.
@@ -845,7 +883,7 @@ fn select_spec(env: &Env<'_>, spec: Spec<'_>, shim_id: Option<FileId>, out: &mut
                     req.as_bytes(),
                 ));
             }
-            if !is_installed(&out.home, name.as_bytes()) {
+            if !is_installed(out, name.as_bytes()) {
                 return Err(not_installed(out, name.as_bytes()));
             }
             out.name = name;
@@ -875,13 +913,15 @@ fn select_spec(env: &Env<'_>, spec: Spec<'_>, shim_id: Option<FileId>, out: &mut
 
 fn finish_toolchain(out: &mut Resolution) -> Result<(), Error> {
     let name = out.name;
-    locate_toolchain(&out.home, &name, out.tool, &mut out.goroot, &mut out.exe)
+    let link = !known_dir(out, name.as_bytes());
+    locate_toolchain(&out.home, &name, out.tool, link, &mut out.goroot, &mut out.exe)
         .ok_or_else(|| Error::new(ErrorKind::BadPath, out.source))?;
     if out.name_only {
         return Ok(());
     }
     // The tree about to run, which may lie outside the store (an adopted GOROOT).
-    trust::check_toolchain(&out.home, &name, &out.checked, &out.goroot, out.tool.name())
+    out.exe_id = trust::check_toolchain(&out.home, &name, &out.checked, &out.goroot, out.tool.name())?;
+    Ok(())
 }
 
 // Out of line like `version_file_in`: its line buffer must not add to the walk's frame.
@@ -988,7 +1028,7 @@ fn select_from_go_file(
 fn use_base(env: &Env<'_>, has_base: bool, shim_id: Option<FileId>, out: &mut Resolution) -> Result<(), Error> {
     if has_base {
         out.name = out.base;
-        if !is_installed(&out.home, out.name.as_bytes()) {
+        if !is_installed(out, out.name.as_bytes()) {
             let mut e = Error::new(ErrorKind::DefaultBroken, Source::Default);
             e.value = out.name;
             return Err(e);
@@ -1047,6 +1087,7 @@ fn find_system(env: &Env<'_>, shim_id: Option<FileId>, out: &mut Resolution) -> 
             continue;
         }
         out.exe = dir;
+        out.exe_id = Some(meta.id);
         return Ok(());
     }
     let mut e = Error::at(ErrorKind::SystemNotFound, out.source, &out.file, out.line, b"");

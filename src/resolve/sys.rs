@@ -304,12 +304,18 @@ impl Fd {
     /// (`O_NONBLOCK`, so the open cannot wait for a writer) succeeds, but reading it could
     /// block every `go` command forever.
     pub fn open_read(path: &PathBuf) -> Result<Fd, i32> {
+        Fd::open_read_meta(path).map(|(fd, _)| fd)
+    }
+
+    /// [`Fd::open_read`], with what its `fstat` found, so the caller need not ask again.
+    pub fn open_read_meta(path: &PathBuf) -> Result<(Fd, Meta), i32> {
         let flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK;
         let fd = Fd(os::open(path.as_ptr(), flags)?);
-        if os::fstat_of(fd.0)?.st_mode & libc::S_IFMT == libc::S_IFIFO {
+        let st = os::fstat_of(fd.0)?;
+        if st.st_mode & libc::S_IFMT == libc::S_IFIFO {
             return Err(libc::ENXIO);
         }
-        Ok(fd)
+        Ok((fd, meta_from(&st)))
     }
 
     pub fn open_dir(path: &PathBuf) -> Result<Fd, i32> {

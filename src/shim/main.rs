@@ -229,9 +229,11 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
         return status;
     }
 
-    // Never exec ourselves: a GOROOT whose bin/go is this very shim.
-    if let (Some(own), Ok(target)) = (own_id, sys::stat(&res.exe))
-        && target.id == own
+    // Never exec ourselves: a GOROOT whose bin/go is this very shim. The resolver's trust
+    // check has usually reached the program already and knows its identity.
+    let target = res.exe_id.or_else(|| sys::stat(&res.exe).ok().map(|m| m.id));
+    if let (Some(own), Some(target)) = (own_id, target)
+        && target == own
     {
         return fail_self(&res);
     }
