@@ -10,7 +10,7 @@ use std::process::Command;
 
 use gomig::lookup::{EnvSnapshot, ResolveFailure, resolve_in, text_of};
 use gomig::resolve::{Directive, ErrorKind, Resolution, Rule, Tool};
-use support::{GO_121, GO_122, TestEnv, go_dist};
+use support::{GO_121, GO_122, GO_123, GO_124, TestEnv, go_dist};
 
 /// What real Go decided in a module: run itself, or switch to the named toolchain.
 #[derive(Debug, PartialEq, Eq)]
@@ -168,4 +168,276 @@ fn a_toolchain_line_at_the_language_version_is_asked_for_as_written() {
     env.fake_toolchain("go1.22.0");
     let res = gomig_resolve(&env, &env.dir("go1.22rc1")).unwrap();
     assert_eq!(text_of(res.name.as_bytes()), "go1.22.0");
+}
+
+/// gomig's decision with GOTOOLCHAIN set and nothing installed: the toolchain it asks for
+/// (or the base it would run), read from the not-installed error.
+fn gomig_asks_for(env: &TestEnv, dir: &Path, gotoolchain: &str) -> String {
+    let snapshot = EnvSnapshot::from_vars([
+        ("GOMIG_HOME", env.gomig_home.display().to_string()),
+        ("HOME", env.home.display().to_string()),
+        ("PATH", "/usr/bin:/bin".to_string()),
+        ("TMPDIR", env.root().join("tmp").display().to_string()),
+        ("GOTOOLCHAIN", gotoolchain.to_string()),
+    ]);
+    match resolve_in(&snapshot, dir, Tool::Go) {
+        Err(e) if e.kind == ErrorKind::NotInstalled => e.value,
+        Err(e) => panic!("{}: GOTOOLCHAIN={gotoolchain}: {e}", dir.display()),
+        Ok(res) => panic!("nothing is installed, yet {}", text_of(res.name.as_bytes())),
+    }
+}
+
+#[test]
+fn gotoolchain_name_and_name_plus_auto_ask_for_what_real_go_asks_for() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.gomig_home.join("toolchains")).unwrap();
+    let mut checked = 0;
+    for gotoolchain in [
+        "go1.22.3+auto",
+        "go1.22.3+path",
+        "go1.22.3",
+        "go1.20+auto",
+        "go1.22rc1+auto",
+    ] {
+        for (i, go) in GO_LINES.iter().enumerate() {
+            for (j, toolchain) in TOOLCHAIN_LINES.iter().enumerate() {
+                let rel = format!("m{i}-{j}");
+                env.write(&format!("{rel}/go.mod"), module_text(*go, *toolchain));
+                let dir = env.dir(&rel);
+                // Real go1.21.13 is never the toolchain asked for here, so it always says
+                // which one it wants ("downloading ..." or, with +path, "cannot find ...").
+                let real = match real_go_choice(&env, GO_121, &dir, gotoolchain.replace("+path", "+auto").as_str()) {
+                    GoChoice::Switch(name) => name,
+                    GoChoice::Local(v) => panic!("real go ran itself ({v})"),
+                };
+                assert_eq!(
+                    gomig_asks_for(&env, &dir, gotoolchain),
+                    real,
+                    "GOTOOLCHAIN={gotoolchain}, go {go:?}, toolchain {toolchain:?}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 5 * GO_LINES.len() * TOOLCHAIN_LINES.len());
+}
+
+/// A store with real go1.22.10 (the default), go1.23.9 and go1.24.11, and the shims.
+fn store_with_real_go() -> TestEnv {
+    let env = TestEnv::new();
+    for v in [GO_122, GO_123, GO_124] {
+        env.adopt(v);
+    }
+    env.gomig_ok(&["switch", GO_122]);
+    env.install_shims();
+    env
+}
+
+/// `go ARGS` through the shim with GOTOOLCHAIN (None: unset), downloads impossible.
+fn shim_go(env: &TestEnv, dir: &Path, gotoolchain: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut cmd = env.go_in(dir, args);
+    cmd.env("GOPROXY", "off")
+        .env("GOTELEMETRY", "off")
+        .env("GOMODCACHE", env.root().join("modcache"));
+    if let Some(v) = gotoolchain {
+        cmd.env("GOTOOLCHAIN", v);
+    }
+    support::run(&mut cmd)
+}
+
+fn runs(env: &TestEnv, dir: &Path, gotoolchain: Option<&str>, want: &str) {
+    let out = shim_go(env, dir, gotoolchain, &["version"]);
+    assert!(
+        out.status.success() && support::stdout(&out).starts_with(&format!("go version {want} ")),
+        "GOTOOLCHAIN={gotoolchain:?} in {}: want {want}\n{}",
+        dir.display(),
+        support::describe(&out)
+    );
+    assert!(
+        !env.root().join("modcache/golang.org/toolchain").exists(),
+        "a toolchain was downloaded"
+    );
+}
+
+fn child_gotoolchain(env: &TestEnv, dir: &Path, gotoolchain: Option<&str>) -> String {
+    let out = shim_go(env, dir, gotoolchain, &["env"]);
+    assert!(out.status.success(), "{}", support::describe(&out));
+    let text = support::stdout(&out);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("GOTOOLCHAIN="))
+        .unwrap_or_else(|| panic!("{text}"));
+    line["GOTOOLCHAIN=".len()..].trim_matches('\'').to_string()
+}
+
+#[test]
+fn gotoolchain_is_served_from_the_store_in_every_form() {
+    let env = store_with_real_go();
+    env.write("m24/go.mod", "module example.com/m\n\ngo 1.24.0\n");
+    env.write("m21/go.mod", "module example.com/m\n\ngo 1.21.0\n");
+    env.write("tc/go.mod", "module example.com/m\n\ngo 1.21.0\n\ntoolchain go1.23.9\n");
+    env.write("pinned/.go-version", "1.24.11\n");
+    let (m24, m21, tc, pinned) = (env.dir("m24"), env.dir("m21"), env.dir("tc"), env.dir("pinned"));
+    let plain = env.dir("plain");
+
+    // A toolchain name: that toolchain, whatever go.mod or a pin says.
+    runs(&env, &plain, Some("go1.23.9"), "go1.23.9");
+    runs(&env, &m24, Some("go1.23.9"), "go1.23.9");
+    runs(&env, &pinned, Some("go1.23.9"), "go1.23.9");
+    // NAME+auto / NAME+path: NAME is the base, go.mod may raise it (from the store).
+    runs(&env, &plain, Some("go1.23.9+auto"), "go1.23.9");
+    runs(&env, &m21, Some("go1.23.9+auto"), "go1.23.9");
+    runs(&env, &m24, Some("go1.23.9+auto"), "go1.24.11");
+    runs(&env, &tc, Some("go1.22.10+path"), "go1.23.9");
+    runs(&env, &pinned, Some("go1.22.10+path"), "go1.22.10");
+    // local, auto, path: gomig's own rules (the pin, go.mod over the default).
+    for form in [None, Some("local"), Some("auto"), Some("path"), Some("local+auto")] {
+        runs(&env, &m24, form, "go1.24.11");
+        runs(&env, &pinned, form, "go1.24.11");
+        runs(&env, &plain, form, "go1.22.10");
+    }
+    // What the exec'd go sees: never a setting that lets it download.
+    let seen = [
+        (None, "local"),
+        (Some("local"), "local"),
+        (Some("auto"), "path"),
+        (Some("path"), "path"),
+        (Some("go1.23.9"), "go1.23.9"),
+        (Some("go1.23.9+auto"), "go1.23.9+path"),
+        (Some("go1.23.9+path"), "go1.23.9+path"),
+    ];
+    for (form, want) in seen {
+        assert_eq!(child_gotoolchain(&env, &m24, form), want, "GOTOOLCHAIN={form:?}");
+    }
+}
+
+#[test]
+fn gotoolchain_from_the_go_env_file_is_served_from_the_store() {
+    let env = store_with_real_go();
+    let plain = env.dir("plain");
+    env.write("m24/go.mod", "module example.com/m\n\ngo 1.24.0\n");
+    let m24 = env.dir("m24");
+    // os.UserConfigDir()/go/env: XDG_CONFIG_HOME (TestEnv sets it to ~/.config).
+    let file = env.home.join(".config/go/env");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "GOPRIVATE=x\nGOTOOLCHAIN=go1.24.11\n").unwrap();
+    runs(&env, &plain, None, "go1.24.11");
+    // A later line wins, as in Go; the environment beats the file.
+    std::fs::write(&file, "GOTOOLCHAIN=go1.24.11\nGOTOOLCHAIN=go1.23.9+auto\n").unwrap();
+    runs(&env, &plain, None, "go1.23.9");
+    runs(&env, &m24, None, "go1.24.11");
+    runs(&env, &plain, Some("go1.22.10"), "go1.22.10");
+    // `go env -w` writes it through the shim, and `go env GOTOOLCHAIN` reads it back.
+    let out = shim_go(&env, &plain, None, &["env", "-w", "GOTOOLCHAIN=go1.23.9"]);
+    assert!(out.status.success(), "{}", support::describe(&out));
+    assert_eq!(
+        support::stdout(&shim_go(&env, &plain, None, &["env", "GOTOOLCHAIN"])).trim(),
+        "go1.23.9"
+    );
+    runs(&env, &m24, None, "go1.23.9");
+    // $GOENV names another file; GOENV=off reads none.
+    let other = env.write("goenv", "GOTOOLCHAIN=go1.24.11\n");
+    let mut cmd = env.go_in(&plain, &["version"]);
+    cmd.env("GOENV", &other);
+    assert!(support::ok(&mut cmd).starts_with("go version go1.24.11 "));
+    let mut cmd = env.go_in(&plain, &["version"]);
+    cmd.env("GOENV", "off");
+    assert!(support::ok(&mut cmd).starts_with("go version go1.22.10 "));
+
+    // A toolchain the store lacks: the usual error, naming the file, with the command to run.
+    std::fs::write(&file, "GOTOOLCHAIN=go1.21.13\n").unwrap();
+    let err = support::fails(&mut env.go_in(&plain, &["version"]));
+    assert!(
+        err.contains(&format!(
+            "Go 1.21.13 is not installed (requested by GOTOOLCHAIN in {}); run: gomig install 1.21.13",
+            file.display()
+        )),
+        "{err}"
+    );
+    // A setting Go refuses: named, with the way out, which works through the shim.
+    std::fs::write(&file, "GOTOOLCHAIN=go1.23\n").unwrap();
+    let err = support::fails(&mut env.go_in(&plain, &["version"]));
+    assert!(
+        err.contains("GOTOOLCHAIN=go1.23 (in ")
+            && err.contains("language version")
+            && err.contains("go env -u GOTOOLCHAIN"),
+        "{err}"
+    );
+    let out = shim_go(&env, &plain, None, &["env", "-u", "GOTOOLCHAIN"]);
+    assert!(
+        !out.status.success(),
+        "go env -u is not one of Go's escapes: {}",
+        support::describe(&out)
+    );
+    let out = shim_go(&env, &plain, None, &["env", "-w", "GOTOOLCHAIN=auto"]);
+    assert!(out.status.success(), "{}", support::describe(&out));
+    runs(&env, &m24, None, "go1.24.11");
+}
+
+#[test]
+fn gotoolchain_errors_name_the_setting_and_the_fix() {
+    let env = store_with_real_go();
+    let plain = env.dir("plain");
+    let mut cmd = env.go_in(&plain, &["version"]);
+    cmd.env("GOTOOLCHAIN", "go1.21.13");
+    let err = support::fails(&mut cmd);
+    assert!(
+        err.contains("Go 1.21.13 is not installed (requested by GOTOOLCHAIN); run: gomig install 1.21.13"),
+        "{err}"
+    );
+    for bad in ["bash", "go1.23.9+never", "go1.22", "1.23.9"] {
+        let mut cmd = env.go_in(&plain, &["version"]);
+        cmd.env("GOTOOLCHAIN", bad);
+        let err = support::fails(&mut cmd);
+        assert!(
+            err.contains(&format!("GOTOOLCHAIN={bad} ")) && err.contains("unset GOTOOLCHAIN"),
+            "{bad}: {err}"
+        );
+    }
+    // `go env GOTOOLCHAIN` still answers, as in Go, so a bad setting can be seen.
+    let mut cmd = env.go_in(&plain, &["env", "GOTOOLCHAIN"]);
+    cmd.env("GOTOOLCHAIN", "bash");
+    assert_eq!(support::ok(&mut cmd).trim(), "bash");
+}
+
+#[test]
+fn go_install_and_go_run_at_a_version_ignore_the_module_here() {
+    let env = store_with_real_go();
+    env.write("m24/go.mod", "module example.com/m\n\ngo 1.24.0\n");
+    let m24 = env.dir("m24");
+    let traced = |args: &[&str]| {
+        let mut cmd = env.go_in(&m24, args);
+        cmd.env("GOMIG_SHIM_TRACE", "1").env("GOPROXY", "off");
+        let out = support::run(&mut cmd);
+        let err = support::stderr(&out);
+        err.lines()
+            .find(|l| l.starts_with("gomig: trace: "))
+            .unwrap_or_else(|| panic!("{err}"))
+            .to_string()
+    };
+    for args in [
+        &["install", "example.com/tool@v1.0.0"][..],
+        &["install", "-v", "-tags", "x", "example.com/tool@latest"],
+        &["run", "example.com/tool@v1.0.0", "arg"],
+        &["run", "-exec", "env", "--", "example.com/tool@v1.0.0"],
+    ] {
+        let trace = traced(args);
+        assert!(
+            trace.contains("default") && trace.contains("go1.22.10/"),
+            "{args:?}: {trace}"
+        );
+    }
+    for args in [
+        &["install", "./..."][..],
+        &["install", "example.com/tool"],
+        &["run", "./cmd@x"],
+        &["build", "example.com/tool@v1.0.0"],
+        &["install", "go@1.24.0"],
+    ] {
+        let trace = traced(args);
+        assert!(
+            trace.contains("go.mod") && trace.contains("go1.24.11/"),
+            "{args:?}: {trace}"
+        );
+    }
 }

@@ -393,6 +393,30 @@ fn auto_install_true_in_the_config_file_lets_the_shim_install() {
 }
 
 #[test]
+fn a_gotoolchain_the_store_lacks_is_auto_installed_not_downloaded_by_go() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = Site::start(vec![mini_release(GO_122, tmp.path()), mini_release(GO_123, tmp.path())]);
+    let env = TestEnv::in_memory();
+    env.install_shims();
+    assert!(run(&mut gomig_site(&env, &site, &["install", GO_122])).status.success());
+    let go_version = |auto: &str| {
+        let mut go = env.go_in(&env.work, &["version"]);
+        go.env("GOMIG_MIRROR", site.url())
+            .env("GOMIG_AUTO_INSTALL", auto)
+            .env("GOTOOLCHAIN", "go1.23.9")
+            .env("GOPROXY", "off");
+        run(&mut go)
+    };
+    let out = go_version("0");
+    assert!(stderr(&out).contains("run: gomig install 1.23.9"), "{}", describe(&out));
+    let out = go_version("1");
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(stdout(&out).trim(), go_version_line(GO_123));
+    assert_eq!(site.downloads(&archive_name(GO_123)), 1);
+    assert_eq!(listed_versions(&env), ["go1.22.10", "go1.23.9"]);
+}
+
+#[test]
 fn no_progress_output_off_a_terminal_and_none_at_all_with_q() {
     let tmp = tempfile::tempdir().unwrap();
     let site = Site::start(vec![mini_release(GO_122, tmp.path()), mini_release(GO_123, tmp.path())]);

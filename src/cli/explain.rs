@@ -18,7 +18,14 @@ pub fn version_label(res: &Resolution) -> String {
 pub fn reason(res: &Resolution) -> String {
     let file = path_of(res.file.as_bytes()).display().to_string();
     let request = text_of(res.request.as_bytes());
-    let base = text_of(res.base.as_bytes());
+    let base = match res.base_from_gotoolchain {
+        true => format!(
+            "{} (GOTOOLCHAIN={})",
+            text_of(res.base.as_bytes()),
+            text_of(res.gotoolchain.as_bytes())
+        ),
+        false => text_of(res.base.as_bytes()),
+    };
     let requirement = text_of(res.requirement.as_bytes());
     // The line that decided, by its kind and number (`go.mod toolchain line 5 go1.23.9`).
     let line_kind = res.decided.as_str().unwrap_or("go");
@@ -26,15 +33,21 @@ pub fn reason(res: &Resolution) -> String {
     match (res.source, res.rule) {
         (Source::Env, _) => format!("from GOMIG_GO_VERSION={request} (gomig shell)"),
         (Source::Argument, _) => format!("requested as {request}"),
+        (Source::Gotoolchain, _) => match res.gotoolchain_file.is_empty() {
+            true => format!("from GOTOOLCHAIN={}", text_of(res.gotoolchain.as_bytes())),
+            false => format!(
+                "from GOTOOLCHAIN={} in {} (go env -w)",
+                text_of(res.gotoolchain.as_bytes()),
+                path_of(res.gotoolchain_file.as_bytes()).display()
+            ),
+        },
         (Source::GoVersionFile, _) => format!("from {file}"),
         (Source::ToolVersions, _) => format!("from {file} line {}", res.line),
         (Source::GoMod | Source::GoWork, Rule::ToolchainDefault) => {
             format!("{file} says toolchain default: the global default")
         }
         (Source::GoMod | Source::GoWork, Rule::BaseSatisfies) => {
-            format!(
-                "{file} {line_kind} line {line} ({request}) asks for {requirement}; the default {base} satisfies it"
-            )
+            format!("{file} {line_kind} line {line} ({request}) asks for {requirement}; the base {base} satisfies it")
         }
         (Source::GoMod | Source::GoWork, Rule::Upgrade) if base.is_empty() => {
             format!("required by {file} {line_kind} line {line} ({request}); no default is set")

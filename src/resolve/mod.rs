@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod files;
+pub mod gotoolchain;
 pub mod message;
 pub mod os;
 pub mod sys;
@@ -119,6 +120,11 @@ pub struct Env<'a> {
     /// `GOMIG_CONFIG` and `XDG_CONFIG_HOME`: where the config file is, for the trust check.
     pub gomig_config: Option<&'a [u8]>,
     pub xdg_config_home: Option<&'a [u8]>,
+    /// `GOTOOLCHAIN` and `GOENV` (where `go env -w` keeps GOTOOLCHAIN), read as cmd/go reads them.
+    pub gotoolchain: Option<&'a [u8]>,
+    pub goenv: Option<&'a [u8]>,
+    /// What the go command line asks for, where that changes Go's choice (the shim sets it).
+    pub command: gotoolchain::GoCommand,
 }
 
 impl<'a> Env<'a> {
@@ -136,6 +142,8 @@ impl<'a> Env<'a> {
             b"PWD" => &mut self.pwd,
             b"GOMIG_CONFIG" => &mut self.gomig_config,
             b"XDG_CONFIG_HOME" => &mut self.xdg_config_home,
+            b"GOTOOLCHAIN" => &mut self.gotoolchain,
+            b"GOENV" => &mut self.goenv,
             _ => return,
         };
         *slot = if value.is_empty() { None } else { Some(value) };
@@ -149,6 +157,8 @@ pub enum Source {
     Argument,
     /// `GOMIG_GO_VERSION` (set by `gomig shell`).
     Env,
+    /// `GOTOOLCHAIN` naming a toolchain, from the environment or the go env file.
+    Gotoolchain,
     GoVersionFile,
     ToolVersions,
     GoWork,
@@ -164,6 +174,7 @@ impl Source {
         match self {
             Source::Argument => "argument",
             Source::Env => "env",
+            Source::Gotoolchain => "GOTOOLCHAIN",
             Source::GoVersionFile => "go-version",
             Source::ToolVersions => "tool-versions",
             Source::GoWork => "go.work",
@@ -234,6 +245,15 @@ pub struct Resolution {
     /// build with a toolchain older than this, whatever the toolchain line says.
     pub go_line: Name,
     pub go_line_number: u32,
+    /// GOTOOLCHAIN as set (empty: not set, or not read for this command).
+    pub gotoolchain: Name,
+    /// The go env file GOTOOLCHAIN came from (empty: the environment, or not set).
+    pub gotoolchain_file: PathBuf,
+    /// The base came from GOTOOLCHAIN (`NAME+auto`), not from the default.
+    pub base_from_gotoolchain: bool,
+    /// What the exec'd go must see as GOTOOLCHAIN so that it never switches (or downloads)
+    /// behind gomig's back; empty: leave the caller's environment as it is.
+    pub child_gotoolchain: Name,
     /// The global default, when it was consulted.
     pub base: Name,
     /// The chosen toolchain (a directory name under `toolchains/`); empty for system.
@@ -269,6 +289,10 @@ impl Resolution {
             decided: Directive::None,
             go_line: Name::default(),
             go_line_number: 0,
+            gotoolchain: Name::default(),
+            gotoolchain_file: PathBuf::default(),
+            base_from_gotoolchain: false,
+            child_gotoolchain: Name::default(),
             base: Name::default(),
             name: Name::default(),
             goroot: PathBuf::default(),
@@ -309,6 +333,8 @@ pub enum ErrorKind {
     SystemNotFound,
     /// Nothing asked for a version, there is no default and no system Go.
     NoToolchain,
+    /// `GOTOOLCHAIN` is not a form Go accepts, or names a language version (`go1.22`).
+    BadGotoolchain,
     /// The working directory cannot be determined, or a path is too long.
     BadPath,
     /// The store, the config file or the chosen toolchain could be changed by another user
@@ -652,11 +678,55 @@ fn resolve_with(
     // Before anything in the store is believed: whoever could change it picks what runs.
     out.checked_dir = trust::check_store_noting(env, &out.home, &mut out.checked)?;
 
+    // GOTOOLCHAIN as Go reads it. A toolchain it names beats the pins, as it would in Go
+    // (the pinned go would switch to it); `local`, `auto` and `path` leave gomig's rules.
+    let mut setting_text = Name::default();
+    let mut setting = None;
+    if env.command != gotoolchain::GoCommand::EnvQuery {
+        if gotoolchain::find(env, &mut setting_text, &mut out.gotoolchain_file) {
+            out.gotoolchain = setting_text;
+            setting = Some(gotoolchain_setting(&setting_text, out)?);
+        } else {
+            out.child_gotoolchain.set(b"local");
+        }
+    }
+    let named = setting.and_then(|s| s.min.map(|m| (m, s.switching)));
+
     let explicit = match (env.argument, env.gomig_go_version) {
         (Some(text), _) => Some((text, Source::Argument)),
-        (None, Some(text)) => Some((text, Source::Env)),
+        (None, Some(text)) if named.is_none() => Some((text, Source::Env)),
         _ => None,
     };
+    if let Some((min, switching)) = named.filter(|_| pins && env.argument.is_none()) {
+        out.source = Source::Gotoolchain;
+        out.file = out.gotoolchain_file.clone();
+        out.request.set(min);
+        let name =
+            exact_name(min).ok_or_else(|| Error::at(ErrorKind::NameTooLong, Source::Gotoolchain, &out.file, 0, min))?;
+        if switching == gotoolchain::Switching::None {
+            // `GOTOOLCHAIN=go1.23.9`: that toolchain, whatever the files say.
+            out.rule = Rule::Exact;
+            if !is_installed(out, name.as_bytes()) {
+                let mut e = Error::at(ErrorKind::NotInstalled, Source::Gotoolchain, &out.file, 0, b"");
+                e.value = name;
+                return Err(e);
+            }
+            out.name = name;
+            return finish_toolchain(out);
+        }
+        // `GOTOOLCHAIN=go1.22.10+auto`: the base is that toolchain, go.mod/go.work may raise it.
+        out.base = name;
+        out.base_from_gotoolchain = true;
+        let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
+        let mut gofiles = GoFiles::new(env)?;
+        while gofiles.observe(&mut dir) && dir.pop() {}
+        let mut path = PathBuf::default();
+        if let Some(source) = gofiles.chosen(cwd, &mut path) {
+            return select_from_go_file(env, source, &path, shim_id, out);
+        }
+        out.rule = Rule::Default;
+        return use_base(env, true, shim_id, out);
+    }
     if let Some((text, source)) = explicit.filter(|_| pins) {
         out.source = source;
         out.request.set(text);
@@ -703,6 +773,50 @@ fn resolve_with(
         return select_from_go_file(env, source, &path, shim_id, out);
     }
     select_default(env, shim_id, out)
+}
+
+/// Reads a GOTOOLCHAIN value as Go does and records what the exec'd go must see: `local`
+/// stays `local`; a setting that lets Go switch becomes `path`, so it may switch only to a
+/// toolchain on PATH (gomig's `go1.X.Y` commands), never download one; a toolchain name is
+/// passed on (the shim also tells the exec'd go it is that toolchain, as Go's own switch does).
+#[cold]
+#[inline(never)]
+fn gotoolchain_setting<'t>(text: &'t Name, out: &mut Resolution) -> Result<gotoolchain::Setting<'t>, Error> {
+    let bad = |out: &Resolution| {
+        Error::at(
+            ErrorKind::BadGotoolchain,
+            Source::Gotoolchain,
+            &out.gotoolchain_file,
+            0,
+            text.as_bytes(),
+        )
+    };
+    let setting = gotoolchain::parse(text.as_bytes()).ok_or_else(|| bad(out))?;
+    if setting.min.is_some_and(gotoolchain::is_language_version) {
+        return Err(bad(out));
+    }
+    let child = &mut out.child_gotoolchain;
+    let fits = match (setting.min, setting.switching) {
+        (None, gotoolchain::Switching::None) => child.extend(b"local"),
+        (None, _) => child.extend(b"path"),
+        (Some(min), gotoolchain::Switching::None) => child.extend(min),
+        (Some(min), _) => child.extend(min) && child.extend(b"+path"),
+    };
+    if !fits {
+        return Err(bad(out));
+    }
+    Ok(setting)
+}
+
+/// The store name of an exact toolchain name (`go1.20.0` is `go1.20`, a `-suffix` kept).
+fn exact_name(text: &[u8]) -> Option<Name> {
+    let bare = text.strip_prefix(b"go")?;
+    let (core, suffix) = match bare.iter().position(|&c| c == b'-') {
+        Some(i) => (&bare[..i], &bare[i..]),
+        None => (bare, &b""[..]),
+    };
+    let mut name = Name::default();
+    (name.set_canonical(&Version::parse(core)) && name.extend(suffix)).then_some(name)
 }
 
 /// Looks for `.go-version`, then `.tool-versions`, in `dir`. On a hit, `dir` is left holding
@@ -791,7 +905,8 @@ impl<'a> GoFiles<'a> {
             }
         };
         Ok(GoFiles {
-            enabled: env.go111module != Some(b"off"),
+            // `go install m@v` and `go run m@v` ignore the module here, as cmd/go does.
+            enabled: env.go111module != Some(b"off") && env.command != gotoolchain::GoCommand::ModuleAtVersion,
             work,
             tmpdir: env.tmpdir.unwrap_or(b"/tmp"),
             work_dir_len: None,
@@ -945,8 +1060,8 @@ fn select_from_go_file(
     out.source = source;
     out.file = path.clone();
 
-    let mut base = Name::default();
-    let has_base = read_default(&out.home, &mut base)?;
+    let mut base = out.base;
+    let has_base = out.base_from_gotoolchain || read_default(&out.home, &mut base)?;
     if has_base {
         out.base = base;
     }
@@ -1029,6 +1144,17 @@ fn use_base(env: &Env<'_>, has_base: bool, shim_id: Option<FileId>, out: &mut Re
     if has_base {
         out.name = out.base;
         if !is_installed(out, out.name.as_bytes()) {
+            if out.base_from_gotoolchain {
+                let mut e = Error::at(
+                    ErrorKind::NotInstalled,
+                    Source::Gotoolchain,
+                    &out.gotoolchain_file,
+                    0,
+                    b"",
+                );
+                e.value = out.name;
+                return Err(e);
+            }
             let mut e = Error::new(ErrorKind::DefaultBroken, Source::Default);
             e.value = out.name;
             return Err(e);
