@@ -30,8 +30,15 @@ pub struct ResolveFailure {
 
 impl From<resolve::Error> for ResolveFailure {
     fn from(err: resolve::Error) -> Self {
+        ResolveFailure::in_store(err, &resolve::sys::PathBuf::default())
+    }
+}
+
+impl ResolveFailure {
+    /// The failure with its message as the shim words it for the store at `home`.
+    fn in_store(err: resolve::Error, home: &resolve::sys::PathBuf) -> Self {
         let mut sink = StringSink(Vec::new());
-        message::write_error(&err, &mut sink);
+        message::write_failure(&err, home, &mut sink);
         ResolveFailure {
             message: String::from_utf8_lossy(&sink.0).into_owned(),
             kind: err.kind,
@@ -210,7 +217,7 @@ fn run_resolver(
         resolve::resolve_ignoring_pins(&env, cwd, shim_id, &mut res)
     };
     if let Err(err) = result {
-        let mut failure = ResolveFailure::from(err);
+        let mut failure = ResolveFailure::in_store(err, &res.home);
         failure.go_line = text_of(res.go_line.as_bytes());
         failure.go_line_number = res.go_line_number;
         return Err(failure);

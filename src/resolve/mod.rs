@@ -384,6 +384,23 @@ impl Error {
     }
 }
 
+/// Under GOMIG_HOME: `<name>` links to the archive `gomig prune` made of that toolchain.
+pub const PRUNED_DIR: &[u8] = b"state/pruned";
+
+/// The archive `gomig prune` made of the toolchain `name` (a regular file that is still
+/// there), into `out`. Only on the cold path of a toolchain that is not installed.
+#[cold]
+#[inline(never)]
+pub fn pruned_archive(home: &PathBuf, name: &[u8], out: &mut PathBuf) -> bool {
+    let mut link = home.clone();
+    !home.is_empty()
+        && !name.is_empty()
+        && link.push(PRUNED_DIR).is_some()
+        && link.push(name).is_some()
+        && sys::readlink(&link, out).is_ok()
+        && matches!(sys::stat(out), Ok(m) if m.kind == FileKind::File)
+}
+
 /// What a version request means.
 #[derive(Clone, Copy)]
 enum Spec<'a> {
@@ -851,11 +868,10 @@ fn version_file_in(dir: &mut PathBuf, text: &mut [u8]) -> Result<Option<(Source,
                 }
             }
             Ok((fd, _)) => {
-                let mut reader = LineReader::new(fd);
-                let found = if source == Source::GoVersionFile {
-                    files::read_go_version(&mut reader, text)
-                } else {
-                    files::read_tool_versions(&mut reader, text)
+                let mut reader = LineReader::<SMALL_READ>::small(fd);
+                let found = match read_version_file(source, &mut reader, text) {
+                    Err(files::GROW) => read_version_file_grown(source, reader, text),
+                    found => found,
                 };
                 match found {
                     Ok(Some(found)) => return Ok(Some((source, found))),
@@ -870,6 +886,34 @@ fn version_file_in(dir: &mut PathBuf, text: &mut [u8]) -> Result<Option<(Source,
         dir.truncate(len);
     }
     Ok(None)
+}
+
+/// The small reader's buffer for version files: they hold a line or a few, and a frame
+/// under a page has no stack probe touching pages it does not use.
+const SMALL_READ: usize = 1024;
+
+fn read_version_file<const N: usize>(
+    source: Source,
+    reader: &mut LineReader<N>,
+    text: &mut [u8],
+) -> Result<Option<Found>, i32> {
+    if source == Source::GoVersionFile {
+        files::read_go_version(reader, text)
+    } else {
+        files::read_tool_versions(reader, text)
+    }
+}
+
+/// A version file with more than [`SMALL_READ`] bytes before its answer: read again in the
+/// full buffer, in a frame of its own, off the common path.
+#[cold]
+#[inline(never)]
+fn read_version_file_grown(
+    source: Source,
+    reader: LineReader<SMALL_READ>,
+    text: &mut [u8],
+) -> Result<Option<Found>, i32> {
+    read_version_file(source, &mut reader.grown(), text)
 }
 
 /// Tracks the nearest go.work and go.mod during the walk up, by the length of their

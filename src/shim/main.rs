@@ -101,6 +101,12 @@ fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> bool {
             && !p.windows(4).any(|w| w == b"/../")
             && !p.ends_with(b"/.")
             && !p.ends_with(b"/..");
+        // Where `$PWD` is the physical path (no link on it), `getcwd` says so in one system
+        // call: both rules give that path then, whatever the two `stat`s below would find.
+        // Only into the inline buffer: a longer path is left to the rule itself (no mapping).
+        if clean && sys::getcwd_inline(out).is_ok() && out.as_bytes() == p {
+            return true;
+        }
         if clean && out.set(p).is_some() {
             let dot = PathBuf::from_bytes(b".");
             if let (Ok(a), Some(Ok(b))) = (sys::stat(out), dot.as_ref().map(sys::stat))
@@ -315,14 +321,14 @@ fn resolve_failed(err: &resolve::Error, env: &Env<'_>, res: &Resolution, call: &
         // The slow, rare path: hand over to the CLI, which installs, then runs us again.
         return auto_install(&res.home, res.tool, err.value.as_bytes(), call.argv, call.envp);
     }
-    fail_resolve(err)
+    fail_resolve(err, &res.home)
 }
 
 #[cold]
 #[inline(never)]
-fn fail_resolve(err: &resolve::Error) -> c_int {
+fn fail_resolve(err: &resolve::Error, home: &PathBuf) -> c_int {
     let mut msg = StackBuf::<6144>::default();
-    message::write_error(err, &mut msg);
+    message::write_failure(err, home, &mut msg);
     fail(msg.as_bytes())
 }
 
