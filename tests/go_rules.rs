@@ -441,3 +441,91 @@ fn go_install_and_go_run_at_a_version_ignore_the_module_here() {
         );
     }
 }
+
+fn command_names(env: &TestEnv) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(env.shims_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("go1"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn each_toolchain_has_its_own_command_kept_in_step_with_the_store() {
+    use std::os::unix::fs::MetadataExt;
+    let env = store_with_real_go();
+    assert_eq!(command_names(&env), ["go1.22.10", "go1.23.9", "go1.24.11"]);
+    let shim = std::fs::metadata(env.shims_dir().join("go")).unwrap();
+    for name in command_names(&env) {
+        let m = std::fs::symlink_metadata(env.shims_dir().join(&name)).unwrap();
+        assert!(
+            m.is_file() && m.ino() == shim.ino(),
+            "{name} is not a hardlink of the shim"
+        );
+    }
+    // `go1.22.10 ...` runs that toolchain, whatever the pins, go.mod or GOTOOLCHAIN say.
+    env.write("m/go.mod", "module example.com/m\n\ngo 1.24.0\n");
+    env.write("m/.go-version", "1.23.9\n");
+    let m = env.dir("m");
+    for gotoolchain in [None, Some("go1.24.11"), Some("auto")] {
+        let mut cmd = env.command(env.shims_dir().join("go1.22.10"), &m);
+        cmd.arg("version");
+        if let Some(v) = gotoolchain {
+            cmd.env("GOTOOLCHAIN", v);
+        }
+        assert!(
+            support::ok(&mut cmd).starts_with("go version go1.22.10 "),
+            "GOTOOLCHAIN={gotoolchain:?}"
+        );
+    }
+    // Forgetting a toolchain removes its command; adopting one adds it.
+    env.gomig_ok(&["remove", GO_123]);
+    assert_eq!(command_names(&env), ["go1.22.10", "go1.24.11"]);
+    env.adopt(GO_121);
+    assert_eq!(command_names(&env), ["go1.21.13", "go1.22.10", "go1.24.11"]);
+    // A command whose toolchain is gone (copied elsewhere, say) says so and how to fix it.
+    let stale = env.root().join("bin/go1.23.9");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::copy(env.shims_dir().join("go"), &stale).unwrap();
+    let err = support::fails(env.command(&stale, &m).arg("version"));
+    assert!(
+        err.contains("Go 1.23.9 is not installed (requested by the command go1.23.9); run: gomig install 1.23.9"),
+        "{err}"
+    );
+    // `gomig init` puts back a command someone deleted.
+    std::fs::remove_file(env.shims_dir().join("go1.21.13")).unwrap();
+    env.install_shims();
+    assert_eq!(command_names(&env), ["go1.21.13", "go1.22.10", "go1.24.11"]);
+}
+
+#[test]
+fn gos_own_switch_finds_gomigs_trees_through_the_commands_on_path() {
+    let env = store_with_real_go();
+    env.write("tc/go.mod", "module example.com/m\n\ngo 1.21.0\n\ntoolchain go1.23.9\n");
+    let tc = env.dir("tc");
+    // Real go1.21.13, not gomig's, with gomig's shims on PATH: its switch runs gomig's trees,
+    // through the shim (GOTOOLCHAIN_INTERNAL_SWITCH_VERSION confirms which release runs).
+    let real = go_dist(GO_121).join("bin/go");
+    for (dir, gotoolchain, want) in [
+        (&env.work, "go1.24.11+path", "go1.24.11"),
+        (&tc, "path", "go1.23.9"),
+        (&tc, "auto", "go1.23.9"),
+    ] {
+        let mut cmd = env.command(&real, dir);
+        cmd.arg("version")
+            .env("GOTOOLCHAIN", gotoolchain)
+            .env("GOPROXY", "off")
+            .env("GOMODCACHE", env.root().join("modcache"));
+        let out = support::ok(&mut cmd);
+        assert!(
+            out.starts_with(&format!("go version {want} ")),
+            "GOTOOLCHAIN={gotoolchain}: {out}"
+        );
+    }
+    assert!(
+        !env.root().join("modcache/golang.org/toolchain").exists(),
+        "a toolchain was downloaded"
+    );
+}

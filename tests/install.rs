@@ -496,3 +496,21 @@ fn on_a_terminal_a_progress_bar_shows_bytes_rate_and_eta_unless_q() {
     assert!(!shown.contains("eta"), "-q still drew a progress bar:\n{shown:?}");
     assert_eq!(shown.trim(), "", "-q prints nothing on success:\n{shown:?}");
 }
+
+#[test]
+fn install_and_uninstall_keep_the_toolchain_commands_in_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = Site::start(vec![mini_release(GO_122, tmp.path()), mini_release(GO_123, tmp.path())]);
+    let env = TestEnv::in_memory();
+    env.install_shims();
+    let command = |v: &str| env.shims_dir().join(format!("go{v}"));
+    for v in [GO_122, GO_123] {
+        assert!(run(&mut gomig_site(&env, &site, &["install", v])).status.success());
+        assert!(command(v).is_file(), "no command for {v}");
+    }
+    let out = ok(env.command(command(GO_123), &env.work).arg("version"));
+    assert_eq!(out.trim(), go_version_line(GO_123));
+    assert!(run(&mut env.gomig(&["uninstall", GO_123])).status.success());
+    assert!(!command(GO_123).exists(), "the command outlived its toolchain");
+    assert!(command(GO_122).is_file());
+}

@@ -33,6 +33,7 @@ pub fn reason(res: &Resolution) -> String {
     match (res.source, res.rule) {
         (Source::Env, _) => format!("from GOMIG_GO_VERSION={request} (gomig shell)"),
         (Source::Argument, _) => format!("requested as {request}"),
+        (Source::Command, _) => format!("run as the command {request}"),
         (Source::Gotoolchain, _) => match res.gotoolchain_file.is_empty() {
             true => format!("from GOTOOLCHAIN={}", text_of(res.gotoolchain.as_bytes())),
             false => format!(

@@ -69,7 +69,7 @@ pub fn parse(value: &[u8]) -> Option<Setting<'_>> {
 
 /// `gover.FromToolchain` accepts it: `go` + a valid version, then an optional suffix
 /// (`-bigcorp`), no path separator. gomig also wants it usable as a directory name.
-fn is_toolchain_name(name: &[u8]) -> bool {
+pub fn is_toolchain_name(name: &[u8]) -> bool {
     if name.len() > MAX_NAME || !super::version::is_safe_text(name) {
         return false;
     }

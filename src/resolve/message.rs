@@ -89,6 +89,10 @@ fn put_where(sink: &mut impl Sink, err: &Error) {
     match err.source {
         Source::Env => sink.put(b"GOMIG_GO_VERSION"),
         Source::Argument => sink.put(b"the command line"),
+        Source::Command => {
+            sink.put(b"the command ");
+            sink.put(err.value.as_bytes());
+        }
         Source::Gotoolchain => {
             sink.put(b"GOTOOLCHAIN");
             if !err.file.is_empty() {

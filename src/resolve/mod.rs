@@ -125,6 +125,8 @@ pub struct Env<'a> {
     pub goenv: Option<&'a [u8]>,
     /// What the go command line asks for, where that changes Go's choice (the shim sets it).
     pub command: gotoolchain::GoCommand,
+    /// The shim runs as a toolchain's command (`go1.22.10`): its name.
+    pub command_name: Option<&'a [u8]>,
 }
 
 impl<'a> Env<'a> {
@@ -159,6 +161,8 @@ pub enum Source {
     Env,
     /// `GOTOOLCHAIN` naming a toolchain, from the environment or the go env file.
     Gotoolchain,
+    /// The shim run as a toolchain's own command (`go1.22.10 build`).
+    Command,
     GoVersionFile,
     ToolVersions,
     GoWork,
@@ -175,6 +179,7 @@ impl Source {
             Source::Argument => "argument",
             Source::Env => "env",
             Source::Gotoolchain => "GOTOOLCHAIN",
+            Source::Command => "command",
             Source::GoVersionFile => "go-version",
             Source::ToolVersions => "tool-versions",
             Source::GoWork => "go.work",
@@ -714,23 +719,37 @@ fn resolve_with(
         (None, Some(text)) if named.is_none() => Some((text, Source::Env)),
         _ => None,
     };
-    if let Some((min, switching)) = named.filter(|_| pins && env.argument.is_none()) {
+    // A `go1.22.10` command (the shim under a toolchain's name) runs that toolchain, as
+    // golang.org/dl's commands do, whatever GOTOOLCHAIN or the files say.
+    let exact = match env.command_name {
+        Some(cmd) => Some((cmd, Source::Command)),
+        None => named
+            .filter(|(_, switching)| *switching == gotoolchain::Switching::None)
+            .map(|(min, _)| (min, Source::Gotoolchain)),
+    };
+    if let Some((text, source)) = exact.filter(|_| pins && env.argument.is_none()) {
+        // `GOTOOLCHAIN=go1.23.9`: that toolchain, whatever the files say.
+        out.source = source;
+        if source == Source::Gotoolchain {
+            out.file = out.gotoolchain_file.clone();
+        }
+        out.request.set(text);
+        out.rule = Rule::Exact;
+        let name = exact_name(text).ok_or_else(|| Error::at(ErrorKind::NameTooLong, source, &out.file, 0, text))?;
+        if !is_installed(out, name.as_bytes()) {
+            let mut e = Error::at(ErrorKind::NotInstalled, source, &out.file, 0, b"");
+            e.value = name;
+            return Err(e);
+        }
+        out.name = name;
+        return finish_toolchain(out);
+    }
+    if let Some((min, _)) = named.filter(|_| pins && env.argument.is_none()) {
         out.source = Source::Gotoolchain;
         out.file = out.gotoolchain_file.clone();
         out.request.set(min);
         let name =
             exact_name(min).ok_or_else(|| Error::at(ErrorKind::NameTooLong, Source::Gotoolchain, &out.file, 0, min))?;
-        if switching == gotoolchain::Switching::None {
-            // `GOTOOLCHAIN=go1.23.9`: that toolchain, whatever the files say.
-            out.rule = Rule::Exact;
-            if !is_installed(out, name.as_bytes()) {
-                let mut e = Error::at(ErrorKind::NotInstalled, Source::Gotoolchain, &out.file, 0, b"");
-                e.value = name;
-                return Err(e);
-            }
-            out.name = name;
-            return finish_toolchain(out);
-        }
         // `GOTOOLCHAIN=go1.22.10+auto`: the base is that toolchain, go.mod/go.work may raise it.
         out.base = name;
         out.base_from_gotoolchain = true;

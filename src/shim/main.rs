@@ -243,8 +243,19 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
         }
     }
 
-    let Some(tool) = Tool::from_name(basename(force_arg0.unwrap_or(arg0))) else {
-        return fail(b"this is gomig's shim; it runs as `go` or `gofmt` from the shims directory (see: gomig doctor)");
+    let called = basename(force_arg0.unwrap_or(arg0));
+    let tool = match Tool::from_name(called) {
+        Some(tool) => tool,
+        // A toolchain's own command (`go1.22.10`), as gomig init provides one per toolchain.
+        None if resolve::gotoolchain::is_toolchain_name(called) => {
+            env.command_name = Some(called);
+            Tool::Go
+        }
+        None => {
+            return fail(
+                b"this is gomig's shim; it runs as `go`, `gofmt` or a toolchain's name (go1.22.10) from the shims directory (see: gomig doctor)",
+            );
+        }
     };
     if depth >= MAX_DEPTH {
         return fail(b"shim recursion: resolved 20 times in a row without reaching a Go toolchain (a PATH loop through copies of the shim?); run: gomig doctor");
@@ -317,7 +328,9 @@ fn resolve_here(
 #[cold]
 #[inline(never)]
 fn resolve_failed(err: &resolve::Error, env: &Env<'_>, res: &Resolution, call: &Call<'_>) -> c_int {
-    if err.kind == resolve::ErrorKind::NotInstalled && call.auto.enabled(env) {
+    // Not for a toolchain's own command: auto-install then runs plain `go` again.
+    if err.kind == resolve::ErrorKind::NotInstalled && err.source != resolve::Source::Command && call.auto.enabled(env)
+    {
         // The slow, rare path: hand over to the CLI, which installs, then runs us again.
         return auto_install(&res.home, res.tool, err.value.as_bytes(), call.argv, call.envp);
     }
