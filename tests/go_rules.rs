@@ -322,6 +322,19 @@ fn gotoolchain_from_the_go_env_file_is_served_from_the_store() {
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(&file, "GOPRIVATE=x\nGOTOOLCHAIN=go1.24.11\n").unwrap();
     runs(&env, &plain, None, "go1.24.11");
+    // `gomig current` agrees, and says where the setting came from.
+    let current = support::ok(&mut env.gomig_in(&plain, &["current"]));
+    assert_eq!(
+        current.trim(),
+        format!(
+            "go1.24.11 (from GOTOOLCHAIN=go1.24.11 in {} (go env -w))",
+            file.display()
+        )
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&support::ok(&mut env.gomig_in(&plain, &["current", "--json"]))).unwrap();
+    assert_eq!(json["source"], "GOTOOLCHAIN", "{json}");
+    assert_eq!(json["path"], file.display().to_string(), "{json}");
     // A later line wins, as in Go; the environment beats the file.
     std::fs::write(&file, "GOTOOLCHAIN=go1.24.11\nGOTOOLCHAIN=go1.23.9+auto\n").unwrap();
     runs(&env, &plain, None, "go1.23.9");
@@ -385,12 +398,18 @@ fn gotoolchain_errors_name_the_setting_and_the_fix() {
         err.contains("Go 1.21.13 is not installed (requested by GOTOOLCHAIN); run: gomig install 1.21.13"),
         "{err}"
     );
-    for bad in ["bash", "go1.23.9+never", "go1.22", "1.23.9"] {
+    let long = format!("go1.23.9-{}", "x".repeat(100));
+    for bad in ["bash", "go1.23.9+never", "go1.22", "1.23.9", "go1.23.9/../../x", &long] {
         let mut cmd = env.go_in(&plain, &["version"]);
         cmd.env("GOTOOLCHAIN", bad);
         let err = support::fails(&mut cmd);
+        let shown = if bad.len() > 64 {
+            format!("{}+...", &bad[..60])
+        } else {
+            bad.to_string()
+        };
         assert!(
-            err.contains(&format!("GOTOOLCHAIN={bad} ")) && err.contains("unset GOTOOLCHAIN"),
+            err.contains(&format!("GOTOOLCHAIN={shown} ")) && err.contains("unset GOTOOLCHAIN"),
             "{bad}: {err}"
         );
     }
@@ -528,4 +547,29 @@ fn gos_own_switch_finds_gomigs_trees_through_the_commands_on_path() {
         !env.root().join("modcache/golang.org/toolchain").exists(),
         "a toolchain was downloaded"
     );
+}
+
+#[test]
+fn gomig_exec_passes_on_a_gotoolchain_that_never_downloads() {
+    let env = store_with_real_go();
+    let plain = env.dir("plain");
+    for (setting, want) in [
+        (None, "local"),
+        (Some("local"), "local"),
+        (Some("auto"), "path"),
+        (Some("go1.24.11"), "go1.24.11+path"),
+        (Some("go1.24.11+auto"), "go1.24.11+path"),
+    ] {
+        let mut cmd = env.gomig_in(&plain, &["exec", GO_122, "--", "go", "env", "GOTOOLCHAIN"]);
+        if let Some(v) = setting {
+            cmd.env("GOTOOLCHAIN", v);
+        }
+        assert_eq!(support::ok(&mut cmd).trim(), want, "GOTOOLCHAIN={setting:?}");
+    }
+    // The exec'd go1.22.10 switches as asked, to gomig's go1.24.11 command on PATH.
+    let mut cmd = env.gomig_in(&plain, &["exec", GO_122, "--", "go", "version"]);
+    cmd.env("GOTOOLCHAIN", "go1.24.11")
+        .env("GOPROXY", "off")
+        .env("GOMODCACHE", env.root().join("modcache"));
+    assert!(support::ok(&mut cmd).starts_with("go version go1.24.11 "));
 }

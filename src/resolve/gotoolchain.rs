@@ -88,17 +88,11 @@ pub fn is_language_version(name: &[u8]) -> bool {
 /// Finds GOTOOLCHAIN: the environment's (non-empty) value, else the last `GOTOOLCHAIN=` line
 /// of the go env file, copied into `value`, with the file's path in `file`. False if neither
 /// sets it (Go then takes `$GOROOT/go.env`'s `auto`, which gomig's own rules stand for).
-// Out of line: the env file's line buffer must not add to the hot path's frames.
-#[inline(never)]
 pub fn find(env: &Env<'_>, value: &mut Name, file: &mut PathBuf) -> bool {
     file.clear();
     if let Some(v) = env.gotoolchain {
-        value.set(v);
-        return v.len() <= MAX_NAME || {
-            // Longer than any toolchain name: keep it invalid rather than cut it valid.
-            value.set(b"+");
-            true
-        };
+        set_value(value, v, false);
+        return true;
     }
     if !env_file(env, file) {
         return false;
@@ -107,23 +101,39 @@ pub fn find(env: &Env<'_>, value: &mut Name, file: &mut PathBuf) -> bool {
         file.clear();
         return false;
     };
+    if !read_env_file(fd, value) {
+        file.clear();
+        return false;
+    }
+    true
+}
+
+/// The last `GOTOOLCHAIN=` line of an open go env file. Out of line and cold: its 16 KiB
+/// reader costs stack pages only when the file exists.
+#[cold]
+#[inline(never)]
+fn read_env_file(fd: Fd, value: &mut Name) -> bool {
     let mut reader = LineReader::new(fd);
     let mut found = false;
     while let Ok(Some(line)) = reader.next_line() {
         // Go's readEnvFile: `KEY=VALUE`, a key starting with A-Z; a later line wins.
         if let Some(v) = line.text.strip_prefix(b"GOTOOLCHAIN=") {
-            if v.len() > MAX_NAME || line.truncated {
-                value.set(b"+");
-            } else {
-                value.set(v);
-            }
+            set_value(value, v, line.truncated);
             found = !v.is_empty();
         }
     }
-    if !found {
-        file.clear();
-    }
     found
+}
+
+/// Copies a setting; one longer than any toolchain name is cut and marked `+...`, which no
+/// form accepts, so it is refused as shown rather than cut into a valid name.
+fn set_value(value: &mut Name, v: &[u8], truncated: bool) {
+    if v.len() <= MAX_NAME && !truncated {
+        value.set(v);
+    } else {
+        value.set(&v[..v.len().min(MAX_NAME - 4)]);
+        value.extend(b"+...");
+    }
 }
 
 /// cmd/go's `cfg.EnvFile`: `$GOENV` (`off`: none), else `os.UserConfigDir()` + `/go/env`.
