@@ -265,3 +265,71 @@ fn is_bool_build_flag(flag: &[u8]) -> bool {
             | b"json"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gotoolchain_forms_are_read_as_cmd_go_reads_them() {
+        let cases: &[(&str, Option<(Option<&str>, Switching)>)] = &[
+            ("local", Some((None, Switching::None))),
+            ("auto", Some((None, Switching::Auto))),
+            ("path", Some((None, Switching::Path))),
+            ("local+auto", Some((None, Switching::Auto))),
+            ("local+path", Some((None, Switching::Path))),
+            ("go1.23.9", Some((Some("go1.23.9"), Switching::None))),
+            ("go1.22.10+auto", Some((Some("go1.22.10"), Switching::Auto))),
+            ("go1.22.10+path", Some((Some("go1.22.10"), Switching::Path))),
+            ("go1.21.1-bigcorp", Some((Some("go1.21.1-bigcorp"), Switching::None))),
+            ("go1.22rc1+auto", Some((Some("go1.22rc1"), Switching::Auto))),
+            ("go1.23.9+never", None),
+            ("go1.23.9+", None),
+            ("bash", None),
+            ("1.23.9", None),
+            ("go1.2/../x", None),
+            ("+auto", None),
+            ("", None),
+        ];
+        for (text, want) in cases {
+            let got = parse(text.as_bytes()).map(|s| (s.min.map(|m| core::str::from_utf8(m).unwrap()), s.switching));
+            assert_eq!(got, *want, "GOTOOLCHAIN={text}");
+        }
+        assert!(is_language_version(b"go1.22") && is_language_version(b"go1.21"));
+        assert!(!is_language_version(b"go1.20") && !is_language_version(b"go1.22.0"));
+        assert!(!is_language_version(b"go1.22rc1"));
+    }
+
+    #[test]
+    fn go_command_lines_that_skip_the_go_mod_here_are_recognised() {
+        let at = GoCommand::ModuleAtVersion;
+        let cases: &[(&[&str], GoCommand)] = &[
+            (&["install", "example.com/cmd@v1.2.3"], at),
+            (&["install", "-v", "-tags", "a,b", "example.com/cmd@latest"], at),
+            (&["install", "--ldflags=-s", "example.com/cmd@latest"], at),
+            (&["run", "example.com/cmd@v1", "--flag"], at),
+            (&["run", "-exec", "env", "--", "example.com/cmd@v1"], at),
+            (&["run", "-unknownflag", "example.com/cmd@v1"], GoCommand::Other),
+            (&["install", "./cmd"], GoCommand::Other),
+            (&["install", "./cmd@v1"], GoCommand::Other),
+            (&["install", "/abs/cmd@v1"], GoCommand::Other),
+            (&["install", "example.com/cmd@"], GoCommand::Other),
+            (&["install", "@v1"], GoCommand::Other),
+            (&["install", "go@1.22.0"], GoCommand::Other),
+            (&["install", "toolchain@go1.22.0"], GoCommand::Other),
+            (&["build", "example.com/cmd@v1"], GoCommand::Other),
+            (&["install"], GoCommand::Other),
+            (&["env", "GOTOOLCHAIN"], GoCommand::EnvQuery),
+            (&["env", "GOMOD"], GoCommand::EnvQuery),
+            (&["env", "GOWORK"], GoCommand::EnvQuery),
+            (&["env", "-w", "GOTOOLCHAIN=auto"], GoCommand::EnvQuery),
+            (&["env", "-w", "GOPRIVATE=x"], GoCommand::Other),
+            (&["env", "GOTOOLCHAIN", "GOROOT"], GoCommand::Other),
+            (&["env"], GoCommand::Other),
+            (&[], GoCommand::Other),
+        ];
+        for (args, want) in cases {
+            assert_eq!(classify(args.iter().map(|a| a.as_bytes())), *want, "go {args:?}");
+        }
+    }
+}
