@@ -272,7 +272,8 @@ mod tests {
 
     #[test]
     fn gotoolchain_forms_are_read_as_cmd_go_reads_them() {
-        let cases: &[(&str, Option<(Option<&str>, Switching)>)] = &[
+        type Read<'a> = Option<(Option<&'a str>, Switching)>;
+        let cases: &[(&str, Read<'_>)] = &[
             ("local", Some((None, Switching::None))),
             ("auto", Some((None, Switching::Auto))),
             ("path", Some((None, Switching::Path))),
