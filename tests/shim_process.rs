@@ -1031,7 +1031,7 @@ fn fifo_version_files_are_refused_not_waited_on() {
         assert_eq!(
             line,
             format!(
-                "gomig: cannot read {}: not a regular file (a FIFO, socket or device); fix its permissions or remove it",
+                "gomig: {0} is a FIFO, not a regular file, so gomig does not read it (a read might never end); remove it: rm {0}",
                 file.display()
             )
         );

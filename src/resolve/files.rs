@@ -13,6 +13,13 @@ const READ_BUF: usize = 16 * 1024;
 
 /// Returned by a [`LineReader::small`] instead of moving or cutting a line: not an errno.
 pub const GROW: i32 = -1;
+/// Returned once a reader has read its [`LineReader::limit`] without an answer: not an errno.
+pub const TOO_LONG: i32 = -2;
+/// How much of a `.go-version` or `.tool-versions` is read: far more than a version needs.
+pub const PIN_LIMIT: usize = 64 * 1024;
+/// How much of a go.mod or go.work is read for its go and toolchain lines: four times the
+/// largest go.mod in the tests, where a 1 GB (sparse) file would take seconds on every `go`.
+pub const GO_FILE_LIMIT: usize = 4 * 1024 * 1024;
 
 /// One line as read: its 1-based number and bytes (without the newline). A line longer than
 /// the buffer is cut, flagged `truncated`, and the rest of it skipped.
@@ -41,6 +48,8 @@ pub struct LineReader<const N: usize = READ_BUF> {
     number: u32,
     skip_rest_of_line: bool,
     small: bool,
+    /// Bytes still to be read before [`TOO_LONG`].
+    left: usize,
 }
 
 impl LineReader {
@@ -65,15 +74,29 @@ impl<const N: usize> LineReader<N> {
             number: 0,
             skip_rest_of_line: false,
             small,
+            left: usize::MAX,
         }
+    }
+
+    /// Reads at most `bytes` bytes of the file; past them, [`TOO_LONG`] instead of a line.
+    pub fn limit(mut self, bytes: usize) -> Self {
+        self.left = bytes;
+        self
     }
 
     /// The 16 KiB reader that takes over from a small one after [`GROW`]: the bytes read so
     /// far (the file's first ones), to be read as lines again from the first.
     pub fn grown(self) -> LineReader {
         debug_assert!(self.small);
-        let LineReader { fd, buf, end, eof, .. } = self;
-        let mut big = LineReader::new(fd);
+        let LineReader {
+            fd,
+            buf,
+            end,
+            eof,
+            left,
+            ..
+        } = self;
+        let mut big = LineReader::new(fd).limit(left);
         big.buf[..end].copy_from_slice(&buf[..end]);
         big.end = end;
         big.eof = eof;
@@ -126,12 +149,16 @@ impl<const N: usize> LineReader<N> {
                 self.skip_rest_of_line = true;
                 return Ok(Some(self.make_line(0, N, true)));
             }
+            if self.left == 0 {
+                return Err(TOO_LONG);
+            }
             let free = &mut self.buf[self.end..];
-            let n = self.fd.read_into(free.as_mut_ptr().cast(), free.len())?;
+            let n = self.fd.read_into(free.as_mut_ptr().cast(), free.len().min(self.left))?;
             if n == 0 {
                 self.eof = true;
             } else {
                 self.end += n;
+                self.left -= n;
             }
         }
     }
@@ -270,7 +297,7 @@ fn strip_line_comment(s: &[u8]) -> &[u8] {
     }
 }
 
-/// Opens `path` for reading line by line.
+/// Opens `path` for reading line by line (at most [`GO_FILE_LIMIT`] bytes of it).
 pub fn open_lines(path: &PathBuf) -> Result<LineReader, i32> {
-    Ok(LineReader::new(Fd::open_read(path)?))
+    Ok(LineReader::new(Fd::open_read(path)?).limit(GO_FILE_LIMIT))
 }

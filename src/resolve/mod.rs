@@ -278,6 +278,8 @@ pub struct Resolution {
     /// The identity of `exe` (links followed) as the trust check reached it; `None` when it
     /// was not checked (name only, `system`) or is missing.
     pub exe_id: Option<FileId>,
+    /// Who resolves: the effective user id, asked once.
+    pub euid: u32,
 }
 
 impl Resolution {
@@ -306,6 +308,7 @@ impl Resolution {
             checked_dir: false,
             exe_id: None,
             name_only: false,
+            euid: 0,
         }
     }
 }
@@ -345,6 +348,19 @@ pub enum ErrorKind {
     /// The store, the config file or the chosen toolchain could be changed by another user
     /// (`Error::file` names the path, `Error::untrusted` says what is wrong; see [`trust`]).
     Untrusted,
+    /// A version file, go.mod or go.work (or what its link leads to) is a device, FIFO or
+    /// socket: never read (`Error::detail` holds its `st_mode`).
+    NotRegular,
+    /// A `.go-version` or `.tool-versions` is a symbolic link to nothing: a pin that cannot
+    /// be read (`Error::file` names the link; the message reads its target).
+    DanglingLink,
+    /// No answer within the first bytes of the file that gomig reads (`Error::detail`: how many).
+    TooLong,
+    /// `GOWORK` names a directory; Go fails the same way (`read DIR: is a directory`).
+    GoworkIsDir,
+    /// A version file, go.work or go.mod owned by another user (`Error::detail`: the uid) in
+    /// a directory others can write: anyone could have planted it, so it is not obeyed.
+    ForeignFile,
 }
 
 /// A resolution failure, with everything needed for a one-line message naming the file.
@@ -358,6 +374,9 @@ pub struct Error {
     pub errno: i32,
     /// For [`ErrorKind::Untrusted`]: what is wrong with `file`.
     pub untrusted: Option<trust::Finding>,
+    /// The owner's uid ([`ErrorKind::ForeignFile`]), the `st_mode` ([`ErrorKind::NotRegular`])
+    /// or the bytes read ([`ErrorKind::TooLong`]).
+    pub detail: u64,
 }
 
 impl Error {
@@ -372,6 +391,7 @@ impl Error {
             value: Name::default(),
             errno: 0,
             untrusted: None,
+            detail: 0,
         }
     }
     #[cold]
@@ -385,6 +405,7 @@ impl Error {
             value: Name::from_bytes(value),
             errno: 0,
             untrusted: None,
+            detail: 0,
         }
     }
 }
@@ -697,8 +718,9 @@ fn resolve_with(
     pins: bool,
 ) -> Result<(), Error> {
     home_dir(env, &mut out.home)?;
+    out.euid = os::geteuid();
     // Before anything in the store is believed: whoever could change it picks what runs.
-    out.checked_dir = trust::check_store_noting(env, &out.home, &mut out.checked)?;
+    out.checked_dir = trust::check_store_noting(env, &out.home, &mut out.checked, out.euid)?;
 
     // GOTOOLCHAIN as Go reads it. A toolchain it names beats the pins, as it would in Go
     // (the pinned go would switch to it); `local`, `auto` and `path` leave gomig's rules.
@@ -778,7 +800,7 @@ fn resolve_with(
     if pins {
         let mut text = [0u8; 256];
         loop {
-            if let Some((source, found)) = version_file_in(&mut dir, &mut text)? {
+            if let Some((source, found)) = version_file_in(&mut dir, &mut text, env, out.euid)? {
                 let value = &text[..found.len];
                 out.source = source;
                 out.file = dir.clone();
@@ -805,8 +827,8 @@ fn resolve_with(
     }
 
     let mut path = PathBuf::default();
-    if let Some(source) = gofiles.chosen(cwd, &mut path) {
-        return select_from_go_file(env, source, &path, shim_id, out);
+    if let Some(chosen) = gofiles.chosen(cwd, &mut path)? {
+        return select_from_go_file(env, &chosen, &path, shim_id, out);
     }
     select_default(env, shim_id, out)
 }
@@ -856,55 +878,214 @@ fn exact_name(text: &[u8]) -> Option<Name> {
 }
 
 /// Looks for `.go-version`, then `.tool-versions`, in `dir`. On a hit, `dir` is left holding
-/// the file's path; otherwise it is restored. Out of line: its 16 KiB line buffer then shares
+/// the file's path; otherwise it is restored. Out of line: its line buffer then shares
 /// stack pages with the calls that follow the walk instead of adding to them.
 #[inline(never)]
-fn version_file_in(dir: &mut PathBuf, text: &mut [u8]) -> Result<Option<(Source, Found)>, Error> {
+fn version_file_in(
+    dir: &mut PathBuf,
+    text: &mut [u8],
+    env: &Env<'_>,
+    euid: u32,
+) -> Result<Option<(Source, Found)>, Error> {
     let len = dir.len();
     for (name, source) in [
         (&b".go-version"[..], Source::GoVersionFile),
         (b".tool-versions", Source::ToolVersions),
     ] {
         dir.push(name).ok_or_else(|| Error::new(ErrorKind::BadPath, source))?;
-        let fail = |kind: ErrorKind, errno: i32, dir: &PathBuf| {
-            let mut e = Error::at(kind, source, dir, 0, b"");
-            e.errno = errno;
-            e
+        // An `lstat` first: where the file is missing (almost everywhere) it answers as `open`
+        // would, ENOENT or ENOTDIR, without the open file `open` sets up before its lookup;
+        // and it tells a link to nothing (an explicit pin that cannot be read) from no file.
+        let probe = match sys::lstat(dir) {
+            Err(libc::ENOENT) | Err(libc::ENOTDIR) => {
+                dir.truncate(len);
+                continue;
+            }
+            Err(e) => return Err(file_error(ErrorKind::Unreadable, source, dir, e)),
+            Ok(meta) => meta,
         };
-        // A `stat` first: where the file is missing (almost everywhere) it answers as `open`
-        // would, ENOENT or ENOTDIR, without the open file `open` sets up before its lookup.
-        // Any other answer goes on to `open`, whose own error is the one reported.
-        if matches!(sys::stat(dir), Err(libc::ENOENT) | Err(libc::ENOTDIR)) {
+        let Some((fd, _)) = open_version_file(dir, len, &probe, source, env, Some(euid))? else {
+            if source == Source::GoVersionFile {
+                return Err(file_error(ErrorKind::VersionFileIsDir, source, dir, 0));
+            }
             dir.truncate(len);
             continue;
-        }
-        match sys::Fd::open_read_meta(dir) {
-            Err(libc::ENOENT) | Err(libc::ENOTDIR) => {}
-            Err(e) => return Err(fail(ErrorKind::Unreadable, e, dir)),
-            Ok((_fd, meta)) if meta.kind == FileKind::Dir => {
-                if source == Source::GoVersionFile {
-                    return Err(fail(ErrorKind::VersionFileIsDir, 0, dir));
-                }
+        };
+        let mut reader = LineReader::<SMALL_READ>::small(fd).limit(files::PIN_LIMIT);
+        let found = match read_version_file(source, &mut reader, text) {
+            Err(files::GROW) => read_version_file_grown(source, reader, text),
+            found => found,
+        };
+        match found {
+            Ok(Some(found)) => return Ok(Some((source, found))),
+            Ok(None) if source == Source::GoVersionFile => {
+                return Err(file_error(ErrorKind::EmptyVersionFile, source, dir, 0));
             }
-            Ok((fd, _)) => {
-                let mut reader = LineReader::<SMALL_READ>::small(fd);
-                let found = match read_version_file(source, &mut reader, text) {
-                    Err(files::GROW) => read_version_file_grown(source, reader, text),
-                    found => found,
-                };
-                match found {
-                    Ok(Some(found)) => return Ok(Some((source, found))),
-                    Ok(None) if source == Source::GoVersionFile => {
-                        return Err(fail(ErrorKind::EmptyVersionFile, 0, dir));
-                    }
-                    Ok(None) => {}
-                    Err(e) => return Err(fail(ErrorKind::Unreadable, e, dir)),
-                }
-            }
+            Ok(None) => {}
+            Err(files::TOO_LONG) => return Err(too_long(source, dir, files::PIN_LIMIT)),
+            Err(e) => return Err(file_error(ErrorKind::Unreadable, source, dir, e)),
         }
         dir.truncate(len);
     }
     Ok(None)
+}
+
+#[cold]
+#[inline(never)]
+fn file_error(kind: ErrorKind, source: Source, file: &PathBuf, errno: i32) -> Error {
+    let mut e = Error::at(kind, source, file, 0, b"");
+    e.errno = errno;
+    e
+}
+
+#[cold]
+#[inline(never)]
+fn too_long(source: Source, file: &PathBuf, limit: usize) -> Error {
+    let mut e = Error::at(ErrorKind::TooLong, source, file, 0, b"");
+    e.detail = limit as u64;
+    e
+}
+
+/// Opens the version file, go.work or go.mod at `path` (whose directory is `path[..dir_len]`
+/// and whose `lstat` is `probe`) for reading, if it is one to read: `Ok(None)` for a
+/// directory. Refused, never opened: a device, FIFO or socket, even behind a link (a read of
+/// `/dev/zero` never ends); a link to nothing; and a file another user owns in a directory
+/// others can write ([`check_owner`], for user `owner_rule`; `None`: the owner is not questioned).
+fn open_version_file(
+    path: &PathBuf,
+    dir_len: usize,
+    probe: &sys::Meta,
+    source: Source,
+    env: &Env<'_>,
+    owner_rule: Option<u32>,
+) -> Result<Option<(sys::Fd, sys::Meta)>, Error> {
+    let meta = if probe.kind == FileKind::Link {
+        match sys::stat(path) {
+            Err(libc::ENOENT) => return Err(file_error(ErrorKind::DanglingLink, source, path, libc::ENOENT)),
+            Err(e) => return Err(file_error(ErrorKind::Unreadable, source, path, e)),
+            Ok(meta) => meta,
+        }
+    } else {
+        *probe
+    };
+    match meta.kind {
+        FileKind::Dir => return Ok(None),
+        FileKind::File => {}
+        _ => return Err(not_regular(source, path, meta.mode)),
+    }
+    let (fd, opened) = sys::Fd::open_read_meta(path).map_err(|e| file_error(ErrorKind::Unreadable, source, path, e))?;
+    // Replaced between the `stat` and the `open`: judged by what was opened.
+    if opened.kind != FileKind::File {
+        return Err(not_regular(source, path, opened.mode));
+    }
+    if let Some(euid) = owner_rule {
+        let link_owner = (probe.kind == FileKind::Link).then_some(probe.uid);
+        check_owner(path, dir_len, opened.uid, link_owner, source, env, euid)?;
+    }
+    Ok(Some((fd, opened)))
+}
+
+#[cold]
+#[inline(never)]
+fn not_regular(source: Source, file: &PathBuf, mode: u32) -> Error {
+    let mut e = Error::at(ErrorKind::NotRegular, source, file, 0, b"");
+    e.detail = mode as u64;
+    e
+}
+
+/// git's `safe.directory` rule for the files that choose a Go: one owned by another user
+/// (not you, not root), or reached through a link of theirs, is obeyed only where others
+/// cannot write its directory (an ordinary shared checkout), or where the config's
+/// `trusted_dirs` lists that directory. The owner comes from the `fstat` already made; the
+/// directory is looked at only for another user's file.
+fn check_owner(
+    path: &PathBuf,
+    dir_len: usize,
+    owner: u32,
+    link_owner: Option<u32>,
+    source: Source,
+    env: &Env<'_>,
+    euid: u32,
+) -> Result<(), Error> {
+    let foreign = match link_owner {
+        Some(uid) if !trust::owner_ok(uid, euid) => uid,
+        _ if !trust::owner_ok(owner, euid) => owner,
+        _ => return Ok(()),
+    };
+    check_foreign(path, dir_len, foreign, source, env)
+}
+
+#[cold]
+#[inline(never)]
+fn check_foreign(path: &PathBuf, dir_len: usize, owner: u32, source: Source, env: &Env<'_>) -> Result<(), Error> {
+    let mut dir = path.clone();
+    dir.truncate(dir_len.max(1));
+    let open_to_others = match sys::stat(&dir) {
+        Ok(meta) => trust::writable_bits(meta.mode) != 0,
+        // Its directory cannot be looked at: nothing says it is safe.
+        Err(_) => true,
+    };
+    if !open_to_others || config_trusts_dir(env, dir.as_bytes()) {
+        return Ok(());
+    }
+    let mut e = Error::at(ErrorKind::ForeignFile, source, path, 0, b"");
+    e.detail = owner as u64;
+    Err(e)
+}
+
+/// Does the config's `trusted_dirs` list `dir`? The config file itself passed the trust check
+/// already. A small scanner for `trusted_dirs = ["DIR", 'DIR', ...]` (one line or several):
+/// only read when another user's file was found in a directory others can write.
+#[cold]
+#[inline(never)]
+pub fn config_trusts_dir(env: &Env<'_>, dir: &[u8]) -> bool {
+    let mut path = PathBuf::default();
+    if trust::config_path(env, &mut path).is_none() {
+        return false;
+    }
+    let Ok(mut reader) = files::open_lines(&path) else {
+        return false;
+    };
+    let mut in_list = false;
+    let want = trim_slash(dir);
+    while let Ok(Some(line)) = reader.next_line() {
+        let mut text = files::trim(line.text);
+        if !in_list {
+            let Some(rest) = text.strip_prefix(b"trusted_dirs") else {
+                continue;
+            };
+            let rest = files::trim(rest);
+            let Some(rest) = rest.strip_prefix(b"=") else { continue };
+            let Some(rest) = files::trim(rest).strip_prefix(b"[") else {
+                return false;
+            };
+            in_list = true;
+            text = rest;
+        }
+        // The quoted items on this line, up to `]` or a comment.
+        let mut rest = text;
+        loop {
+            rest = files::trim(rest);
+            match rest.first() {
+                Some(b',') => rest = &rest[1..],
+                Some(&q @ (b'"' | b'\'')) => {
+                    let body = &rest[1..];
+                    let Some(end) = body.iter().position(|&c| c == q) else {
+                        return false;
+                    };
+                    let item = &body[..end];
+                    // A basic string with escapes is not compared (never matches by accident).
+                    if !(q == b'"' && item.contains(&b'\\')) && trim_slash(item) == want {
+                        return true;
+                    }
+                    rest = &body[end + 1..];
+                }
+                Some(b']') => return false,
+                _ => break,
+            }
+        }
+    }
+    false
 }
 
 /// The small reader's buffer for version files: they hold a line or a few, and a frame
@@ -943,6 +1124,9 @@ struct GoFiles<'a> {
     tmpdir: &'a [u8],
     work_dir_len: Option<usize>,
     mod_dir_len: Option<usize>,
+    /// The `lstat`s of the go.work and go.mod found: the owner of a link, the kind of a file.
+    work_probe: Option<sys::Meta>,
+    mod_probe: Option<sys::Meta>,
 }
 
 enum WorkMode<'a> {
@@ -974,6 +1158,8 @@ impl<'a> GoFiles<'a> {
             tmpdir: env.tmpdir.unwrap_or(b"/tmp"),
             work_dir_len: None,
             mod_dir_len: None,
+            work_probe: None,
+            mod_probe: None,
         })
     }
 
@@ -983,13 +1169,20 @@ impl<'a> GoFiles<'a> {
             return false;
         }
         let len = dir.len();
-        if matches!(self.work, WorkMode::Search) && self.work_dir_len.is_none() && is_file_in(dir, b"go.work") {
+        if matches!(self.work, WorkMode::Search)
+            && self.work_dir_len.is_none()
+            && let Some(probe) = file_in(dir, b"go.work")
+        {
             self.work_dir_len = Some(len);
+            self.work_probe = Some(probe);
         }
-        if self.mod_dir_len.is_none() && self.work_dir_len.is_none() && is_file_in(dir, b"go.mod") {
+        if self.mod_dir_len.is_none() && self.work_dir_len.is_none() {
             // Like cmd/go, ignore a go.mod at the root of the temp directory (golang/go#26708).
-            if trim_slash(dir.as_bytes()) != trim_slash(self.tmpdir) {
+            if let Some(probe) = file_in(dir, b"go.mod")
+                && trim_slash(dir.as_bytes()) != trim_slash(self.tmpdir)
+            {
                 self.mod_dir_len = Some(len);
+                self.mod_probe = Some(probe);
             }
         }
         dir.truncate(len);
@@ -997,25 +1190,53 @@ impl<'a> GoFiles<'a> {
         self.work_dir_len.is_none() && (matches!(self.work, WorkMode::Search) || self.mod_dir_len.is_none())
     }
 
-    /// The file Go would read: the workspace file if any, else the module file.
-    fn chosen(&self, cwd: &[u8], path: &mut PathBuf) -> Option<Source> {
+    /// The file Go would read: the workspace file if any, else the module file; with its
+    /// `lstat`, the length of its directory in `path`, and whether `GOWORK` named it.
+    fn chosen(&self, cwd: &[u8], path: &mut PathBuf) -> Result<Option<Chosen>, Error> {
         if !self.enabled {
-            return None;
+            return Ok(None);
         }
         if let WorkMode::File(p) = self.work {
+            let fail = || Error::at(ErrorKind::BadPath, Source::GoWork, &PathBuf::default(), 0, p);
+            path.set(p).ok_or_else(fail)?;
             // GOWORK may name a file that does not exist yet (`go work init`): then go.mod.
-            if path.set(p).is_some() && matches!(sys::stat(path), Ok(m) if m.kind != FileKind::Dir) {
-                return Some(Source::GoWork);
+            // A directory is read by Go all the same, and fails: so here.
+            if let Ok(probe) = sys::lstat(path) {
+                let kind = if probe.kind == FileKind::Link {
+                    sys::stat(path).map(|m| m.kind).ok()
+                } else {
+                    Some(probe.kind)
+                };
+                if kind == Some(FileKind::Dir) {
+                    let mut e = Error::at(ErrorKind::GoworkIsDir, Source::GoWork, path, 0, b"");
+                    e.errno = libc::EISDIR;
+                    return Err(e);
+                }
+                if kind.is_some() {
+                    let dir_len = p.iter().rposition(|&c| c == b'/').unwrap_or(0);
+                    return Ok(Some(Chosen {
+                        source: Source::GoWork,
+                        probe,
+                        dir_len,
+                        from_env: true,
+                    }));
+                }
             }
         }
-        let (len, name, source) = match (self.work_dir_len, self.mod_dir_len) {
-            (Some(len), _) => (len, &b"go.work"[..], Source::GoWork),
-            (None, Some(len)) => (len, &b"go.mod"[..], Source::GoMod),
-            (None, None) => return None,
+        let (len, name, source, probe) = match (self.work_dir_len, self.mod_dir_len) {
+            (Some(len), _) => (len, &b"go.work"[..], Source::GoWork, self.work_probe),
+            (None, Some(len)) => (len, &b"go.mod"[..], Source::GoMod, self.mod_probe),
+            (None, None) => return Ok(None),
         };
-        path.set(&cwd[..len.min(cwd.len())])?;
-        path.push(name)?;
-        Some(source)
+        let fail = || Error::new(ErrorKind::BadPath, source);
+        path.set(&cwd[..len.min(cwd.len())]).ok_or_else(fail)?;
+        path.push(name).ok_or_else(fail)?;
+        Ok(probe.map(|probe| Chosen {
+            source,
+            probe,
+            dir_len: len,
+            from_env: false,
+        }))
     }
 }
 
@@ -1027,11 +1248,30 @@ fn trim_slash(p: &[u8]) -> &[u8] {
     }
 }
 
-fn is_file_in(dir: &mut PathBuf, name: &[u8]) -> bool {
+/// The go.work or go.mod Go would see in `dir` (anything but a directory, links followed, as
+/// cmd/go's `os.Stat` test): its `lstat`, which for a plain file is its `stat` as well.
+fn file_in(dir: &mut PathBuf, name: &[u8]) -> Option<sys::Meta> {
     let len = dir.len();
-    let ok = dir.push(name).is_some() && matches!(sys::stat(dir), Ok(m) if m.kind != FileKind::Dir);
+    let found = dir.push(name).and_then(|_| {
+        let probe = sys::lstat(dir).ok()?;
+        let kind = if probe.kind == FileKind::Link {
+            sys::stat(dir).ok()?.kind
+        } else {
+            probe.kind
+        };
+        (kind != FileKind::Dir).then_some(probe)
+    });
     dir.truncate(len);
-    ok
+    found
+}
+
+/// The file [`GoFiles::chosen`] picked.
+struct Chosen {
+    source: Source,
+    probe: sys::Meta,
+    dir_len: usize,
+    /// Named by `GOWORK`: chosen by whoever set it, so its owner is not questioned.
+    from_env: bool,
 }
 
 fn select_spec(env: &Env<'_>, spec: Spec<'_>, shim_id: Option<FileId>, out: &mut Resolution) -> Result<(), Error> {
@@ -1098,7 +1338,7 @@ fn finish_toolchain(out: &mut Resolution) -> Result<(), Error> {
         return Ok(());
     }
     // The tree about to run, which may lie outside the store (an adopted GOROOT).
-    out.exe_id = trust::check_toolchain(&out.home, &name, &out.checked, &out.goroot, out.tool.name())?;
+    out.exe_id = trust::check_toolchain(&out.home, &name, &out.checked, &out.goroot, out.tool.name(), out.euid)?;
     Ok(())
 }
 
@@ -1106,20 +1346,32 @@ fn finish_toolchain(out: &mut Resolution) -> Result<(), Error> {
 #[inline(never)]
 fn select_from_go_file(
     env: &Env<'_>,
-    source: Source,
+    chosen: &Chosen,
     path: &PathBuf,
     shim_id: Option<FileId>,
     out: &mut Resolution,
 ) -> Result<(), Error> {
+    let source = chosen.source;
     let mut go_text = [0u8; 64];
     let mut tc_text = [0u8; 64];
-    let unreadable = |e: i32| {
-        let mut err = Error::at(ErrorKind::Unreadable, source, path, 0, b"");
-        err.errno = e;
-        err
+    // GOWORK's file is the choice of whoever set it: its owner is not questioned.
+    let owner_rule = (!chosen.from_env).then_some(out.euid);
+    let opened = open_version_file(path, chosen.dir_len, &chosen.probe, source, env, owner_rule).map_err(|mut e| {
+        if chosen.from_env {
+            e.value.set(b"GOWORK");
+        }
+        e
+    });
+    let Some((fd, _)) = opened? else {
+        // A directory now, where the walk saw a file: as if it had not been there.
+        return select_default(env, shim_id, out);
     };
-    let mut reader = files::open_lines(path).map_err(unreadable)?;
-    let found = files::read_go_directives(&mut reader, &mut go_text, &mut tc_text).map_err(unreadable)?;
+    let mut reader = LineReader::new(fd).limit(files::GO_FILE_LIMIT);
+    let found = match files::read_go_directives(&mut reader, &mut go_text, &mut tc_text) {
+        Ok(found) => found,
+        Err(files::TOO_LONG) => return Err(too_long(source, path, files::GO_FILE_LIMIT)),
+        Err(e) => return Err(file_error(ErrorKind::Unreadable, source, path, e)),
+    };
     out.source = source;
     out.file = path.clone();
 

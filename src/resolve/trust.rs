@@ -92,11 +92,11 @@ fn untrusted(path: &[u8], problem: Problem, role: Role, toolchain: &[u8]) -> Err
     e
 }
 
-fn owner_ok(uid: u32, euid: u32) -> bool {
+pub fn owner_ok(uid: u32, euid: u32) -> bool {
     uid == euid || uid == 0
 }
 
-fn writable_bits(mode: u32) -> u32 {
+pub fn writable_bits(mode: u32) -> u32 {
     mode & 0o022
 }
 
@@ -280,14 +280,13 @@ fn walk_from(
 /// of the toolchain the default names, whose entry this checked (empty if none), so that
 /// [`check_toolchain`] need not walk it again.
 pub fn check_store(env: &Env<'_>, home: &PathBuf, checked: &mut Name) -> Result<(), Error> {
-    check_store_noting(env, home, checked).map(drop)
+    check_store_noting(env, home, checked, os::geteuid()).map(drop)
 }
 
 /// [`check_store`], also saying whether the default's entry is a directory (not a link): its
 /// `lstat` then answers what the resolver would `stat` and `readlink` it for.
-pub fn check_store_noting(env: &Env<'_>, home: &PathBuf, checked: &mut Name) -> Result<bool, Error> {
+pub fn check_store_noting(env: &Env<'_>, home: &PathBuf, checked: &mut Name, euid: u32) -> Result<bool, Error> {
     *checked = Name::default();
-    let euid = os::geteuid();
     let store = Roles {
         target: Role::Store,
         above: Role::AboveStore,
@@ -378,8 +377,8 @@ pub fn check_toolchain(
     checked: &Name,
     goroot: &PathBuf,
     tool: &[u8],
+    euid: u32,
 ) -> Result<Option<FileId>, Error> {
-    let euid = os::geteuid();
     let name = name.as_bytes();
     let fail = || Error::new(ErrorKind::BadPath, Source::Default);
     let mut path = home.clone();
