@@ -779,8 +779,8 @@ fn resolve_with(
         let mut gofiles = GoFiles::new(env)?;
         while gofiles.observe(&mut dir) && dir.pop() {}
         let mut path = PathBuf::default();
-        if let Some(source) = gofiles.chosen(cwd, &mut path) {
-            return select_from_go_file(env, source, &path, shim_id, out);
+        if let Some(chosen) = gofiles.chosen(cwd, &mut path)? {
+            return select_from_go_file(env, &chosen, &path, shim_id, out);
         }
         out.rule = Rule::Default;
         return use_base(env, true, shim_id, out);
