@@ -486,4 +486,58 @@ fn current_and_doctor_show_a_pin_older_than_go_mod_requires_installed_or_not() {
         "{}",
         support::describe(&current)
     );
+    // A newer toolchain line alone is a suggestion Go does not enforce: no conflict.
+    c.write("app/go.mod", "module app\n\ngo 1.22.0\n\ntoolchain go1.23.9\n");
+    let current = support::run(&mut c.env.gomig_in(&dir, &["current"]));
+    assert!(
+        !support::stderr(&current).contains("warning"),
+        "{}",
+        support::describe(&current)
+    );
+}
+
+#[test]
+fn current_names_the_line_that_decided_by_kind_and_number() {
+    let c = Case::new(&["go1.21.13", "go1.23.9"], Some("go1.21.13"));
+    // (go.mod, the line that decides, its number, as written)
+    let cases = [
+        (
+            "module a\n\ngo 1.23.0\n\ntoolchain go1.23.9\n",
+            "toolchain",
+            5,
+            "go1.23.9",
+        ),
+        ("module a\n\ngo 1.23.9\n\ntoolchain go1.23.0\n", "go", 3, "1.23.9"),
+        ("module a\n\ngo 1.23.0\n", "go", 3, "1.23.0"),
+        ("module a\ntoolchain go1.23.2\n", "toolchain", 2, "go1.23.2"),
+        // Base satisfies: still the line that set the requirement.
+        (
+            "module a\n\ngo 1.21.0\ntoolchain go1.21.5\n",
+            "toolchain",
+            4,
+            "go1.21.5",
+        ),
+    ];
+    for (i, (gomod, kind, line, text)) in cases.into_iter().enumerate() {
+        let rel = format!("m{i}");
+        c.write(&format!("{rel}/go.mod"), gomod);
+        let dir = c.env.dir(&rel);
+        let out = support::ok(&mut c.env.gomig_in(&dir, &["current"]));
+        let want = format!("{} {kind} line {line} ({text})", dir.join("go.mod").display());
+        assert!(out.contains(&want), "{gomod:?}: want {want:?} in:\n{out}");
+        let other = if kind == "go" { "toolchain line" } else { "go line" };
+        assert!(!out.contains(other), "{gomod:?}: {out}");
+        let json: serde_json::Value =
+            serde_json::from_str(&support::ok(&mut c.env.gomig_in(&dir, &["current", "--json"]))).unwrap();
+        assert_eq!(json["decided_by"]["kind"], kind, "{json}");
+        assert_eq!(json["decided_by"]["line"], line, "{json}");
+        assert_eq!(json["decided_by"]["text"], text, "{json}");
+        assert_eq!(json["line"], line, "{json}");
+    }
+    // No go.mod: nothing decided by a line.
+    let json: serde_json::Value = serde_json::from_str(&support::ok(
+        &mut c.env.gomig_in(&c.env.dir("plain"), &["current", "--json"]),
+    ))
+    .unwrap();
+    assert!(json["decided_by"].is_null(), "{json}");
 }

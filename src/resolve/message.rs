@@ -89,6 +89,17 @@ fn put_where(sink: &mut impl Sink, err: &Error) {
     match err.source {
         Source::Env => sink.put(b"GOMIG_GO_VERSION"),
         Source::Argument => sink.put(b"the command line"),
+        Source::Command => {
+            sink.put(b"the command ");
+            sink.put(err.value.as_bytes());
+        }
+        Source::Gotoolchain => {
+            sink.put(b"GOTOOLCHAIN");
+            if !err.file.is_empty() {
+                sink.put(b" in ");
+                sink.put(err.file.as_bytes());
+            }
+        }
         _ if !err.file.is_empty() => {
             sink.put(err.file.as_bytes());
             if err.line > 0 {
@@ -183,6 +194,27 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
             } else {
                 &b"\"; fix the toolchain line (e.g. toolchain go1.22.10 or toolchain default)"[..]
             });
+        }
+        ErrorKind::BadGotoolchain => {
+            sink.put(b"GOTOOLCHAIN=");
+            sink.put(value);
+            if !err.file.is_empty() {
+                sink.put(b" (in ");
+                sink.put(err.file.as_bytes());
+                sink.put(b")");
+            }
+            if super::gotoolchain::is_language_version(value.split(|&c| c == b'+').next().unwrap_or(value)) {
+                sink.put(b" names a language version, not a toolchain; name a release such as ");
+                sink.put(value.split(|&c| c == b'+').next().unwrap_or(value));
+                sink.put(b".0");
+            } else {
+                sink.put(b" is not valid: Go accepts local, auto, path, a toolchain (go1.22.10), or go1.22.10+auto / go1.22.10+path");
+            }
+            if err.file.is_empty() {
+                sink.put(b"; run: unset GOTOOLCHAIN");
+            } else {
+                sink.put(b"; run: go env -u GOTOOLCHAIN");
+            }
         }
         ErrorKind::GoworkNotAbsolute => {
             sink.put(b"GOWORK=");

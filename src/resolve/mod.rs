@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod files;
+pub mod gotoolchain;
 pub mod message;
 pub mod os;
 pub mod sys;
@@ -119,6 +120,13 @@ pub struct Env<'a> {
     /// `GOMIG_CONFIG` and `XDG_CONFIG_HOME`: where the config file is, for the trust check.
     pub gomig_config: Option<&'a [u8]>,
     pub xdg_config_home: Option<&'a [u8]>,
+    /// `GOTOOLCHAIN` and `GOENV` (where `go env -w` keeps GOTOOLCHAIN), read as cmd/go reads them.
+    pub gotoolchain: Option<&'a [u8]>,
+    pub goenv: Option<&'a [u8]>,
+    /// What the go command line asks for, where that changes Go's choice (the shim sets it).
+    pub command: gotoolchain::GoCommand,
+    /// The shim runs as a toolchain's command (`go1.22.10`): its name.
+    pub command_name: Option<&'a [u8]>,
 }
 
 impl<'a> Env<'a> {
@@ -136,6 +144,8 @@ impl<'a> Env<'a> {
             b"PWD" => &mut self.pwd,
             b"GOMIG_CONFIG" => &mut self.gomig_config,
             b"XDG_CONFIG_HOME" => &mut self.xdg_config_home,
+            b"GOTOOLCHAIN" => &mut self.gotoolchain,
+            b"GOENV" => &mut self.goenv,
             _ => return,
         };
         *slot = if value.is_empty() { None } else { Some(value) };
@@ -149,6 +159,10 @@ pub enum Source {
     Argument,
     /// `GOMIG_GO_VERSION` (set by `gomig shell`).
     Env,
+    /// `GOTOOLCHAIN` naming a toolchain, from the environment or the go env file.
+    Gotoolchain,
+    /// The shim run as a toolchain's own command (`go1.22.10 build`).
+    Command,
     GoVersionFile,
     ToolVersions,
     GoWork,
@@ -164,6 +178,8 @@ impl Source {
         match self {
             Source::Argument => "argument",
             Source::Env => "env",
+            Source::Gotoolchain => "GOTOOLCHAIN",
+            Source::Command => "command",
             Source::GoVersionFile => "go-version",
             Source::ToolVersions => "tool-versions",
             Source::GoWork => "go.work",
@@ -193,6 +209,26 @@ pub enum Rule {
     System,
 }
 
+/// Which line of a go.mod or go.work decided the requirement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Directive {
+    None,
+    /// The `go` line.
+    Go,
+    /// The `toolchain` line.
+    Toolchain,
+}
+
+impl Directive {
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            Directive::None => None,
+            Directive::Go => Some("go"),
+            Directive::Toolchain => Some("toolchain"),
+        }
+    }
+}
+
 /// The answer: which binary runs, and why.
 pub struct Resolution {
     pub tool: Tool,
@@ -205,8 +241,24 @@ pub struct Resolution {
     pub line: u32,
     /// The request as written (`1.22`, `go1.23.0`, `system`), for explanations.
     pub request: Name,
-    /// For go.mod/go.work: the minimum toolchain they require, canonical.
+    /// For go.mod/go.work: the minimum toolchain they require, canonical: the toolchain Go
+    /// itself would ask for.
     pub requirement: Name,
+    /// For go.mod/go.work: the line that set `requirement` (`line` is its number).
+    pub decided: Directive,
+    /// For go.mod/go.work: the `go` line as written (`1.22`), empty without one. Go refuses to
+    /// build with a toolchain older than this, whatever the toolchain line says.
+    pub go_line: Name,
+    pub go_line_number: u32,
+    /// GOTOOLCHAIN as set (empty: not set, or not read for this command).
+    pub gotoolchain: Name,
+    /// The go env file GOTOOLCHAIN came from (empty: the environment, or not set).
+    pub gotoolchain_file: PathBuf,
+    /// The base came from GOTOOLCHAIN (`NAME+auto`), not from the default.
+    pub base_from_gotoolchain: bool,
+    /// What the exec'd go must see as GOTOOLCHAIN so that it never switches (or downloads)
+    /// behind gomig's back; empty: leave the caller's environment as it is.
+    pub child_gotoolchain: Name,
     /// The global default, when it was consulted.
     pub base: Name,
     /// The chosen toolchain (a directory name under `toolchains/`); empty for system.
@@ -241,6 +293,13 @@ impl Resolution {
             line: 0,
             request: Name::default(),
             requirement: Name::default(),
+            decided: Directive::None,
+            go_line: Name::default(),
+            go_line_number: 0,
+            gotoolchain: Name::default(),
+            gotoolchain_file: PathBuf::default(),
+            base_from_gotoolchain: false,
+            child_gotoolchain: Name::default(),
             base: Name::default(),
             name: Name::default(),
             goroot: PathBuf::default(),
@@ -282,6 +341,8 @@ pub enum ErrorKind {
     SystemNotFound,
     /// Nothing asked for a version, there is no default and no system Go.
     NoToolchain,
+    /// `GOTOOLCHAIN` is not a form Go accepts, or names a language version (`go1.22`).
+    BadGotoolchain,
     /// The working directory cannot be determined, or a path is too long.
     BadPath,
     /// The store, the config file or the chosen toolchain could be changed by another user
@@ -661,11 +722,69 @@ fn resolve_with(
     // Before anything in the store is believed: whoever could change it picks what runs.
     out.checked_dir = trust::check_store_noting(env, &out.home, &mut out.checked, out.euid)?;
 
+    // GOTOOLCHAIN as Go reads it. A toolchain it names beats the pins, as it would in Go
+    // (the pinned go would switch to it); `local`, `auto` and `path` leave gomig's rules.
+    let mut setting_text = Name::default();
+    let mut setting = None;
+    if env.command != gotoolchain::GoCommand::EnvQuery {
+        if gotoolchain::find(env, &mut setting_text, &mut out.gotoolchain_file) {
+            out.gotoolchain = setting_text;
+            setting = Some(gotoolchain_setting(&setting_text, out)?);
+        } else {
+            out.child_gotoolchain.set(b"local");
+        }
+    }
+    let named = setting.and_then(|s| s.min.map(|m| (m, s.switching)));
+
     let explicit = match (env.argument, env.gomig_go_version) {
         (Some(text), _) => Some((text, Source::Argument)),
-        (None, Some(text)) => Some((text, Source::Env)),
+        (None, Some(text)) if named.is_none() => Some((text, Source::Env)),
         _ => None,
     };
+    // A `go1.22.10` command (the shim under a toolchain's name) runs that toolchain, as
+    // golang.org/dl's commands do, whatever GOTOOLCHAIN or the files say.
+    let exact = match env.command_name {
+        Some(cmd) => Some((cmd, Source::Command)),
+        None => named
+            .filter(|(_, switching)| *switching == gotoolchain::Switching::None)
+            .map(|(min, _)| (min, Source::Gotoolchain)),
+    };
+    if let Some((text, source)) = exact.filter(|_| pins && env.argument.is_none()) {
+        // `GOTOOLCHAIN=go1.23.9`: that toolchain, whatever the files say.
+        out.source = source;
+        if source == Source::Gotoolchain {
+            out.file = out.gotoolchain_file.clone();
+        }
+        out.request.set(text);
+        out.rule = Rule::Exact;
+        let name = exact_name(text).ok_or_else(|| Error::at(ErrorKind::NameTooLong, source, &out.file, 0, text))?;
+        if !is_installed(out, name.as_bytes()) {
+            let mut e = Error::at(ErrorKind::NotInstalled, source, &out.file, 0, b"");
+            e.value = name;
+            return Err(e);
+        }
+        out.name = name;
+        return finish_toolchain(out);
+    }
+    if let Some((min, _)) = named.filter(|_| pins && env.argument.is_none()) {
+        out.source = Source::Gotoolchain;
+        out.file = out.gotoolchain_file.clone();
+        out.request.set(min);
+        let name =
+            exact_name(min).ok_or_else(|| Error::at(ErrorKind::NameTooLong, Source::Gotoolchain, &out.file, 0, min))?;
+        // `GOTOOLCHAIN=go1.22.10+auto`: the base is that toolchain, go.mod/go.work may raise it.
+        out.base = name;
+        out.base_from_gotoolchain = true;
+        let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
+        let mut gofiles = GoFiles::new(env)?;
+        while gofiles.observe(&mut dir) && dir.pop() {}
+        let mut path = PathBuf::default();
+        if let Some(chosen) = gofiles.chosen(cwd, &mut path)? {
+            return select_from_go_file(env, &chosen, &path, shim_id, out);
+        }
+        out.rule = Rule::Default;
+        return use_base(env, true, shim_id, out);
+    }
     if let Some((text, source)) = explicit.filter(|_| pins) {
         out.source = source;
         out.request.set(text);
@@ -712,6 +831,50 @@ fn resolve_with(
         return select_from_go_file(env, &chosen, &path, shim_id, out);
     }
     select_default(env, shim_id, out)
+}
+
+/// Reads a GOTOOLCHAIN value as Go does and records what the exec'd go must see: `local`
+/// stays `local`; a setting that lets Go switch becomes `path`, so it may switch only to a
+/// toolchain on PATH (gomig's `go1.X.Y` commands), never download one; a toolchain name is
+/// passed on (the shim also tells the exec'd go it is that toolchain, as Go's own switch does).
+#[cold]
+#[inline(never)]
+fn gotoolchain_setting<'t>(text: &'t Name, out: &mut Resolution) -> Result<gotoolchain::Setting<'t>, Error> {
+    let bad = |out: &Resolution| {
+        Error::at(
+            ErrorKind::BadGotoolchain,
+            Source::Gotoolchain,
+            &out.gotoolchain_file,
+            0,
+            text.as_bytes(),
+        )
+    };
+    let setting = gotoolchain::parse(text.as_bytes()).ok_or_else(|| bad(out))?;
+    if setting.min.is_some_and(gotoolchain::is_language_version) {
+        return Err(bad(out));
+    }
+    let child = &mut out.child_gotoolchain;
+    let fits = match (setting.min, setting.switching) {
+        (None, gotoolchain::Switching::None) => child.extend(b"local"),
+        (None, _) => child.extend(b"path"),
+        (Some(min), gotoolchain::Switching::None) => child.extend(min),
+        (Some(min), _) => child.extend(min) && child.extend(b"+path"),
+    };
+    if !fits {
+        return Err(bad(out));
+    }
+    Ok(setting)
+}
+
+/// The store name of an exact toolchain name (`go1.20.0` is `go1.20`, a `-suffix` kept).
+fn exact_name(text: &[u8]) -> Option<Name> {
+    let bare = text.strip_prefix(b"go")?;
+    let (core, suffix) = match bare.iter().position(|&c| c == b'-') {
+        Some(i) => (&bare[..i], &bare[i..]),
+        None => (bare, &b""[..]),
+    };
+    let mut name = Name::default();
+    (name.set_canonical(&Version::parse(core)) && name.extend(suffix)).then_some(name)
 }
 
 /// Looks for `.go-version`, then `.tool-versions`, in `dir`. On a hit, `dir` is left holding
@@ -999,7 +1162,8 @@ impl<'a> GoFiles<'a> {
             }
         };
         Ok(GoFiles {
-            enabled: env.go111module != Some(b"off"),
+            // `go install m@v` and `go run m@v` ignore the module here, as cmd/go does.
+            enabled: env.go111module != Some(b"off") && env.command != gotoolchain::GoCommand::ModuleAtVersion,
             work,
             tmpdir: env.tmpdir.unwrap_or(b"/tmp"),
             work_dir_len: None,
@@ -1221,19 +1385,24 @@ fn select_from_go_file(
     out.source = source;
     out.file = path.clone();
 
-    let mut base = Name::default();
-    let has_base = read_default(&out.home, &mut base)?;
+    let mut base = out.base;
+    let has_base = out.base_from_gotoolchain || read_default(&out.home, &mut base)?;
     if has_base {
         out.base = base;
     }
 
-    // The toolchain line: `default`, or a toolchain name newer than the go line.
+    // cmd/go's order (toolchain/select.go): a toolchain line newer than the base replaces it;
+    // then a go line newer than that, compared as written (`1.22`, not `1.22.0`), wins and
+    // only then becomes a release (`go1.22.0`). So `go 1.22` with `toolchain go1.22rc1` asks
+    // for go1.22rc1, and with `toolchain go1.22` for go1.22. Equivalently: the toolchain
+    // line unless the go line is newer, and the base unless that is newer than the base.
     let mut toolchain: Option<(Version<'_>, u32)> = None;
     if let Some(tc) = &found.toolchain {
         let value = &tc_text[..tc.len];
         out.line = tc.line;
         if value == b"default" {
             out.request.set(value);
+            out.decided = Directive::Toolchain;
             out.rule = Rule::ToolchainDefault;
             return use_base(env, has_base, shim_id, out);
         }
@@ -1243,30 +1412,41 @@ fn select_from_go_file(
         }
         toolchain = Some((v, tc.line));
     }
-    let mut requirement: Option<(Version<'_>, u32, &[u8])> = None;
+    let mut go_line: Option<(Version<'_>, u32)> = None;
     if let Some(go) = &found.go {
         let value = &go_text[..go.len];
         let v = Version::parse(value);
         if go.truncated || !v.is_valid() {
             return Err(Error::at(ErrorKind::BadGoLine, source, path, go.line, value));
         }
-        requirement = Some((v.lang_to_release(), go.line, value));
+        out.go_line.set(value);
+        out.go_line_number = go.line;
+        go_line = Some((v, go.line));
     }
-    if let Some((t, line)) = toolchain {
-        // A toolchain line older than (or equal to) the go line is ignored.
-        if requirement.is_none_or(|(r, _, _)| t.compare(&r) == Ordering::Greater) {
-            requirement = Some((t, line, &tc_text[..found.toolchain.as_ref().map_or(0, |f| f.len)]));
+    // (what decides, as written; the toolchain Go would ask for; which line; its number)
+    let decision = match (go_line, toolchain) {
+        (Some((g, line)), Some((t, _))) if g.compare(&t) == Ordering::Greater => {
+            Some((g, g.lang_to_release(), Directive::Go, line))
         }
-    }
-    let Some((min, line, text)) = requirement else {
+        (_, Some((t, line))) => Some((t, t, Directive::Toolchain, line)),
+        (Some((g, line)), None) => Some((g, g.lang_to_release(), Directive::Go, line)),
+        (None, None) => None,
+    };
+    let Some((min, asked, decided, line)) = decision else {
         // Neither line: nothing is required; the default applies.
         out.line = 0;
         out.rule = Rule::Default;
         return use_base(env, has_base, shim_id, out);
     };
     out.line = line;
-    out.request.set(text);
-    out.requirement.set_canonical(&min);
+    out.decided = decided;
+    match decided {
+        Directive::Go => out.request.set(&go_text[..found.go.as_ref().map_or(0, |f| f.len)]),
+        _ => out
+            .request
+            .set(&tc_text[..found.toolchain.as_ref().map_or(0, |f| f.len)]),
+    }
+    out.requirement.set_canonical(&asked);
 
     if has_base && Version::parse_go(base.as_bytes()).compare(&min) != Ordering::Less {
         out.rule = Rule::BaseSatisfies;
@@ -1274,7 +1454,7 @@ fn select_from_go_file(
     }
     out.rule = Rule::Upgrade;
     let mut name = Name::default();
-    if !pick_installed(&out.home, &Want::AtLeast(min), &mut name) {
+    if !pick_installed(&out.home, &Want::AtLeast(asked), &mut name) {
         let req = out.requirement;
         let mut e = Error::at(ErrorKind::NotInstalled, source, path, line, b"");
         e.value = req;
@@ -1289,6 +1469,17 @@ fn use_base(env: &Env<'_>, has_base: bool, shim_id: Option<FileId>, out: &mut Re
     if has_base {
         out.name = out.base;
         if !is_installed(out, out.name.as_bytes()) {
+            if out.base_from_gotoolchain {
+                let mut e = Error::at(
+                    ErrorKind::NotInstalled,
+                    Source::Gotoolchain,
+                    &out.gotoolchain_file,
+                    0,
+                    b"",
+                );
+                e.value = out.name;
+                return Err(e);
+            }
             let mut e = Error::new(ErrorKind::DefaultBroken, Source::Default);
             e.value = out.name;
             return Err(e);
