@@ -308,9 +308,49 @@ fn a_tree_head_signed_by_another_key_is_refused() {
 #[test]
 fn tiles_that_do_not_hash_to_the_tree_head_are_refused() {
     let s = Setup::new();
-    s.db.set_faults(SumDbFaults { bad_tiles: true });
+    s.db.set_faults(SumDbFaults {
+        bad_tiles: true,
+        ..Default::default()
+    });
     let err = install_fails(&mut s.install());
     assert!(err.contains("tiles do not hash to its signed tree head"), "{err}");
+    assert_eq!(s.zip_downloads(), 0);
+    assert_nothing_installed(&s.env);
+}
+
+#[test]
+fn a_tree_head_with_a_bad_signature_is_refused() {
+    let s = Setup::new();
+    s.db.set_faults(SumDbFaults {
+        bad_signature: true,
+        ..Default::default()
+    });
+    let err = install_fails(&mut s.install());
+    assert!(err.contains(&format!("signature by {DB_NAME} does not verify")), "{err}");
+    assert_eq!(s.zip_downloads(), 0);
+    assert_nothing_installed(&s.env);
+}
+
+#[test]
+fn a_record_the_signed_log_does_not_hold_is_refused() {
+    let s = Setup::new();
+    s.db.set_faults(SumDbFaults {
+        forged_record: true,
+        ..Default::default()
+    });
+    let err = install_fails(&mut s.install());
+    assert!(err.contains("does not hash to the log's leaf"), "{err}");
+    assert_eq!(s.zip_downloads(), 0);
+    assert_nothing_installed(&s.env);
+}
+
+#[test]
+fn a_go_mod_that_is_not_the_recorded_one_is_refused() {
+    let s = Setup::new();
+    s.proxy.serve_mod("module golang.org/toolchain\n\nrequire example.com/evil v1.0.0\n");
+    let err = install_fails(&mut s.install());
+    assert!(err.contains("this go.mod hashes to"), "{err}");
+    assert!(err.contains(&s.module.mod_h1), "{err}");
     assert_eq!(s.zip_downloads(), 0);
     assert_nothing_installed(&s.env);
 }

@@ -345,6 +345,10 @@ impl Log {
 pub struct SumDbFaults {
     /// Flip a byte of every tile served.
     pub bad_tiles: bool,
+    /// Damage the signature of every tree head served (the key's name and id kept).
+    pub bad_signature: bool,
+    /// Answer lookups with a record text the log does not hold (the signed head unchanged).
+    pub forged_record: bool,
 }
 
 /// A Go checksum database: a log of go.sum records, signed tree heads, tiles.
@@ -435,7 +439,13 @@ impl SumDb {
         let signer = StandardSigner::new(&skey).unwrap();
         let mut note = Note::new(text.as_bytes(), &[]).unwrap();
         note.add_sigs(&[&signer]).unwrap();
-        note.to_bytes()
+        let mut bytes = note.to_bytes();
+        if lock(&self.faults).bad_signature {
+            // A base64 digit of the signature itself (past the 4-byte key id), changed.
+            let i = bytes.len() - 12;
+            bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+        }
+        bytes
     }
 
     /// Answers a path below the database's URL: `/lookup/M@V`, `/tile/...`, `/latest`.
@@ -459,9 +469,13 @@ impl SumDb {
                     })
                     .map(|i| (i, log.records[i].clone()))
             };
-            let Some((id, text)) = found else {
+            let Some((id, mut text)) = found else {
                 return Response::status(404);
             };
+            if lock(&self.faults).forged_record {
+                let forged = String::from_utf8_lossy(&text).replace("h1:", "h1:X");
+                text = forged.into_bytes();
+            }
             let mut body = format!("{id}\n").into_bytes();
             body.extend_from_slice(&text);
             body.push(b'\n');
@@ -507,6 +521,8 @@ struct ProxyState {
     faults: Vec<(String, u16, Option<u32>)>,
     /// Zip files served instead of a module's own.
     zip_override: HashMap<String, PathBuf>,
+    /// A `.mod` served instead of distpack's.
+    mod_override: Option<String>,
     /// A checksum database proxied under `/sumdb/<name>/`.
     sumdb: Option<Arc<SumDb>>,
 }
@@ -548,6 +564,11 @@ impl ModProxy {
     /// Serve `zip` as the module zip of `version`.
     pub fn serve_zip(&self, version: &str, zip: &Path) {
         lock(&self.state).zip_override.insert(version.into(), zip.into());
+    }
+
+    /// Serve `text` as every module's `.mod`.
+    pub fn serve_mod(&self, text: &str) {
+        lock(&self.state).mod_override = Some(text.into());
     }
 
     /// Proxy `db` under `/sumdb/<name>/` (and answer `/sumdb/<name>/supported`).
@@ -596,7 +617,7 @@ fn answer(state: &Mutex<ProxyState>, path: &str) -> Response {
             "{{\"Version\":\"{}\",\"Time\":\"2024-12-03T18:00:00Z\"}}\n",
             m.version
         )),
-        ".mod" => Response::ok(GO_MOD),
+        ".mod" => Response::ok(s.mod_override.clone().unwrap_or_else(|| GO_MOD.into())),
         ".zip" => Response {
             status: 200,
             body: Body::File(s.zip_override.get(&m.version).cloned().unwrap_or_else(|| m.zip.clone())),
