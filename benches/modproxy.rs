@@ -18,7 +18,6 @@
 mod dlsite;
 #[path = "../tests/support/modproxy.rs"]
 mod modproxy;
-#[allow(dead_code)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 

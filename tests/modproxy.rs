@@ -326,7 +326,10 @@ fn a_tree_head_with_a_bad_signature_is_refused() {
         ..Default::default()
     });
     let err = install_fails(&mut s.install());
-    assert!(err.contains(&format!("signature by {DB_NAME} does not verify")), "{err}");
+    assert!(
+        err.contains(&format!("signature by {DB_NAME} does not verify")),
+        "{err}"
+    );
     assert_eq!(s.zip_downloads(), 0);
     assert_nothing_installed(&s.env);
 }
@@ -347,7 +350,8 @@ fn a_record_the_signed_log_does_not_hold_is_refused() {
 #[test]
 fn a_go_mod_that_is_not_the_recorded_one_is_refused() {
     let s = Setup::new();
-    s.proxy.serve_mod("module golang.org/toolchain\n\nrequire example.com/evil v1.0.0\n");
+    s.proxy
+        .serve_mod("module golang.org/toolchain\n\nrequire example.com/evil v1.0.0\n");
     let err = install_fails(&mut s.install());
     assert!(err.contains("this go.mod hashes to"), "{err}");
     assert!(err.contains(&s.module.mod_h1), "{err}");
@@ -517,6 +521,52 @@ fn goproxy_off_is_refused_with_what_to_do() {
     assert!(err.contains("GOPROXY in the environment is off"), "{err}");
     assert!(err.contains("--proxy=https://proxy.golang.org,direct"), "{err}");
     assert_nothing_installed(&s.env);
+}
+
+#[test]
+fn options_that_cannot_apply_to_a_proxy_install_are_refused_before_any_request() {
+    let s = Setup::new();
+    let sha = "0".repeat(64);
+    for (args, says) in [
+        (
+            vec!["install", "--proxy", "--sha256", sha.as_str(), GO_122],
+            "--sha256 does not apply",
+        ),
+        (
+            vec!["install", "--proxy", "--offline", GO_122],
+            "--offline: a module proxy install needs",
+        ),
+        (
+            vec!["install", "--proxy", "--mirror", "https://go.dev/dl/", GO_122],
+            "--proxy and --mirror",
+        ),
+    ] {
+        let err = fails(&mut gomig_via(&s.env, &s.proxy.url(), &s.gosumdb(), &args));
+        assert!(err.contains(says), "{args:?}:\n{err}");
+    }
+    assert!(
+        s.proxy.requests().iter().all(|r| r.ends_with("@v/list")),
+        "{:#?}",
+        s.proxy.requests()
+    );
+    assert_nothing_installed(&s.env);
+}
+
+#[test]
+fn a_full_disk_while_the_zip_downloads_is_reported_as_such() {
+    let s = Setup::new();
+    // The store on a 2 MiB disk: the module zip (several MB) cannot be written.
+    let Some(disk) = SmallDisk::mount_for(
+        "a_full_disk_while_the_zip_downloads_is_reported_as_such",
+        &s.env.gomig_home,
+        "2m",
+    ) else {
+        return;
+    };
+    let err = install_fails(&mut s.install());
+    assert!(err.contains("is full") && err.contains("free some space"), "{err}");
+    assert_nothing_installed(&s.env);
+    assert!(disk.used_bytes() < 512 << 10, "{} bytes still used", disk.used_bytes());
 }
 
 // ---------------------------------------------------------------------------------------------

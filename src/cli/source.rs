@@ -90,6 +90,17 @@ pub fn nothing_installed(err: InstallError, store: &crate::store::Store) -> anyh
 
 pub fn installer<'a>(store: &'a crate::store::Store, ctx: &Ctx, source: &SourceArgs) -> Result<Installer<'a>> {
     let config = Config::load()?;
+    let proxy = proxy_source(source.proxy.as_deref(), &config)?;
+    if proxy.is_some() && source.offline {
+        anyhow::bail!(
+            "--offline: a module proxy install needs the proxy and the checksum database; run without --offline, or install from a file with --archive FILE --sha256 HEX"
+        );
+    }
+    if source.proxy.is_some() && !source.mirrors.is_empty() {
+        anyhow::bail!(
+            "--proxy and --mirror name two sources: use one (--proxy=LIST takes proxies in GOPROXY's syntax)"
+        );
+    }
     Ok(Installer {
         store,
         http: Http::new(),
@@ -100,6 +111,6 @@ pub fn installer<'a>(store: &'a crate::store::Store, ctx: &Ctx, source: &SourceA
         },
         progress: !ctx.quiet && std::io::stderr().is_terminal(),
         quiet: ctx.quiet,
-        proxy: proxy_source(source.proxy.as_deref(), &config)?,
+        proxy,
     })
 }

@@ -17,7 +17,7 @@ pub mod shims;
 pub mod sumdb;
 
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 use sha2::Digest;
@@ -111,6 +111,10 @@ pub enum InstallError {
     DownloadFailed { name: String, failures: Vec<String> },
     #[error(transparent)]
     Download(#[from] DownloadError),
+    #[error(
+        "--sha256 does not apply to an install from the module proxy: the checksum database vouches for the module; drop --sha256, or drop --proxy to check a download-site archive against it"
+    )]
+    Sha256WithProxy,
     #[error(transparent)]
     ModProxy(#[from] ModProxyError),
     #[error(transparent)]
@@ -232,7 +236,9 @@ impl InstallError {
                 source: ArchiveError::Write { error, .. },
                 ..
             } => enospc(error),
-            InstallError::Open { source, .. } | InstallError::Stat { source, .. } => enospc(source),
+            InstallError::Open { source, .. }
+            | InstallError::Stat { source, .. }
+            | InstallError::ZipWrite { source, .. } => enospc(source),
             InstallError::GoTool(GoToolError::Run { source, .. }) => enospc(source),
             InstallError::Manifest(ManifestError::Io { source, .. }) => enospc(source),
             InstallError::TreeVersion(AdoptError::Store(e)) | InstallError::Store(e) => e.is_disk_full(),
@@ -348,6 +354,9 @@ impl Installer<'_> {
     pub fn install(&self, spec: &str, sha256_override: Option<&str>) -> Result<Outcome> {
         let sha256_override = sha256_override.map(parse_sha256).transpose()?;
         if let Some(source) = &self.proxy {
+            if sha256_override.is_some() {
+                return Err(InstallError::Sha256WithProxy);
+            }
             return self.install_from_proxy(spec, source);
         }
         let index = self.index()?;
@@ -567,10 +576,18 @@ impl Installer<'_> {
         // directory of its own, removed whatever happens.
         let zip_dir = self.store.staging(&format!("{name}-zip"))?;
         let zip_path = zip_dir.path().join("module.zip");
-        let ((sha256, zip_url), entry) = source.list.try_each(&format!("{module} (.zip)"), |e| {
+        let local = std::cell::RefCell::new(None);
+        let fetched = source.list.try_each(&format!("{module} (.zip)"), |e| {
             let url = modproxy::url(&e.base, &format!("@v/{version}.zip"));
-            self.download_zip(&url, &zip_path, &name).map(|sha| (sha, url))
-        })?;
+            self.download_zip(&url, &zip_path, &name, &local).map(|sha| (sha, url))
+        });
+        if let Some(source) = local.take() {
+            return Err(InstallError::ZipWrite {
+                path: zip_path.display().to_string(),
+                source,
+            });
+        }
+        let ((sha256, zip_url), entry) = fetched?;
         let file = fs::File::open(&zip_path).map_err(|source| InstallError::ZipWrite {
             path: zip_path.display().to_string(),
             source,
@@ -627,22 +644,51 @@ impl Installer<'_> {
 
     /// Downloads a module zip to `path` (truncated first: a `|` list may retry another proxy),
     /// resuming dropped transfers; returns its SHA-256.
-    fn download_zip(&self, url: &str, path: &Path, name: &str) -> std::result::Result<String, DownloadError> {
+    fn download_zip(
+        &self,
+        url: &str,
+        path: &Path,
+        name: &str,
+        local: &std::cell::RefCell<Option<io::Error>>,
+    ) -> std::result::Result<String, DownloadError> {
         // Go's codehost.MaxZipFile.
         const MAX_ZIP: u64 = 500 << 20;
+        *local.borrow_mut() = None;
         let mut body = self.http.open(url, None)?;
-        let local = |e: io::Error| DownloadError::Network {
-            url: url.to_string(),
-            message: format!("cannot write {}: {e}", path.display()),
+        // A fault of this machine (a full disk), not of the proxy: reported as such by the caller.
+        let write_failed = |e: io::Error| {
+            let message = format!("cannot write {}: {e}", path.display());
+            *local.borrow_mut() = Some(e);
+            DownloadError::Network {
+                url: url.to_string(),
+                message,
+            }
         };
-        let mut out = fs::File::create(path).map_err(local)?;
+        let mut out = fs::File::create(path).map_err(write_failed)?;
         let bar = self.progress_bar(None, name);
-        let copied = io::copy(&mut bar.wrap_read((&mut body).take(MAX_ZIP + 1)), &mut out);
+        let mut reader = bar.wrap_read((&mut body).take(MAX_ZIP + 1));
+        let mut buf = vec![0; 256 << 10];
+        let mut copied = 0u64;
+        let read_result = loop {
+            match reader.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => {
+                    copied += n as u64;
+                    if let Err(e) = out.write_all(&buf[..n]) {
+                        bar.finish_and_clear();
+                        return Err(write_failed(e));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        drop(reader);
         bar.finish_and_clear();
         if let Some(failure) = body.failure() {
             return Err(failure.clone());
         }
-        let copied = copied.map_err(|e| DownloadError::Network {
+        read_result.map_err(|e| DownloadError::Network {
             url: url.to_string(),
             message: e.to_string(),
         })?;
