@@ -14,6 +14,8 @@ pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
 const VERSION_PREFIX: &str = "v0.0.1-";
 /// Where golang.org/toolchain's go-import meta tag points (`mod https://go.dev/dl/mod`).
 pub const DIRECT: &str = "https://go.dev/dl/mod";
+/// The most a `@v/list`, `.info` or `.mod` may be (Go's own cap on a go.mod, codehost.MaxGoMod).
+pub const MAX_DOCUMENT: u64 = 16 << 20;
 /// Go's default, from its GOROOT's go.env.
 pub const DEFAULT_GOPROXY: &str = "https://proxy.golang.org,direct";
 
@@ -196,7 +198,7 @@ impl ProxyList {
     /// `@v/list` of the toolchain module: the releases the proxies have for this platform.
     pub fn releases(&self, http: &Http, os: &str, arch: &str) -> Result<(Vec<String>, String), ModProxyError> {
         let (body, entry) = self.try_each("the list of Go toolchains (golang.org/toolchain/@v/list)", |e| {
-            http.get_bytes(&url(&e.base, "@v/list"))
+            http.get_bytes(&url(&e.base, "@v/list"), MAX_DOCUMENT)
         })?;
         let text = String::from_utf8_lossy(&body);
         let mut names: Vec<String> = text

@@ -29,6 +29,10 @@ pub const DEFAULT_GOSUMDB: &str = "sum.golang.org";
 /// cmd/go's knownGOSUMDB.
 const SUM_GOLANG_ORG: &str = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
 const TILE_HEIGHT: u8 = 8;
+/// A lookup answer (a record and a signed tree head) or `supported`: small documents.
+const MAX_ANSWER: u64 = 1 << 20;
+/// A full tile of height 8 is 256 hashes of 32 bytes.
+const MAX_TILE: u64 = 256 * 32;
 const TREE_HEADER: &str = "go.sum database tree";
 
 #[derive(Debug, thiserror::Error)]
@@ -232,7 +236,7 @@ impl TileReader for Tiles<'_> {
         for tile in tiles {
             let want = tile.width() as usize * tlog_tiles::HASH_SIZE;
             let url = format!("{}/{}", self.base, tile.path());
-            let data = match self.http.get_bytes(&url) {
+            let data = match self.http.get_bytes(&url, MAX_TILE) {
                 Ok(d) => d,
                 // A partial tile the log has completed since is served in full only (as Go reads it).
                 Err(DownloadError::NotFound { .. }) if tile.width() < 1 << tile.height() => {
@@ -244,7 +248,7 @@ impl TileReader for Tiles<'_> {
                         false,
                     );
                     let url = format!("{}/{}", self.base, full.path());
-                    self.http.get_bytes(&url).map_err(|e| self.fail(e))?
+                    self.http.get_bytes(&url, MAX_TILE).map_err(|e| self.fail(e))?
                 }
                 Err(e) => return Err(self.fail(e)),
             };
@@ -295,7 +299,7 @@ impl Client<'_> {
         if let Some(list) = self.proxies {
             for entry in list.entries.iter().filter(|e| !e.direct) {
                 let base = format!("{}/sumdb/{}", entry.base, self.db.name);
-                match self.http.get_bytes(&format!("{base}/supported")) {
+                match self.http.get_bytes(&format!("{base}/supported"), MAX_ANSWER) {
                     Ok(_) => return Ok(base),
                     Err(DownloadError::NotFound { .. } | DownloadError::Status { status: 410, .. }) => {}
                     Err(_) if entry.fall_back_on_error => {}
@@ -341,7 +345,7 @@ impl Client<'_> {
     pub fn lookup(&self, module: &str, version: &str) -> Result<Verified, SumDbError> {
         let base = self.base()?;
         let url = format!("{base}/lookup/{module}@{version}");
-        let data = self.http.get_bytes(&url).map_err(|e| self.fetch_err(e))?;
+        let data = self.http.get_bytes(&url, MAX_ANSWER).map_err(|e| self.fetch_err(e))?;
         let (id, text, tree_msg) = parse_record(&data).ok_or_else(|| SumDbError::Malformed {
             url: url.clone(),
             what: "not ID, record, blank line, tree head".into(),

@@ -558,6 +558,14 @@ impl Transaction<'_> {
                 warnings.push(format!("warning: {e}; gomig rollback may name {name}, which is gone"));
             }
         }
+        if let Some(archive) = policy.archive
+            && let Err(e) = self.record_pruned(name, archive)
+        {
+            warnings.push(format!(
+                "warning: {e}; a `go` that asks for {name} will suggest a new download instead of gomig restore {}",
+                archive.display()
+            ));
+        }
         let mut event = Event::new(policy.kind.action()).field("version", name.to_string());
         if adopted {
             event = event.field("goroot", toolchain.root().display().to_string());
@@ -576,6 +584,21 @@ impl Transaction<'_> {
             ));
         }
         Ok(Removed { toolchain, warnings })
+    }
+
+    /// Links `state/pruned/<name>` to `archive`, replacing any older link in one rename.
+    fn record_pruned(&self, name: &str, archive: &Path) -> std::result::Result<(), String> {
+        let link = self.store.pruned_link(name);
+        let dir = link.parent().expect("state/pruned/<name> has a parent");
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let archive = fs::canonicalize(archive).unwrap_or_else(|_| archive.to_path_buf());
+        let tmp = dir.join(format!(".{name}.{}", super::atomic::unique_suffix()));
+        std::os::unix::fs::symlink(&archive, &tmp)
+            .and_then(|()| fs::rename(&tmp, &link))
+            .map_err(|e| {
+                let _ = fs::remove_file(&tmp);
+                format!("cannot record the archive in {}: {e}", link.display())
+            })
     }
 
     /// Records `manifest` as what `name` contains, and logs `event`.
@@ -606,7 +629,7 @@ impl Transaction<'_> {
         hook("install:before-manifest");
         let previous = self.write_manifest_first(name, manifest_text)?;
         hook("install:before-rename");
-        if let Err(source) = fs::rename(staging.path(), &dest) {
+        if let Err(source) = staging.moving(|path| fs::rename(path, &dest)) {
             self.undo_manifest(name, previous);
             return Err(TxnError::RenameFailed {
                 path: dest.display().to_string(),
@@ -664,7 +687,7 @@ impl Transaction<'_> {
         }
         hook("restore:before-swap");
         let mut aside = None;
-        if let Err(e) = exchange(staging.path(), &toolchain.path) {
+        if let Err(e) = staging.moving(|path| exchange(path, &toolchain.path)) {
             if !matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)) {
                 return Err(TxnError::RenameFailed {
                     path: toolchain.path.display().to_string(),
@@ -673,18 +696,23 @@ impl Transaction<'_> {
             }
             // A filesystem without RENAME_EXCHANGE: the old tree aside, the new into place.
             let trash = self.store.trash_slot(name)?;
-            fs::rename(&toolchain.path, trash.path()).map_err(|source| TxnError::RenameFailed {
-                path: toolchain.path.display().to_string(),
-                source,
-            })?;
-            hook("restore:aside");
-            if let Err(source) = fs::rename(staging.path(), &toolchain.path) {
-                let _ = fs::rename(trash.path(), &toolchain.path);
-                return Err(TxnError::RenameFailed {
+            // Both renames with the interrupt cleaner held off: never the old tree aside and
+            // the new one deleted.
+            staging.moving(|path| {
+                fs::rename(&toolchain.path, trash.path()).map_err(|source| TxnError::RenameFailed {
                     path: toolchain.path.display().to_string(),
                     source,
-                });
-            }
+                })?;
+                hook("restore:aside");
+                if let Err(source) = fs::rename(path, &toolchain.path) {
+                    let _ = fs::rename(trash.path(), &toolchain.path);
+                    return Err(TxnError::RenameFailed {
+                        path: toolchain.path.display().to_string(),
+                        source,
+                    });
+                }
+                Ok(())
+            })?;
             aside = Some(trash);
         }
         super::sync_dir(&self.store.toolchains_dir());
@@ -762,6 +790,9 @@ pub struct Removal<'a> {
     pub drop_from_history: bool,
     /// Extra event fields (`by: migrate`, the archive prune wrote).
     pub fields: Vec<(&'a str, Value)>,
+    /// The archive the toolchain was saved to (prune): recorded in `state/pruned/`, so that
+    /// a `go` that asks for it again names the archive, and `gomig install` restores from it.
+    pub archive: Option<&'a Path>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
