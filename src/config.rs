@@ -52,6 +52,10 @@ pub struct Config {
     /// Directories whose `.go-version` pins protect toolchains from `gomig prune`.
     #[serde(default)]
     pub project_roots: Vec<PathBuf>,
+    /// Directories others can write whose `.go-version`, `.tool-versions`, go.work and go.mod
+    /// are obeyed although another user owns them (read by the resolver itself, `src/resolve`).
+    #[serde(default)]
+    pub trusted_dirs: Vec<PathBuf>,
 }
 
 pub fn config_path() -> Option<PathBuf> {

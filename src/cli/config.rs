@@ -12,7 +12,7 @@ use crate::config::{self, Config};
 /// Show or change gomig's settings (config.toml).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Keys:\n  mirror         download site(s), tried in order: URL, or URL,URL,...\n  proxy          true: install from the Go module proxy (GOPROXY as Go reads it), or a GOPROXY list\n  auto_install   true: the shim installs a missing toolchain, then runs the command\n  project_roots  directories whose .go-version pins gomig prune keeps: DIR,DIR,...\n\nExamples:\n  gomig config                                   # every setting and the file\n  gomig config set mirror https://golang.google.cn/dl/\n  gomig config set auto_install true\n  gomig config unset mirror"
+    after_help = "Keys:\n  mirror         download site(s), tried in order: URL, or URL,URL,...\n  proxy          true: install from the Go module proxy (GOPROXY as Go reads it), or a GOPROXY list\n  auto_install   true: the shim installs a missing toolchain, then runs the command\n  project_roots  directories whose .go-version pins gomig prune keeps: DIR,DIR,...\n  trusted_dirs   directories others can write whose version files, go.mod and go.work are\n                 obeyed even when another user owns them: DIR,DIR,...\n\nExamples:\n  gomig config                                   # every setting and the file\n  gomig config set mirror https://golang.google.cn/dl/\n  gomig config set auto_install true\n  gomig config unset mirror"
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -36,6 +36,7 @@ pub enum Key {
     Proxy,
     AutoInstall,
     ProjectRoots,
+    TrustedDirs,
 }
 
 impl Key {
@@ -45,6 +46,7 @@ impl Key {
             Key::Proxy => "proxy",
             Key::AutoInstall => "auto_install",
             Key::ProjectRoots => "project_roots",
+            Key::TrustedDirs => "trusted_dirs",
         }
     }
 
@@ -66,6 +68,15 @@ impl Key {
                 other => bail!("auto_install is true or false, not {other:?}; run: gomig config set auto_install true"),
             },
             Key::ProjectRoots => toml_edit::value(list(text)),
+            Key::TrustedDirs => {
+                let dirs = list(text);
+                if let Some(bad) = dirs.iter().filter_map(|d| d.as_str()).find(|d| !d.starts_with('/')) {
+                    bail!(
+                        "trusted_dirs holds absolute directories, not {bad:?}; run: gomig config set trusted_dirs \"$(realpath {bad})\""
+                    );
+                }
+                toml_edit::value(dirs)
+            }
         })
     }
 
@@ -89,6 +100,12 @@ impl Key {
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(","),
+            Key::TrustedDirs => config
+                .trusted_dirs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(","),
         }
     }
 }
@@ -103,7 +120,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         None => {
             let config = Config::load()?;
             println!("# {}", path.display());
-            for key in [Key::Mirror, Key::AutoInstall, Key::ProjectRoots] {
+            for key in [Key::Mirror, Key::AutoInstall, Key::ProjectRoots, Key::TrustedDirs] {
                 println!("{:<14} {}", key.name(), key.show(&config));
             }
         }

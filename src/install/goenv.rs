@@ -19,8 +19,14 @@ pub fn env_file() -> Option<PathBuf> {
         Some(v) if !v.is_empty() => return Some(PathBuf::from(v)),
         _ => {}
     }
+    // os.UserConfigDir, as src/resolve/gotoolchain.rs reads it for GOTOOLCHAIN (a relative
+    // XDG_CONFIG_HOME is an error to Go: no file).
+    if cfg!(target_os = "macos") {
+        return Some(dirs::home_dir()?.join("Library/Application Support/go/env"));
+    }
     let config = match std::env::var_os("XDG_CONFIG_HOME") {
-        Some(x) if !x.is_empty() => PathBuf::from(x),
+        Some(x) if x.as_encoded_bytes().first() == Some(&b'/') => PathBuf::from(x),
+        Some(x) if !x.is_empty() => return None,
         _ => dirs::home_dir()?.join(".config"),
     };
     Some(config.join("go/env"))
