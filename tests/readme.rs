@@ -20,7 +20,11 @@ fn quick_start() -> Vec<String> {
     let readme = fs::read_to_string(repo_root().join("README.md")).unwrap();
     let section = readme.split("## Quick start").nth(1).expect("README has a Quick start");
     let block = section.split("```sh\n").nth(1).unwrap().split("```").next().unwrap();
-    block.lines().map(str::to_string).filter(|l| !l.trim().is_empty()).collect()
+    block
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.trim().is_empty())
+        .collect()
 }
 
 /// `(command, expected output)` of a Quick start line.
@@ -38,7 +42,10 @@ fn split_line(line: &str) -> (String, Option<String>) {
 fn the_quick_start_works_as_written() {
     let env = TestEnv::new();
     let dists = tempfile::tempdir().unwrap();
-    let site = Site::start(vec![mini_release(GO_122, dists.path()), mini_release(GO_123, dists.path())]);
+    let site = Site::start(vec![
+        mini_release(GO_122, dists.path()),
+        mini_release(GO_123, dists.path()),
+    ]);
     let (os, arch) = dlsite::host_platform();
     let lines = quick_start();
     assert!(lines.len() >= 6, "{lines:?}");
