@@ -1114,3 +1114,204 @@ fn du(path: &Path) -> u64 {
     }
     std::fs::read_dir(path).unwrap().flatten().map(|e| du(&e.path())).sum()
 }
+
+/// Each test of this module passes or fails as planned: `<PLANS>/<test>-<go version>` holds one
+/// letter per run (`F` fails, `P` passes), and each run records itself in `<PLANS>/runs-...`,
+/// so every run's outcome is known before the check and counted after it.
+const PLANNED_TEST: &str = r#"package planned
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func planned(t *testing.T) {
+	dir := os.Getenv("PLANS")
+	if dir == "" {
+		return
+	}
+	name := strings.ReplaceAll(t.Name(), "/", "_") + "-" + runtime.Version()
+	runs := filepath.Join(dir, "runs-"+name)
+	done, _ := os.ReadFile(runs)
+	os.WriteFile(runs, append(done, 'x'), 0o644)
+	plan, _ := os.ReadFile(filepath.Join(dir, name))
+	if n := len(done); n < len(plan) && plan[n] == 'F' {
+		t.Fatalf("run %d fails, as planned", n+1)
+	}
+}
+
+func TestFailsWithBEveryTime(t *testing.T) { planned(t) }
+func TestFailsWithBOnce(t *testing.T)      { planned(t) }
+func TestFlakyWithBoth(t *testing.T)       { planned(t) }
+func TestSteady(t *testing.T)              { planned(t) }
+
+func TestParent(t *testing.T) {
+	t.Run("sub(1)", func(t *testing.T) { planned(t) })
+	t.Run("other", func(t *testing.T) { planned(t) })
+}
+"#;
+
+#[test]
+fn a_test_that_fails_with_b_is_rerun_alone_with_both_and_only_a_steady_failure_is_a_regression() {
+    let env = env_with_two_releases();
+    let plans = env.root().join("plans");
+    std::fs::create_dir_all(&plans).unwrap();
+    let plan = |test: &str, version: &str, runs: &str| {
+        std::fs::write(plans.join(format!("{test}-go{version}")), runs).unwrap();
+    };
+    plan("TestFailsWithBEveryTime", GO_123, "FFFF");
+    plan("TestFailsWithBOnce", GO_123, "FPPP");
+    // Passes A's first run, fails its second: flaky with both.
+    plan("TestFlakyWithBoth", GO_123, "FPFP");
+    plan("TestFlakyWithBoth", GO_122, "PFPP");
+    plan("TestParent_sub(1)", GO_123, "FFFF");
+    let dir = module(&env, "planned", &[("planned_test.go", PLANNED_TEST)]);
+    let cache = shared_gocache();
+    let out = run(env
+        .gomig_in(
+            &dir,
+            &[
+                "check",
+                "--gocache",
+                cache.to_str().unwrap(),
+                "--json",
+                "--to",
+                GO_123,
+                "--cross",
+                "none",
+            ],
+        )
+        .env("PLANS", &plans));
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON report ({e}):\n{}", describe(&out)));
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+
+    assert_eq!(
+        regressions(&report),
+        [
+            "test-failed example.com/planned TestFailsWithBEveryTime",
+            "test-failed example.com/planned TestParent/sub(1)",
+        ],
+        "{report:#}"
+    );
+    let every_time = regression(&report, "test-failed", "TestFailsWithBEveryTime");
+    assert_eq!(
+        every_time["runs"],
+        serde_json::json!({"failed_from": 0, "runs_from": 4, "failed_to": 4, "runs_to": 4})
+    );
+    let flaky: Vec<(String, String)> = report["flaky"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["test"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flaky,
+        [
+            (
+                "TestFailsWithBOnce".to_string(),
+                format!("failed 1 of 4 with go{GO_123}, 0 of 4 with go{GO_122}")
+            ),
+            (
+                "TestFlakyWithBoth".to_string(),
+                format!("failed 2 of 4 with go{GO_123}, 1 of 4 with go{GO_122}")
+            ),
+        ],
+        "{report:#}"
+    );
+    assert_eq!(report["flaky"][0]["runs"]["failed_to"], 1);
+    assert_eq!(report["totals"]["flaky"], 2);
+    assert_eq!(report["totals"]["regressions"], 2);
+    assert!(report["rerun_seconds"].as_f64().unwrap() > 0.0, "{report:#}");
+
+    // Only the tests that failed with B only ran again: the others ran once with each side
+    // (the parent of a rerun subtest runs with it, its sibling does not).
+    let runs = |test: &str, version: &str| {
+        std::fs::read(plans.join(format!("runs-{test}-go{version}"))).map_or(0, |b| b.len())
+    };
+    for version in [GO_122, GO_123] {
+        assert_eq!(runs("TestSteady", version), 1, "TestSteady with {version}");
+        assert_eq!(runs("TestParent_other", version), 1, "TestParent/other with {version}");
+        assert_eq!(
+            runs("TestParent_sub(1)", version),
+            4,
+            "TestParent/sub(1) with {version}"
+        );
+        assert_eq!(
+            runs("TestFailsWithBOnce", version),
+            4,
+            "TestFailsWithBOnce with {version}"
+        );
+    }
+
+    let forget_runs = || {
+        for f in std::fs::read_dir(&plans).unwrap().flatten() {
+            if f.file_name().to_string_lossy().starts_with("runs-") {
+                std::fs::remove_file(f.path()).unwrap();
+            }
+        }
+    };
+
+    // Without reruns, every first failure with B is a regression.
+    forget_runs();
+    let out = run(env
+        .gomig_in(
+            &dir,
+            &[
+                "check",
+                "--gocache",
+                cache.to_str().unwrap(),
+                "--json",
+                "--to",
+                GO_123,
+                "--cross",
+                "none",
+                "--reruns",
+                "0",
+            ],
+        )
+        .env("PLANS", &plans));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["totals"]["regressions"], 4, "{report:#}");
+    assert_eq!(report["flaky"], serde_json::json!([]), "{report:#}");
+    assert_eq!(runs("TestFailsWithBOnce", GO_123), 1);
+
+    // The table says the same as the first JSON report.
+    forget_runs();
+    let out = run(env
+        .gomig_in(
+            &dir,
+            &[
+                "check",
+                "--gocache",
+                cache.to_str().unwrap(),
+                "--to",
+                GO_123,
+                "--cross",
+                "none",
+            ],
+        )
+        .env("PLANS", &plans));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "flaky           example.com/planned  TestFailsWithBOnce: failed 1 of 4 with go{GO_123}, 0 of 4 with go{GO_122} (not a regression)"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "failed 4 of 4 with go{GO_123}, 0 of 4 with go{GO_122} (not flaky)"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("reran 4 tests that failed with "), "{text}");
+}

@@ -107,6 +107,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         timeout: args.run.timeout.clone(),
         gocache: args.run.gocache(&store),
         trim,
+        reruns: args.run.reruns,
     };
     let line = ProgressLine::new(!ctx.quiet && std::io::stderr().is_terminal(), "");
     let result = check::run(&opts, &|p| line.update(p));

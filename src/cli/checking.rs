@@ -58,6 +58,11 @@ pub struct RunArgs {
     /// "$(go env GOCACHE)" to reuse yours).
     #[arg(long, value_name = "DIR")]
     pub gocache: Option<PathBuf>,
+    /// How many more times a test that passed with A and failed with B runs with each, alone;
+    /// it is a regression only if it fails every time with B and passes every time with A,
+    /// else flaky (0: no reruns).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub reruns: usize,
 }
 
 impl RunArgs {

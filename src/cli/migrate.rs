@@ -211,6 +211,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         timeout: args.run.timeout.clone(),
         gocache: args.run.gocache(&store),
         trim: args.run.trim()?,
+        reruns: args.run.reruns,
         mirrors: super::source::mirrors(&args.mirrors, &Config::load()?),
     };
     let driver = CliDriver {

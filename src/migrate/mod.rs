@@ -159,6 +159,8 @@ pub struct Request {
     pub gocache: PathBuf,
     /// How the check cache is trimmed after each check (`None`: not gomig's own).
     pub trim: Option<check::cache::Limits>,
+    /// Reruns of a test that failed with B only (`check --reruns`).
+    pub reruns: usize,
     /// Mirrors, for the plan's wording.
     pub mirrors: Vec<String>,
 }
@@ -755,6 +757,7 @@ fn check_project(req: &Request, project: &Project, b: &Side, driver: &dyn Driver
         timeout: req.timeout.clone(),
         gocache: req.gocache.clone(),
         trim: req.trim,
+        reruns: req.reruns,
     };
     match check::run(&opts, &|p| driver.check_progress(p)) {
         Ok(report) => result.report = Some(report),
