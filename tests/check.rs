@@ -879,13 +879,10 @@ fn sandboxes(env: &TestEnv) -> Vec<PathBuf> {
         .collect()
 }
 
-#[test]
-fn a_killed_check_leaves_no_process_running_and_the_next_check_removes_its_sandbox() {
-    let env = env_with_two_releases();
-    let markers = env.root().join("markers");
-    std::fs::create_dir_all(&markers).unwrap();
-    let dir = module(
-        &env,
+/// A module whose test sleeps 30 s, having written its pid into `<markers>/`.
+fn sleepy_module(env: &TestEnv) -> PathBuf {
+    module(
+        env,
         "sleepy",
         &[(
             "sleepy_test.go",
@@ -909,10 +906,17 @@ func TestSleeps(t *testing.T) {
 }
 "#,
         )],
-    );
+    )
+}
+
+/// Starts `gomig check` in the sleepy module and returns once its test sleeps: the running
+/// gomig and its one sandbox.
+fn check_while_a_test_sleeps(env: &TestEnv, dir: &Path) -> (std::process::Child, PathBuf) {
+    let markers = env.root().join("markers");
+    std::fs::create_dir_all(&markers).unwrap();
     let cache = shared_gocache();
     let mut cmd = env.gomig_in(
-        &dir,
+        dir,
         &[
             "check",
             "--gocache",
@@ -939,17 +943,18 @@ func TestSleeps(t *testing.T) {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let left = sandboxes(&env);
+    let left = sandboxes(env);
     assert_eq!(left.len(), 1, "one sandbox while the check runs: {left:?}");
-    let sandbox = left[0].clone();
+    (gomig, left[0].clone())
+}
 
-    gomig.kill().unwrap(); // SIGKILL: no cleanup code of gomig's runs
-    gomig.wait().unwrap();
-    let killed = std::time::Instant::now();
-    let mut running = processes_under(&[&dir, &sandbox]);
-    while !running.is_empty() && killed.elapsed() < std::time::Duration::from_secs(3) {
+/// Asserts that, within 3 s, no process runs in `dir` or `sandbox` (and ends any that do).
+fn assert_nothing_left_running(dir: &Path, sandbox: &Path) {
+    let since = std::time::Instant::now();
+    let mut running = processes_under(&[dir, sandbox]);
+    while !running.is_empty() && since.elapsed() < std::time::Duration::from_secs(3) {
         std::thread::sleep(std::time::Duration::from_millis(50));
-        running = processes_under(&[&dir, &sandbox]);
+        running = processes_under(&[dir, sandbox]);
     }
     for (pid, _) in &running {
         // SAFETY: ends what the failed assertion below reports, so that it does not linger.
@@ -957,9 +962,35 @@ func TestSleeps(t *testing.T) {
     }
     assert!(
         running.is_empty(),
-        "processes of the killed check still run {:?} after it was killed: {running:#?}",
-        killed.elapsed()
+        "processes of the check still run {:?} after it ended: {running:#?}",
+        since.elapsed()
     );
+}
+
+fn lock_of(sandbox: &Path) -> PathBuf {
+    sandbox.with_file_name(format!("{}.lock", sandbox.file_name().unwrap().to_string_lossy()))
+}
+
+#[test]
+fn a_killed_check_leaves_no_process_running_and_the_next_check_removes_its_sandbox() {
+    let env = env_with_two_releases();
+    let dir = sleepy_module(&env);
+    let (mut gomig, sandbox) = check_while_a_test_sleeps(&env, &dir);
+
+    gomig.kill().unwrap(); // SIGKILL: no cleanup code of gomig's runs
+    gomig.wait().unwrap();
+    assert_nothing_left_running(&dir, &sandbox);
+    assert!(sandbox.is_dir(), "nothing of gomig's ran to remove it");
+
+    // Left by a gone check of another user (uid 65534) and by one of ours from before lock
+    // files (its pid gone): the next check removes only ours.
+    let tmp = env.root().join("tmp");
+    let foreign = tmp.join("gomig-check-999999990-1f-0");
+    let ours = tmp.join("gomig-check-999999991-1f-0");
+    for d in [&foreign, &ours] {
+        std::fs::create_dir_all(d.join("b001")).unwrap();
+    }
+    std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
 
     // The next check, without the sleep, removes the sandbox the killed one left.
     let (code, report) = check_json(&env, &dir, &["--to", GO_123, "--cross", "none"]);
@@ -969,9 +1000,36 @@ func TestSleeps(t *testing.T) {
         "the killed check's sandbox {} is still there",
         sandbox.display()
     );
-    assert!(sandboxes(&env).is_empty(), "{:?}", sandboxes(&env));
-    let lock = sandbox.with_file_name(format!("{}.lock", sandbox.file_name().unwrap().to_string_lossy()));
-    assert!(!lock.exists(), "its lock file {} is still there", lock.display());
+    assert!(!lock_of(&sandbox).exists(), "its lock file is still there");
+    assert!(!ours.exists(), "{}", ours.display());
+    assert!(foreign.join("b001").is_dir(), "another user's sandbox is never removed");
+    assert_eq!(sandboxes(&env), [foreign]);
+}
+
+#[test]
+fn a_check_ended_by_sigterm_or_sigint_ends_its_processes_and_removes_its_sandbox_at_once() {
+    let env = env_with_two_releases();
+    let dir = sleepy_module(&env);
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let (mut gomig, sandbox) = check_while_a_test_sleeps(&env, &dir);
+        // SAFETY: signals our own child.
+        assert_eq!(unsafe { libc::kill(gomig.id() as libc::pid_t, signal) }, 0);
+        let status = gomig.wait().unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            status.signal(),
+            Some(signal),
+            "gomig dies of the signal it got: {status:?}"
+        );
+        assert_nothing_left_running(&dir, &sandbox);
+        assert!(
+            !sandbox.exists(),
+            "{} is still there after signal {signal}",
+            sandbox.display()
+        );
+        assert!(!lock_of(&sandbox).exists());
+        std::fs::remove_dir_all(env.root().join("markers")).unwrap();
+    }
 }
 
 #[test]

@@ -15,7 +15,8 @@
 //! children), so it only fires when gomig itself dies — and then the watchdog ends the rest.
 //!
 //! Children in their own group do not get the terminal's Ctrl-C, so gomig catches SIGINT, SIGTERM
-//! and SIGHUP while a check runs: the handler kills the registered groups at once, a helper
+//! and SIGHUP while a check runs: the handler stops new processes from joining a check and kills
+//! the registered groups at once, a helper
 //! thread removes the registered sandbox directories, and then the signal's previous disposition
 //! is restored and the signal raised again (gomig dies of it, or a handler installed before runs).
 //!
@@ -30,7 +31,7 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, Once};
 
 use crate::store::atomic::{parse_unique_suffix, pid_is_gone};
@@ -83,6 +84,11 @@ impl Watchdog {
         // SAFETY: setpgid, prctl, getppid and kill are async-signal-safe.
         unsafe {
             cmd.pre_exec(move || {
+                // A signal is ending gomig: nothing new starts (the child sees the flag as it
+                // was at the fork).
+                if STOPPING.load(Ordering::SeqCst) {
+                    return Err(io::Error::from_raw_os_error(libc::ECANCELED));
+                }
                 if libc::setpgid(0, pgid) != 0 {
                     return Err(io::Error::last_os_error());
                 }
@@ -101,6 +107,14 @@ impl Watchdog {
 
 impl Drop for Watchdog {
     fn drop(&mut self) {
+        // A signal is ending gomig: its thread removes the sandbox and raises the signal again.
+        // Wait for that (bounded, in case a handler from before keeps gomig alive) rather than
+        // report the children it killed as the check's result.
+        if STOPPING.load(Ordering::SeqCst) {
+            for _ in 0..250 {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
         unregister_group(self.pid);
         // Whatever is still in the group (a test's stray background process) ends with it.
         // SAFETY: the group is ours while the watchdog, its leader, is unreaped.
@@ -144,6 +158,8 @@ const SLOTS: usize = 16;
 static GROUPS: [AtomicI32; SLOTS] = [const { AtomicI32::new(0) }; SLOTS];
 static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
+/// Set by the signal handler: no new process joins a check.
+static STOPPING: AtomicBool = AtomicBool::new(false);
 const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 static OLD_ACTIONS: Mutex<Vec<(libc::c_int, libc::sigaction)>> = Mutex::new(Vec::new());
 
@@ -175,14 +191,19 @@ pub fn unregister_dir(dir: &Path) {
     DIRS.lock().unwrap_or_else(|e| e.into_inner()).retain(|d| d != dir);
 }
 
-extern "C" fn on_signal(sig: libc::c_int) {
+fn kill_groups() {
     for slot in &GROUPS {
         let pgid = slot.load(Ordering::SeqCst);
         if pgid > 0 {
-            // SAFETY: kill and write are async-signal-safe.
+            // SAFETY: kill is async-signal-safe.
             unsafe { libc::kill(-pgid, libc::SIGKILL) };
         }
     }
+}
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    STOPPING.store(true, Ordering::SeqCst);
+    kill_groups();
     let fd = SIGNAL_PIPE.load(Ordering::SeqCst);
     if fd >= 0 {
         let byte = sig as u8;
@@ -214,9 +235,22 @@ fn install_signal_handlers() {
                     }
                 }
                 let sig = libc::c_int::from(byte);
-                for dir in DIRS.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
-                    let _ = fs::remove_dir_all(&dir);
-                    let _ = fs::remove_file(lock_path_of(&dir));
+                // A process forked just before the flag was set may still be writing in a
+                // sandbox: end the groups again and retry until the directories are gone.
+                let dirs: Vec<PathBuf> = DIRS.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
+                for _ in 0..100 {
+                    kill_groups();
+                    let gone = dirs
+                        .iter()
+                        .filter(|d| fs::remove_dir_all(d).is_ok() || !d.exists())
+                        .count();
+                    if gone == dirs.len() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                for dir in &dirs {
+                    let _ = fs::remove_file(lock_path_of(dir));
                 }
                 for (s, old) in OLD_ACTIONS.lock().unwrap_or_else(|e| e.into_inner()).iter() {
                     // SAFETY: restores the action saved when ours was installed.
