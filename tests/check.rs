@@ -929,7 +929,7 @@ fn check_while_a_test_sleeps(env: &TestEnv, dir: &Path) -> (std::process::Child,
     );
     cmd.env("SLEEPY_MARKERS", &markers)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        .stderr(std::process::Stdio::piped());
     let mut gomig = cmd.spawn().unwrap();
     let started = std::time::Instant::now();
     while std::fs::read_dir(&markers).unwrap().next().is_none() {
@@ -1007,19 +1007,23 @@ fn a_killed_check_leaves_no_process_running_and_the_next_check_removes_its_sandb
 }
 
 #[test]
-fn a_check_ended_by_sigterm_or_sigint_ends_its_processes_and_removes_its_sandbox_at_once() {
+fn a_check_interrupted_by_sigterm_or_sigint_ends_its_processes_removes_its_sandbox_and_says_so() {
     let env = env_with_two_releases();
     let dir = sleepy_module(&env);
     for signal in [libc::SIGTERM, libc::SIGINT] {
-        let (mut gomig, sandbox) = check_while_a_test_sleeps(&env, &dir);
+        let (gomig, sandbox) = check_while_a_test_sleeps(&env, &dir);
         // SAFETY: signals our own child.
         assert_eq!(unsafe { libc::kill(gomig.id() as libc::pid_t, signal) }, 0);
-        let status = gomig.wait().unwrap();
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(
-            status.signal(),
-            Some(signal),
-            "gomig dies of the signal it got: {status:?}"
+        let out = gomig.wait_with_output().unwrap();
+        let name = if signal == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
+        assert_eq!(out.status.code(), Some(128 + signal), "{}", describe(&out));
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains(&format!(
+                "error: interrupted by {name}; ended the check's go processes and removed its sandbox {}",
+                sandbox.display()
+            )),
+            "{said}"
         );
         assert_nothing_left_running(&dir, &sandbox);
         assert!(

@@ -9,7 +9,7 @@
 
 pub mod cache;
 pub mod compare;
-mod guard;
+pub mod guard;
 mod kept;
 pub mod probe;
 pub mod project;
