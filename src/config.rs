@@ -48,6 +48,10 @@ pub struct Config {
     /// Directories whose `.go-version` pins protect toolchains from `gomig prune`.
     #[serde(default)]
     pub project_roots: Vec<PathBuf>,
+    /// Directories others can write whose `.go-version`, `.tool-versions`, go.work and go.mod
+    /// are obeyed although another user owns them (read by the resolver itself, `src/resolve`).
+    #[serde(default)]
+    pub trusted_dirs: Vec<PathBuf>,
     /// `[check_cache]`: the bounds of gomig check's private build cache.
     #[serde(default)]
     pub check_cache: CheckCache,

@@ -630,7 +630,7 @@ fn each_project_is_checked_against_what_the_go_shim_runs_there_now() {
         modern_check["baseline_reason"]
             .as_str()
             .unwrap()
-            .contains("toolchain line go1.23.9"),
+            .contains("toolchain line 5 (go1.23.9)"),
         "{modern_check:#}"
     );
     assert_eq!(modern_check["report"]["from"]["label"], "go1.23.9");

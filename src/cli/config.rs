@@ -12,7 +12,7 @@ use crate::config::{self, Config};
 /// Show or change gomig's settings (config.toml).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Keys:\n  mirror         download site(s), tried in order: URL, or URL,URL,...\n  auto_install   true: the shim installs a missing toolchain, then runs the command\n  project_roots  directories whose .go-version pins gomig prune keeps: DIR,DIR,...\n  check_cache.max_size  gomig check's build cache is trimmed to this after each check: 2GiB, 500MB\n  check_cache.max_age   ... and entries unused this long are removed: 30d, 2weeks\n\nExamples:\n  gomig config                                   # every setting and the file\n  gomig config set mirror https://golang.google.cn/dl/\n  gomig config set auto_install true\n  gomig config set check_cache.max_size 5GiB\n  gomig config unset mirror"
+    after_help = "Keys:\n  mirror         download site(s), tried in order: URL, or URL,URL,...\n  auto_install   true: the shim installs a missing toolchain, then runs the command\n  project_roots  directories whose .go-version pins gomig prune keeps: DIR,DIR,...\n  trusted_dirs   directories others can write whose version files, go.mod and go.work are\n                 obeyed even when another user owns them: DIR,DIR,...\n  check_cache.max_size  gomig check's build cache is trimmed to this after each check: 2GiB, 500MB\n  check_cache.max_age   ... and entries unused this long are removed: 30d, 2weeks\n\nExamples:\n  gomig config                                   # every setting and the file\n  gomig config set mirror https://golang.google.cn/dl/\n  gomig config set auto_install true\n  gomig config set check_cache.max_size 5GiB\n  gomig config unset mirror"
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -35,16 +35,18 @@ pub enum Key {
     Mirror,
     AutoInstall,
     ProjectRoots,
+    TrustedDirs,
     #[value(name = "check_cache.max_size")]
     CheckCacheMaxSize,
     #[value(name = "check_cache.max_age")]
     CheckCacheMaxAge,
 }
 
-const KEYS: [Key; 5] = [
+const KEYS: [Key; 6] = [
     Key::Mirror,
     Key::AutoInstall,
     Key::ProjectRoots,
+    Key::TrustedDirs,
     Key::CheckCacheMaxSize,
     Key::CheckCacheMaxAge,
 ];
@@ -55,6 +57,7 @@ impl Key {
             Key::Mirror => "mirror",
             Key::AutoInstall => "auto_install",
             Key::ProjectRoots => "project_roots",
+            Key::TrustedDirs => "trusted_dirs",
             Key::CheckCacheMaxSize => "check_cache.max_size",
             Key::CheckCacheMaxAge => "check_cache.max_age",
         }
@@ -81,6 +84,15 @@ impl Key {
                 other => bail!("auto_install is true or false, not {other:?}; run: gomig config set auto_install true"),
             },
             Key::ProjectRoots => toml_edit::value(list(text)),
+            Key::TrustedDirs => {
+                let dirs = list(text);
+                if let Some(bad) = dirs.iter().filter_map(|d| d.as_str()).find(|d| !d.starts_with('/')) {
+                    bail!(
+                        "trusted_dirs holds absolute directories, not {bad:?}; run: gomig config set trusted_dirs \"$(realpath {bad})\""
+                    );
+                }
+                toml_edit::value(dirs)
+            }
             Key::CheckCacheMaxSize => match crate::check::cache::parse_size(text) {
                 Some(_) => toml_edit::value(text.trim()),
                 None => bail!(
@@ -107,6 +119,12 @@ impl Key {
             Key::AutoInstall => config.auto_install.to_string(),
             Key::ProjectRoots => config
                 .project_roots
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            Key::TrustedDirs => config
+                .trusted_dirs
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
