@@ -37,11 +37,22 @@ impl Mirrors {
     }
 }
 
+/// `proxy`: install from the Go module proxy; `true` reads GOPROXY as Go does, a string is a
+/// GOPROXY list of its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ProxyConfig {
+    On(bool),
+    List(String),
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Download site(s) for `gomig install`, tried in order.
     pub mirror: Option<Mirrors>,
+    /// Install from the Go module proxy instead of the download site.
+    pub proxy: Option<ProxyConfig>,
     /// Let the shim install a missing toolchain instead of failing.
     #[serde(default)]
     pub auto_install: bool,

@@ -12,7 +12,7 @@ use crate::config::{self, Config};
 /// Show or change gomig's settings (config.toml).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Keys:\n  mirror         download site(s), tried in order: URL, or URL,URL,...\n  auto_install   true: the shim installs a missing toolchain, then runs the command\n  project_roots  directories whose .go-version pins gomig prune keeps: DIR,DIR,...\n  trusted_dirs   directories others can write whose version files, go.mod and go.work are\n                 obeyed even when another user owns them: DIR,DIR,...\n  check_cache.max_size  gomig check's build cache is trimmed to this after each check: 2GiB, 500MB\n  check_cache.max_age   ... and entries unused this long are removed: 30d, 2weeks\n\nExamples:\n  gomig config                                   # every setting and the file\n  gomig config set mirror https://golang.google.cn/dl/\n  gomig config set auto_install true\n  gomig config set check_cache.max_size 5GiB\n  gomig config unset mirror"
+    after_help = "Keys:\n  mirror         download site(s), tried in order: URL, or URL,URL,...\n  proxy          true: install from the Go module proxy (GOPROXY as Go reads it), or a GOPROXY list\n  auto_install   true: the shim installs a missing toolchain, then runs the command\n  project_roots  directories whose .go-version pins gomig prune keeps: DIR,DIR,...\n  trusted_dirs   directories others can write whose version files, go.mod and go.work are\n                 obeyed even when another user owns them: DIR,DIR,...\n  check_cache.max_size  gomig check's build cache is trimmed to this after each check: 2GiB, 500MB\n  check_cache.max_age   ... and entries unused this long are removed: 30d, 2weeks\n\nExamples:\n  gomig config                                   # every setting and the file\n  gomig config set mirror https://golang.google.cn/dl/\n  gomig config set auto_install true\n  gomig config set check_cache.max_size 5GiB\n  gomig config unset mirror"
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -33,6 +33,7 @@ pub enum Action {
 #[value(rename_all = "snake_case")]
 pub enum Key {
     Mirror,
+    Proxy,
     AutoInstall,
     ProjectRoots,
     TrustedDirs,
@@ -42,8 +43,9 @@ pub enum Key {
     CheckCacheMaxAge,
 }
 
-const KEYS: [Key; 6] = [
+const KEYS: [Key; 7] = [
     Key::Mirror,
+    Key::Proxy,
     Key::AutoInstall,
     Key::ProjectRoots,
     Key::TrustedDirs,
@@ -55,6 +57,7 @@ impl Key {
     fn name(self) -> &'static str {
         match self {
             Key::Mirror => "mirror",
+            Key::Proxy => "proxy",
             Key::AutoInstall => "auto_install",
             Key::ProjectRoots => "project_roots",
             Key::TrustedDirs => "trusted_dirs",
@@ -78,6 +81,11 @@ impl Key {
         Ok(match self {
             Key::Mirror if text.contains(',') => toml_edit::value(list(text)),
             Key::Mirror => toml_edit::value(text.trim()),
+            Key::Proxy => match text.trim() {
+                "true" => toml_edit::value(true),
+                "false" => toml_edit::value(false),
+                list => toml_edit::value(list),
+            },
             Key::AutoInstall => match text.trim() {
                 "true" => toml_edit::value(true),
                 "false" => toml_edit::value(false),
@@ -116,6 +124,11 @@ impl Key {
                 .map_or("(not set: GOMIG_MIRROR, else https://go.dev/dl/)".into(), |m| {
                     m.to_vec().join(",")
                 }),
+            Key::Proxy => match &config.proxy {
+                None => "(not set: installs come from the download site)".into(),
+                Some(crate::config::ProxyConfig::On(on)) => on.to_string(),
+                Some(crate::config::ProxyConfig::List(list)) => list.clone(),
+            },
             Key::AutoInstall => config.auto_install.to_string(),
             Key::ProjectRoots => config
                 .project_roots
