@@ -33,10 +33,10 @@ pub const COULD_NOT_RUN: u8 = 2;
 )]
 pub struct Args {
     /// The toolchain to move to (installed: exact, a prefix such as 1.23, or latest).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", add = crate::cli::complete::toolchain_or_system())]
     pub to: String,
     /// The toolchain to compare against (default: what this directory uses now).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", add = crate::cli::complete::toolchain_or_system())]
     pub from: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,

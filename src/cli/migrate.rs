@@ -27,7 +27,7 @@ use crate::migrate::{self, Driver, Stage, Status};
 pub struct Args {
     /// The release to move the default to (exact, 1.23 for the newest installed 1.23.x or, when none
     /// is installed, the newest in the index, or latest).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", add = crate::cli::complete::toolchain_or_release())]
     pub to: String,
     /// A project to check (repeatable; default: the module or workspace here; with neither,
     /// stage 3 fails unless --no-check).

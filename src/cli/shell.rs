@@ -16,7 +16,7 @@ use crate::lookup::{self, Accept};
 )]
 pub struct Args {
     /// An exact version (1.22.10), a prefix (1.22), latest or system.
-    #[arg(required_unless_present = "unset")]
+    #[arg(required_unless_present = "unset", add = crate::cli::complete::toolchain_or_system())]
     pub version: Option<String>,
     /// Go back to what the directory and the default say.
     #[arg(long, conflicts_with = "version")]

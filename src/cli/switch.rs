@@ -15,6 +15,7 @@ use crate::store::transaction::Gate;
 )]
 pub struct Args {
     /// An installed version: exact (1.22.10), a prefix (1.22) or latest.
+    #[arg(add = crate::cli::complete::toolchain())]
     pub version: String,
     /// Switch without verifying the toolchain against its manifest first (logged).
     #[arg(long)]

@@ -16,7 +16,7 @@ use crate::store::events::Event;
 #[command(after_help = "Examples:\n  gomig verify 1.22.10\n  gomig verify --all --json")]
 pub struct Args {
     /// The toolchain (default: the global default).
-    #[arg(conflicts_with = "all")]
+    #[arg(conflicts_with = "all", add = crate::cli::complete::toolchain())]
     pub version: Option<String>,
     /// Verify every toolchain.
     #[arg(long)]
