@@ -39,6 +39,8 @@ fn warm_cache() {
                     .args(args)
                     .current_dir(tmp.path())
                     .env("GOROOT", &goroot)
+                    // Never the user's HOME: Go writes its telemetry below it.
+                    .env("HOME", tmp.path())
                     .env("GOTOOLCHAIN", "local")
                     .env("GOCACHE", shared_gocache())
                     .env("GOFLAGS", "-modcacherw")

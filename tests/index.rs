@@ -264,3 +264,23 @@ fn offline_uses_the_cached_index_and_says_so_when_there_is_none() {
     assert!(out.status.success(), "{}", describe(&out));
     assert_eq!(listed_versions(&env), ["go1.22.10"]);
 }
+
+#[test]
+fn outdated_says_a_line_the_index_no_longer_lists_is_out_of_support() {
+    let site = Site::start(vec![listed_release("1.23.9"), listed_release("1.24.11")]);
+    let env = TestEnv::new();
+    env.fake_toolchain("go1.19.13");
+    let out = ok(&mut gomig_site(&env, &site, &["outdated"]));
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("1.19 "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains("out of support: the index lists no 1.19 release"),
+        "{out}"
+    );
+    assert!(
+        !line.contains("up to date"),
+        "nothing in the index to be up to date with:\n{out}"
+    );
+}

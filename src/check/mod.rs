@@ -36,7 +36,7 @@ pub const DEFAULT_CROSS: &[&str] = &["linux/amd64", "linux/arm64", "darwin/arm64
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     #[error(
-        "{dir} is not inside a Go module or workspace (no go.mod or go.work here or above); run gomig check in the project, or pass --project"
+        "{dir} is not inside a Go module or workspace (no go.mod or go.work here or above); cd into the module (the directory with its go.mod or go.work), then run: gomig check --to VERSION"
     )]
     NotInModule { dir: String },
     #[error("{what}: {source}")]

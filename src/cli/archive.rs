@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use super::Ctx;
 use crate::integrity::pack;
 use crate::lookup;
-use crate::store::events::Event;
+use crate::store::events::{Action, Event};
 
 /// Archive a toolchain: `go1.22.10.linux-amd64.tar.gz` (POSIX pax, the tree under go/, owner
 /// 0/0, sorted, the manifest as member gomig.manifest, gomig metadata in pax headers) and
@@ -36,7 +36,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let out = args.output.unwrap_or_else(|| PathBuf::from("."));
     let packed = pack::archive_toolchain(&store, &toolchain, &out, args.level)
         .with_context(|| format!("cannot archive {}", toolchain.name))?;
-    Event::new("archive")
+    Event::new(Action::Archive)
         .field("version", toolchain.name.clone())
         .field("path", packed.path.display().to_string())
         .field("sha256", packed.sha256.clone())

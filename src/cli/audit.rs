@@ -9,7 +9,7 @@ use super::Ctx;
 use crate::health::audit::{self, Context, Finding, Severity};
 use crate::lookup::{self, EnvSnapshot};
 use crate::store::Store;
-use crate::store::events::Event;
+use crate::store::events::{Action, Event};
 
 /// Check the store, every toolchain, the shims directory and the PATH entries before it, and
 /// risky Go settings (GOSUMDB=off, GOINSECURE, GONOSUMDB/GOPRIVATE=*, http:// GOPROXY, GOFLAGS
@@ -76,7 +76,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             eprintln!("error: {e}");
         }
         if !done.is_empty() {
-            let _ = Event::new("audit-fix")
+            let _ = Event::new(Action::AuditFix)
                 .field("fixed", done.len())
                 .field("paths", done.iter().map(|f| f.path.clone()).collect::<Vec<_>>())
                 .append(&store);

@@ -103,7 +103,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     };
     let from = match &args.from {
         Some(spec) => lookup::toolchain_arg(spec, Accept::OrSystem).map_err(anyhow::Error::from),
-        None => lookup::resolve_here(Tool::Go),
+        None => lookup::resolve_here(Tool::Go).map_err(anyhow::Error::from),
     };
     let from = match from.and_then(|r| side_for(&store, &r)) {
         Ok(s) => s,

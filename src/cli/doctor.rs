@@ -8,13 +8,16 @@ use anyhow::Result;
 
 use super::Ctx;
 use crate::config::Config;
+use crate::health::audit::Context;
+use crate::health::surroundings;
 use crate::install::shims;
 use crate::lookup;
 use crate::resolve::Tool;
 use crate::store::Store;
 
 /// Check the setup: PATH order, shims, GOROOT/GOTOOLCHAIN overrides, the default, adopted
-/// trees, leftovers, version conflicts and the config. Exit status 1 when something needs fixing.
+/// trees, leftovers, version conflicts and the config; and what others could change around it
+/// (the checks `gomig audit` shares: PATH entries before the shims, the system Go, the config file). Exit status 1 when something needs fixing.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  gomig doctor")]
 pub struct Args {}
@@ -26,6 +29,10 @@ struct Report {
 impl Report {
     fn ok(&self, msg: impl AsRef<str>) {
         println!("ok    {}", msg.as_ref());
+    }
+    /// Not a problem: what to do next.
+    fn next(&self, msg: impl AsRef<str>, what: impl AsRef<str>) {
+        println!("next  {}\n      run: {}", msg.as_ref(), what.as_ref());
     }
     fn warn(&mut self, msg: impl AsRef<str>, fix: impl AsRef<str>) {
         self.problems += 1;
@@ -54,6 +61,8 @@ fn go_env_file() -> Option<PathBuf> {
 
 pub fn run(_args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let mut r = Report { problems: 0 };
+    // Before the store: an unsafe config file makes the store refuse, and doctor says why.
+    check_surroundings(&mut r);
     let store = match ctx.store() {
         Ok(s) => s,
         Err(e) => {
@@ -63,8 +72,17 @@ pub fn run(_args: Args, ctx: &Ctx) -> Result<ExitCode> {
     };
     check_path_and_shims(&store, &mut r);
     check_overrides(&mut r);
-    check_store(&store, &mut r);
-    check_here(&mut r);
+    // A store with no toolchain yet is a normal start, not a fault: say once what to do next.
+    let empty = store.toolchains().is_ok_and(|t| t.is_empty()) && store.default_name().is_ok_and(|d| d.is_none());
+    if empty {
+        r.next(
+            "no Go toolchain yet",
+            "gomig install latest (behind a proxy or a firewall: gomig config set mirror URL first; offline: gomig install --archive FILE --sha256 HEX), or adopt one you have: gomig add --discover --yes",
+        );
+    } else {
+        check_store(&store, &mut r);
+        check_here(&mut r);
+    }
     match Config::load() {
         Ok(_) => r.ok("config is valid"),
         Err(e) => r.warn(format!("{e}"), "edit the config file"),
@@ -75,6 +93,21 @@ pub fn run(_args: Args, ctx: &Ctx) -> Result<ExitCode> {
     } else {
         println!("\n{} problem(s) found", r.problems);
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// The checks `gomig audit` makes too: PATH before the shims, the system Go, the config file.
+fn check_surroundings(r: &mut Report) {
+    let Ok(home) = lookup::home_dir(&lookup::EnvSnapshot::capture()) else {
+        return;
+    };
+    let home = std::fs::canonicalize(&home).unwrap_or(home);
+    let findings = surroundings::check(&Context::capture(), &home);
+    if findings.is_empty() {
+        r.ok("PATH before the shims, the system Go and the config file: only you or root can change them");
+    }
+    for f in findings {
+        r.warn(f.message, f.fix);
     }
 }
 
@@ -153,15 +186,32 @@ fn check_store(store: &Store, r: &mut Report) {
                 format!("gomig install {} or gomig switch VERSION", crate::store::short(&name)),
             ),
         },
-        Ok(None) => r.warn("no global default is set", "gomig switch VERSION"),
+        Ok(None) => {
+            // Name a real toolchain to switch to: the newest installed.
+            let newest = store.toolchains().ok().and_then(|t| t.last().map(|t| t.name.clone()));
+            let fix = newest.map_or("gomig switch VERSION".to_string(), |n| {
+                format!("gomig switch {}", crate::store::short(&n))
+            });
+            r.warn(
+                "no global default is set: `go` outside a project has nothing to run",
+                fix,
+            )
+        }
         Err(e) => r.warn(format!("{e}"), "gomig switch VERSION"),
     }
     match store.toolchains() {
         Ok(list) => {
+            let default = store.default_name().ok().flatten();
+            let rollback = store.rollback_target().ok().flatten();
             for t in list.iter().filter(|t| t.adopted_from.is_some() && !t.is_present()) {
+                // --force only where remove would refuse without it.
+                let needed = [&default, &rollback]
+                    .iter()
+                    .any(|n| n.as_deref() == Some(t.name.as_str()));
+                let force = if needed { " --force" } else { "" };
                 r.warn(
                     format!("adopted {} points at {}, which is gone", t.name, t.root().display()),
-                    format!("gomig remove {} --force, then gomig add NEW_PATH", t.name),
+                    format!("gomig remove {}{force}, then gomig add NEW_PATH", t.name),
                 );
             }
         }
@@ -202,6 +252,14 @@ fn check_here(r: &mut Report) {
                 );
             }
         }
-        Err(e) => r.warn(format!("here: {e}"), "see the message"),
+        // The resolver's message ends with the command that fixes it.
+        Err(e) => {
+            let text = e.to_string();
+            let fix = text.rsplit_once("run: ").map_or(
+                "gomig current explains what this directory asks for".to_string(),
+                |(_, cmd)| cmd.to_string(),
+            );
+            r.warn(format!("here: {text}"), fix)
+        }
     }
 }

@@ -9,7 +9,7 @@ use super::Ctx;
 use super::explain::{reason, version_label};
 use crate::lookup::{self, Accept, ArgError, EnvSnapshot};
 use crate::resolve::{Source, Tool};
-use crate::store::events::Event;
+use crate::store::events::{Action, Event};
 use crate::store::write_atomic;
 
 /// Write (or remove) `.go-version` in the current directory.
@@ -107,7 +107,7 @@ fn log_pin(ctx: &Ctx, file: &std::path::Path, pin: Option<&str>) {
     if !store.log_dir().is_dir() {
         return;
     }
-    let event = Event::new("local")
+    let event = Event::new(Action::Local)
         .field("file", file.display().to_string())
         .field("version", pin.map(str::to_string));
     if let Err(e) = event.append(&store) {

@@ -70,7 +70,10 @@ impl Driver for CliDriver<'_> {
                 ..Default::default()
             },
         )?;
-        Ok(match installer.install(spec, None)? {
+        let outcome = installer
+            .install(spec, None)
+            .map_err(|e| super::source::nothing_installed(e, self.store))?;
+        Ok(match outcome {
             Installed::Installed { name, .. } => (name, true),
             Installed::AlreadyInstalled { name } => (name, false),
         })

@@ -7,6 +7,7 @@ pub mod archive;
 pub mod audit;
 pub mod check;
 pub mod completions;
+pub mod config;
 pub mod current;
 pub mod doctor;
 pub mod env;
@@ -61,6 +62,7 @@ pub struct Cli {
 pub enum Command {
     Init(init::Args),
     Completions(completions::Args),
+    Config(config::Args),
     Current(current::Args),
     Which(which::Args),
     Local(local::Args),
@@ -157,6 +159,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Init(a) => init::run(a, &ctx),
         Command::Completions(a) => completions::run(a, &ctx),
+        Command::Config(a) => config::run(a, &ctx),
         Command::Current(a) => current::run(a, &ctx),
         Command::Which(a) => which::run(a, &ctx),
         Command::Local(a) => local::run(a, &ctx),

@@ -77,15 +77,21 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         println!("no toolchains installed");
     } else {
         for row in &rows {
-            let status = match (row["outdated"] == true, row["supported"] == true) {
-                (true, _) => format!(
+            let listed = row["newest"].is_string();
+            let status = match (row["outdated"] == true, row["supported"] == true, listed) {
+                (true, _, _) => format!(
                     "update available: gomig install {}",
                     row["newest"].as_str().unwrap_or("").trim_start_matches("go")
                 ),
-                (false, true) => "up to date".to_string(),
-                (false, false) => "up to date within its line".to_string(),
+                (false, true, _) => "up to date".to_string(),
+                (false, false, true) => "up to date within its line".to_string(),
+                // The index no longer lists the line at all: nothing within it to compare with.
+                (false, false, false) => format!(
+                    "out of support: the index lists no {} release; move to a supported line (gomig install latest)",
+                    row["line"].as_str().unwrap_or("")
+                ),
             };
-            let support = if row["supported"] == true {
+            let support = if row["supported"] == true || !listed {
                 ""
             } else {
                 " (no longer supported by Go: no security fixes)"

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::Ctx;
 use crate::integrity::restore::{self, Outcome};
-use crate::store::events::Event;
+use crate::store::events::{Action, Event};
 
 /// Restore a toolchain from a gomig archive: the `.sha256` sidecar is checked when present, the
 /// tree is unpacked into staging with the install protections, compared with the archive's
@@ -33,7 +33,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let r = match result {
         Ok(r) => r,
         Err(e) => {
-            let _ = Event::new("restore")
+            let _ = Event::new(Action::Restore)
                 .field("path", args.file.display().to_string())
                 .result(Err(&e.to_string()))
                 .append(&store);

@@ -7,9 +7,9 @@ use anyhow::Result;
 
 use super::Ctx;
 use crate::config::Config;
-use crate::install::Installer;
 use crate::install::download::Http;
 use crate::install::index::{FetchOptions, normalize_mirror};
+use crate::install::{InstallError, Installer};
 
 /// Where releases come from when nothing else is set.
 pub const DEFAULT_MIRROR: &str = "https://go.dev/dl/";
@@ -43,6 +43,20 @@ pub fn mirrors(flags: &[String], config: &Config) -> Vec<String> {
         vec![DEFAULT_MIRROR.to_string()]
     };
     list.iter().map(|m| normalize_mirror(m)).collect()
+}
+
+/// A failed install as the user reads it: nothing was installed (and if the disk is full,
+/// which one to free), then why.
+pub fn nothing_installed(err: InstallError, store: &crate::store::Store) -> anyhow::Error {
+    let note = if err.is_disk_full() {
+        format!(
+            "nothing was installed: the disk holding {} is full; free some space and run the install again",
+            store.toolchains_dir().display()
+        )
+    } else {
+        "nothing was installed".to_string()
+    };
+    anyhow::Error::new(err).context(note)
 }
 
 pub fn installer<'a>(store: &'a crate::store::Store, ctx: &Ctx, source: &SourceArgs) -> Result<Installer<'a>> {

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::Ctx;
 use crate::integrity::verify::VerifyError;
 use crate::lookup;
-use crate::store::events::Event;
+use crate::store::events::{Action, Event};
 
 /// Check a toolchain against its manifest: every added, removed, modified, re-moded or
 /// re-targeted entry, and that `go version` names the recorded release. Exit 1 on any difference.
@@ -46,7 +46,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             Ok(report) => {
                 if !report.ok() {
                     failed = true;
-                    let _ = Event::new("verify")
+                    let _ = Event::new(Action::Verify)
                         .field("version", report.name.clone())
                         .field("expected_tree_digest", report.manifest.tree_digest())
                         .field("actual_tree_digest", report.tree_digest.clone())
@@ -86,7 +86,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
                     eprintln!("error: {e}");
                 }
                 let hint = matches!(e, VerifyError::NoManifest { .. });
-                let _ = Event::new("verify")
+                let _ = Event::new(Action::Verify)
                     .field("version", t.name.clone())
                     .field("no_manifest", hint)
                     .result(Err(&e.to_string()))

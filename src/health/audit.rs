@@ -2,8 +2,9 @@
 //!
 //! - every toolchain and the store: nothing group- or world-writable, owned by you or root, no
 //!   setuid/setgid files, no symlink leaving its GOROOT;
-//! - the shims directory and every `PATH` entry before it: not writable by others (or a program
-//!   named `go` could be put in front of the shim);
+//! - the shims directory; and the surroundings doctor checks too ([`super::surroundings`]):
+//!   every `PATH` entry before the shims and the directories above it, the `system` Go, the
+//!   config file;
 //! - Go settings, in the environment and in each toolchain's `go env` (the GOENV file and
 //!   `$GOROOT/go.env`): GOSUMDB=off, GOINSECURE, GONOSUMDB/GOPRIVATE covering everything, an
 //!   `http://` GOPROXY, `-insecure` in GOFLAGS, a GOTOOLCHAIN that downloads toolchains.
@@ -14,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
@@ -46,6 +47,11 @@ pub struct Repair {
     /// Bits to clear.
     #[serde(serialize_with = "octal")]
     pub clear: u32,
+    /// The device and inode number of the entry that was checked: the only one changed.
+    #[serde(skip)]
+    pub dev: u64,
+    #[serde(skip)]
+    pub ino: u64,
 }
 
 fn octal<S: serde::Serializer>(v: &u32, s: S) -> Result<S::Ok, S::Error> {
@@ -85,7 +91,7 @@ impl Context {
     }
 }
 
-fn chmod_cmd(clear: u32, path: &Path) -> String {
+pub(crate) fn chmod_cmd(clear: u32, path: &Path) -> String {
     let mut who = String::new();
     let mut what = String::new();
     if clear & 0o022 != 0 {
@@ -106,7 +112,7 @@ fn chmod_cmd(clear: u32, path: &Path) -> String {
     format!("chmod {what} {}", shell_quote(path))
 }
 
-fn shell_quote(path: &Path) -> String {
+pub(crate) fn shell_quote(path: &Path) -> String {
     let s = path.display().to_string();
     if s.bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"/._-+@%:,".contains(&b))
@@ -119,7 +125,6 @@ fn shell_quote(path: &Path) -> String {
 
 struct Auditor<'a> {
     ctx: &'a Context,
-    home: PathBuf,
     findings: Vec<Finding>,
 }
 
@@ -155,6 +160,8 @@ impl Auditor<'_> {
                 repair: fixable.then(|| Repair {
                     path: path.to_path_buf(),
                     clear: writable,
+                    dev: meta.dev(),
+                    ino: meta.ino(),
                 }),
             });
         }
@@ -180,6 +187,8 @@ impl Auditor<'_> {
                 repair: fixable.then(|| Repair {
                     path: path.to_path_buf(),
                     clear: bits,
+                    dev: meta.dev(),
+                    ino: meta.ino(),
                 }),
             });
         }
@@ -214,7 +223,11 @@ impl Auditor<'_> {
             };
             if meta.file_type().is_symlink() {
                 if let Some(root) = goroot {
-                    self.symlink(root, &path, owned);
+                    match split_tree_link(root, &path) {
+                        // A distro's own layout: its other half is checked like the rest.
+                        Some(half) => self.walk(&half, Some(&half), owned, skip),
+                        None => self.symlink(root, &path, owned),
+                    }
                 }
                 continue;
             }
@@ -251,88 +264,6 @@ impl Auditor<'_> {
             fixable: false,
             repair: None,
         });
-    }
-
-    /// A directory on the way to `go`: others must not be able to add programs to it.
-    fn path_dir(&mut self, dir: &Path, what: &str, severity_if_group: Severity) {
-        let Ok(meta) = fs::metadata(dir) else { return };
-        let mode = meta.mode() & 0o7777;
-        let owned = dir.starts_with(&self.home);
-        if mode & 0o022 != 0 {
-            let world = mode & 0o002 != 0;
-            self.push(Finding {
-                severity: if world { Severity::High } else { severity_if_group },
-                check: "path-writable",
-                subject: dir.display().to_string(),
-                message: format!(
-                    "{what} {} is writable by {} (mode {mode:04o}): a program named go placed there would run instead of gomig's",
-                    dir.display(),
-                    if world { "every user" } else { "its group" }
-                ),
-                fix: chmod_cmd(mode & 0o022, dir),
-                fixable: owned,
-                repair: owned.then(|| Repair {
-                    path: dir.to_path_buf(),
-                    clear: mode & 0o022,
-                }),
-            });
-        }
-        if meta.uid() != self.ctx.uid && meta.uid() != 0 {
-            self.push(Finding {
-                severity: Severity::Medium,
-                check: "path-owner",
-                subject: dir.display().to_string(),
-                message: format!(
-                    "{what} {} is owned by uid {}, neither you nor root",
-                    dir.display(),
-                    meta.uid()
-                ),
-                fix: format!("remove it from PATH or chown {} {}", self.ctx.uid, shell_quote(dir)),
-                fixable: false,
-                repair: None,
-            });
-        }
-    }
-
-    fn path_order(&mut self, shims: &Path) {
-        let Some(path) = self.ctx.path.clone() else { return };
-        let shims_real = fs::canonicalize(shims).unwrap_or_else(|_| shims.to_path_buf());
-        let entries: Vec<PathBuf> = std::env::split_paths(&path).collect();
-        let at = entries
-            .iter()
-            .position(|e| fs::canonicalize(e).is_ok_and(|r| r == shims_real));
-        if at.is_none() && shims.is_dir() {
-            self.push(Finding {
-                severity: Severity::Low,
-                check: "shims-not-on-path",
-                subject: shims.display().to_string(),
-                message: format!(
-                    "the shims directory {} is not on PATH: every PATH entry is checked instead",
-                    shims.display()
-                ),
-                fix: "set up the shell: eval \"$(gomig init bash)\" (or zsh, fish)".into(),
-                fixable: false,
-                repair: None,
-            });
-        }
-        for entry in &entries[..at.unwrap_or(entries.len())] {
-            if entry.as_os_str().is_empty() || entry.is_relative() {
-                self.push(Finding {
-                    severity: Severity::High,
-                    check: "path-relative",
-                    subject: entry.display().to_string(),
-                    message: format!(
-                        "PATH has the relative entry {:?} before the shims: a go in whatever directory you are in would run",
-                        entry.display().to_string()
-                    ),
-                    fix: "remove relative entries (and empty ones, which mean .) from PATH".into(),
-                    fixable: false,
-                    repair: None,
-                });
-                continue;
-            }
-            self.path_dir(entry, "PATH entry", Severity::Medium);
-        }
     }
 
     /// Risky Go settings; `cause` says where the values came from.
@@ -457,6 +388,12 @@ impl Auditor<'_> {
     }
 }
 
+/// The directory a distro split-tree link at `path` below `root` stands for.
+fn split_tree_link(root: &Path, path: &Path) -> Option<PathBuf> {
+    let rel = path.strip_prefix(root).ok()?;
+    crate::integrity::tree::split_tree_link(root, rel, path)
+}
+
 /// Whether `target` of the link at `link` stays inside `root`, lexically.
 pub fn stays_inside(root: &Path, link: &Path, target: &Path) -> bool {
     let start = if target.is_absolute() {
@@ -488,13 +425,13 @@ pub fn audit(store: &Store, toolchains: &[Toolchain], ctx: &Context) -> Vec<Find
     let home = fs::canonicalize(store.home()).unwrap_or_else(|_| store.home().to_path_buf());
     let mut a = Auditor {
         ctx,
-        home: home.clone(),
         findings: Vec::new(),
     };
     let shims = home.join("shims");
     // GOMIG_HOME and the shims directory: others writing there control what `go` is.
     for (dir, what) in [(&home, "GOMIG_HOME"), (&shims, "the shims directory")] {
-        a.path_dir(dir, what, Severity::High);
+        a.findings
+            .extend(super::surroundings::path_dir(dir, what, Severity::High, ctx.uid, &home));
     }
     // The store, each installed toolchain's tree with the symlink rule.
     let toolchains_dir = home.join("toolchains");
@@ -533,7 +470,8 @@ pub fn audit(store: &Store, toolchains: &[Toolchain], ctx: &Context) -> Vec<Find
             }
         }
     }
-    a.path_order(&shims);
+    // PATH before the shims, the system Go, the config file: the checks doctor makes too.
+    a.findings.extend(super::surroundings::check(ctx, &home));
     a.settings(&ctx.vars, "environment");
     a.gotoolchain_env();
     // What each toolchain's go env says beyond the environment (the GOENV file, $GOROOT/go.env):
@@ -573,49 +511,181 @@ pub struct Fixed {
     pub to: String,
 }
 
+/// Why a permission fix was not made.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot change the mode of {path}: {cause}")]
-pub struct RepairError {
-    pub path: String,
-    pub cause: std::io::Error,
+pub enum RepairError {
+    #[error("cannot change the mode of {path}: {cause}; nothing was changed there: check it and run chmod yourself")]
+    Io { path: String, cause: std::io::Error },
+    #[error(
+        "did not change the mode of {path}: it is not the entry that was checked any more ({what}); nothing was changed there: someone who can write its directory may be tampering with it: check who owns {dir} and run gomig audit again"
+    )]
+    Changed {
+        path: String,
+        dir: String,
+        what: &'static str,
+    },
+}
+
+/// A descriptor this module opened (closed when dropped).
+struct Fd(libc::c_int);
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        // SAFETY: the descriptor is ours and closed once.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+fn c_name(bytes: &[u8]) -> std::io::Result<std::ffi::CString> {
+    std::ffi::CString::new(bytes).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+fn openat(dir: libc::c_int, name: &[u8], flags: libc::c_int) -> std::io::Result<Fd> {
+    let name = c_name(name)?;
+    // SAFETY: `name` is NUL-terminated; the result is checked.
+    let fd = unsafe { libc::openat(dir, name.as_ptr(), flags | libc::O_CLOEXEC | libc::O_NOCTTY) };
+    if fd < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(Fd(fd))
+    }
+}
+
+fn fstat(fd: &Fd) -> std::io::Result<libc::stat> {
+    // SAFETY: an all-zero `stat` is valid; fstat fills it in.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `fd` is open and `st` is writable.
+    if unsafe { libc::fstat(fd.0, &mut st) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(st)
+}
+
+/// What an `openat` with `O_NOFOLLOW` failing says about the entry.
+enum Reached {
+    Entry(Fd, libc::stat, bool),
+    /// A link (or a non-directory) where the checked path had a directory or the entry.
+    Changed(&'static str),
+}
+
+/// Opens the entry at `path` (absolute, `.`/`..`-free) from `/`, one component at a time,
+/// never following a link: a directory handle for each directory on the way, and for the
+/// entry itself a read-only descriptor (`O_NONBLOCK`: no FIFO or device blocks or acts on the
+/// open) or, when it cannot be read, an `O_PATH` one. The `bool` says which (`true`: `O_PATH`).
+fn open_entry(path: &Path) -> std::io::Result<Reached> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut names: Vec<&[u8]> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::RootDir => {}
+            Component::Normal(n) => names.push(n.as_bytes()),
+            _ => return Err(std::io::Error::from_raw_os_error(libc::EINVAL)),
+        }
+    }
+    let Some((last, dirs)) = names.split_last() else {
+        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+    };
+    let dir_flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+    let mut dir = openat(libc::AT_FDCWD, b"/", dir_flags)?;
+    for name in dirs {
+        dir = match openat(dir.0, name, dir_flags) {
+            Ok(fd) => fd,
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
+                return Ok(Reached::Changed("a directory on its path is now a link or a file"));
+            }
+            Err(e) => return Err(e),
+        };
+    }
+    let (fd, o_path) = match openat(dir.0, last, libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK) {
+        Ok(fd) => (fd, false),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(Reached::Changed("it is now a link")),
+        Err(e) if e.raw_os_error() == Some(libc::EACCES) => {
+            (openat(dir.0, last, libc::O_PATH | libc::O_NOFOLLOW)?, true)
+        }
+        Err(e) => return Err(e),
+    };
+    let st = fstat(&fd)?;
+    Ok(Reached::Entry(fd, st, o_path))
+}
+
+/// Changes the mode of the entry `fd` holds, never anything a link leads to: `fchmod` on a
+/// read-only descriptor; for an `O_PATH` descriptor of a file or directory (never of a link:
+/// the caller checked), `chmod` of its `/proc/self/fd` entry, which names that inode itself.
+fn chmod_fd(fd: &Fd, o_path: bool, mode: u32) -> std::io::Result<()> {
+    // SAFETY: plain system calls on a descriptor we own / a NUL-terminated path.
+    let rc = if o_path {
+        let proc = c_name(format!("/proc/self/fd/{}", fd.0).as_bytes())?;
+        unsafe { libc::chmod(proc.as_ptr(), mode as libc::mode_t) }
+    } else {
+        unsafe { libc::fchmod(fd.0, mode as libc::mode_t) }
+    };
+    if rc < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// One repair, through a handle on the very entry that was checked.
+fn repair_one(r: &Repair) -> Result<Option<Fixed>, RepairError> {
+    let path = r.path.display().to_string();
+    let changed = |what| RepairError::Changed {
+        path: path.clone(),
+        dir: r.path.parent().unwrap_or(Path::new("/")).display().to_string(),
+        what,
+    };
+    let io = |cause| RepairError::Io {
+        path: path.clone(),
+        cause,
+    };
+    let (fd, st, o_path) = match open_entry(&r.path) {
+        Ok(Reached::Entry(fd, st, o_path)) => (fd, st, o_path),
+        Ok(Reached::Changed(what)) => return Err(changed(what)),
+        // Gone since: nothing to repair.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    };
+    let kind = st.st_mode & libc::S_IFMT;
+    if kind != libc::S_IFREG && kind != libc::S_IFDIR {
+        return Err(changed("it is not a regular file or a directory"));
+    }
+    if st.st_dev != r.dev || st.st_ino != r.ino {
+        return Err(changed("another file has taken its name"));
+    }
+    let mode = st.st_mode & 0o7777;
+    let new = mode & !r.clear;
+    if new == mode {
+        return Ok(None);
+    }
+    chmod_fd(&fd, o_path, new).map_err(io)?;
+    Ok(Some(Fixed {
+        path,
+        from: format!("{mode:04o}"),
+        to: format!("{new:04o}"),
+    }))
 }
 
 /// Applies the repairs of `findings` that are inside `home` (checked again here: nothing
-/// outside GOMIG_HOME is ever changed, and symlinks are never followed).
+/// outside GOMIG_HOME is ever changed). Each change is made through a descriptor on the entry
+/// itself, opened from `/` without following any link and checked to be the very file or
+/// directory the audit saw (device and inode): a link is never followed or changed, and an
+/// entry swapped for a link or another file between the check and the change is left alone.
 pub fn repair(home: &Path, findings: &[Finding]) -> (Vec<Fixed>, Vec<RepairError>) {
     let home = fs::canonicalize(home).unwrap_or_else(|_| home.to_path_buf());
     let mut fixed = Vec::new();
     let mut errors = Vec::new();
     for r in findings.iter().filter_map(|f| f.repair.as_ref()) {
-        if !r.path.starts_with(&home) || r.path.components().any(|c| c == Component::ParentDir) {
+        if !r.path.starts_with(&home)
+            || r.path
+                .components()
+                .any(|c| !matches!(c, Component::RootDir | Component::Normal(_)))
+        {
             continue;
         }
-        // The path must still be what was audited, reached without any symlink.
-        let Ok(real) = fs::canonicalize(&r.path) else { continue };
-        if real != r.path {
-            continue;
-        }
-        let Ok(meta) = fs::symlink_metadata(&r.path) else {
-            continue;
-        };
-        if meta.file_type().is_symlink() {
-            continue;
-        }
-        let mode = meta.mode() & 0o7777;
-        let new = mode & !r.clear;
-        if new == mode {
-            continue;
-        }
-        match fs::set_permissions(&r.path, fs::Permissions::from_mode(new)) {
-            Ok(()) => fixed.push(Fixed {
-                path: r.path.display().to_string(),
-                from: format!("{mode:04o}"),
-                to: format!("{new:04o}"),
-            }),
-            Err(cause) => errors.push(RepairError {
-                path: r.path.display().to_string(),
-                cause,
-            }),
+        match repair_one(r) {
+            Ok(Some(f)) => fixed.push(f),
+            Ok(None) => {}
+            Err(e) => errors.push(e),
         }
     }
     (fixed, errors)

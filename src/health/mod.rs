@@ -1,3 +1,4 @@
 //! Health: the checks `gomig doctor` and `gomig audit` report.
 
 pub mod audit;
+pub mod surroundings;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::integrity::manifest::{self, Manifest};
 use crate::resolve::version::Version;
-use crate::store::events::Event;
+use crate::store::events::{Action, Event};
 use crate::store::transaction::TxnError;
 use crate::store::{self, Store, StoreError};
 
@@ -17,8 +17,16 @@ pub enum AdoptError {
     NotGoroot { path: String },
     #[error("cannot tell which Go version {path} holds: no VERSION file and `bin/go env GOVERSION` failed ({detail})")]
     UnknownVersion { path: String, detail: String },
-    #[error("{name} is already in the store at {existing}; remove it first (gomig remove {name}) or adopt with --name")]
-    Taken { name: String, existing: String },
+    #[error(
+        "{name} is already in the store at {existing}; {} first, or adopt this tree under another name: gomig add {path} --name {name}-2",
+        if *.existing_adopted { format!("forget that one (gomig remove {name})") } else { format!("uninstall that one (gomig uninstall {name})") }
+    )]
+    Taken {
+        name: String,
+        existing: String,
+        existing_adopted: bool,
+        path: String,
+    },
     #[error(
         "cannot record the manifest of {path}: {source}; nothing was adopted (check that you can read every file in it)"
     )]
@@ -116,6 +124,8 @@ pub fn adopt(store: &Store, root: &Path, name: Option<&str>) -> Result<Adopted, 
         return Err(AdoptError::Taken {
             name,
             existing: existing.root().display().to_string(),
+            existing_adopted: existing.adopted_from.is_some(),
+            path: root.display().to_string(),
         });
     }
     let entries = manifest::scan(&root).map_err(|source| AdoptError::Scan {
@@ -124,7 +134,7 @@ pub fn adopt(store: &Store, root: &Path, name: Option<&str>) -> Result<Adopted, 
     })?;
     let m = Manifest::new(manifest::header_for(&root, &name), entries);
     let tree_digest = m.tree_digest();
-    let event = Event::new("add")
+    let event = Event::new(Action::Add)
         .field("version", name.clone())
         .field("goroot", root.display().to_string())
         .field("tree_digest", tree_digest.clone());
@@ -139,7 +149,53 @@ pub fn adopt(store: &Store, root: &Path, name: Option<&str>) -> Result<Adopted, 
     })
 }
 
-/// Places where Go installations usually live.
+/// Where other tools keep Go installations: (directory, entry-name prefix, subdirectory of each
+/// entry that holds the GOROOT). Each manager's own data-directory variable is honoured.
+fn install_dirs(home: &Path) -> Vec<(PathBuf, &'static str, &'static [&'static str])> {
+    let env_dir = |var: &str| std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let xdg_data = env_dir("XDG_DATA_HOME").unwrap_or_else(|| home.join(".local/share"));
+    let asdf = env_dir("ASDF_DATA_DIR").unwrap_or_else(|| home.join(".asdf"));
+    let mise = env_dir("MISE_DATA_DIR").unwrap_or_else(|| xdg_data.join("mise"));
+    let gopath = env_dir("GOPATH")
+        .and_then(|p| std::env::split_paths(&p).next())
+        .unwrap_or_else(|| home.join("go"));
+    let modcache = env_dir("GOMODCACHE").unwrap_or_else(|| gopath.join("pkg/mod"));
+    let mut dirs: Vec<(PathBuf, &'static str, &'static [&'static str])> = vec![
+        // Distributions: /usr/lib/go-1.19 (Debian, Ubuntu).
+        ("/usr/lib".into(), "go-", &["", "go"]),
+        // golang.org/dl: ~/sdk/go1.22.10.
+        (home.join("sdk"), "go", &[""]),
+        (asdf.join("installs/golang"), "", &["go", ""]),
+        (mise.join("installs/go"), "", &["", "go"]),
+        (home.join(".goenv/versions"), "", &[""]),
+        (home.join(".gvm/gos"), "", &[""]),
+        (home.join(".g/versions"), "", &["", "go"]),
+        (home.join(".gobrew/versions"), "", &["go", ""]),
+        // goup: ~/.go/go1.22.10.
+        (home.join(".go"), "go", &[""]),
+        (home.join(".go/versions"), "", &["", "go"]),
+        // Go's own toolchain switching: read-only module directories.
+        (modcache.join("golang.org"), "toolchain@", &[""]),
+    ];
+    // Homebrew keeps GOROOT in libexec of each version.
+    let mut cellars: Vec<PathBuf> = vec![
+        "/opt/homebrew/Cellar".into(),
+        "/usr/local/Cellar".into(),
+        "/home/linuxbrew/.linuxbrew/Cellar".into(),
+        home.join(".linuxbrew/Cellar"),
+    ];
+    cellars.extend(env_dir("HOMEBREW_CELLAR"));
+    cellars.extend(env_dir("HOMEBREW_PREFIX").map(|p| p.join("Cellar")));
+    for cellar in cellars {
+        dirs.push((cellar.join("go"), "", &["libexec"]));
+    }
+    dirs
+}
+
+/// Places where Go installations usually live: the system's, those of other version managers
+/// (asdf, mise, goenv, gvm, g, gobrew, goup, golang.org/dl, Homebrew), Go's own module-cache
+/// toolchains, and the `go` on PATH. Found by their layout, never by running them; the version
+/// comes from [`tree_version`].
 pub fn discover() -> Vec<(String, PathBuf)> {
     let home = dirs::home_dir().unwrap_or_default();
     let mut candidates: Vec<PathBuf> = vec![
@@ -148,23 +204,24 @@ pub fn discover() -> Vec<(String, PathBuf)> {
         "/usr/lib/golang".into(),
         "/opt/go".into(),
     ];
-    let globs: [(PathBuf, &str); 8] = [
-        ("/usr/lib".into(), "go-"),
-        (home.join("sdk"), "go"),
-        (home.join(".goenv/versions"), ""),
-        (home.join(".gvm/gos"), ""),
-        (home.join(".g/versions"), ""),
-        (home.join(".gobrew/versions"), ""),
-        (home.join(".go/versions"), ""),
-        (home.join("go/pkg/mod/golang.org"), "toolchain@"),
-    ];
-    for (dir, prefix) in globs {
-        if let Ok(entries) = fs::read_dir(&dir) {
-            for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with(prefix) {
-                    candidates.push(e.path());
-                    candidates.push(e.path().join("go"));
-                }
+    for (dir, prefix, subdirs) in install_dirs(&home) {
+        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(prefix) {
+                candidates.extend(subdirs.iter().map(|sub| e.path().join(sub)));
+            }
+        }
+    }
+    // The `go` on PATH (not gomig's shim): its GOROOT is two levels above the real binary.
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            let go = dir.join("go");
+            if let Ok(real) = fs::canonicalize(&go)
+                && let Some(root) = real.parent().and_then(Path::parent)
+                && real.parent().is_some_and(|bin| bin.ends_with("bin"))
+            {
+                candidates.push(root.to_path_buf());
+                break;
             }
         }
     }
@@ -172,7 +229,8 @@ pub fn discover() -> Vec<(String, PathBuf)> {
     let mut found = Vec::new();
     for c in candidates {
         let Ok(real) = fs::canonicalize(&c) else { continue };
-        if seen.contains(&real) || !real.join("bin/go").is_file() {
+        let looks_like_goroot = real.join("src").is_dir() || real.join("VERSION").is_file();
+        if seen.contains(&real) || !real.join("bin/go").is_file() || !looks_like_goroot {
             continue;
         }
         seen.push(real.clone());

@@ -127,6 +127,7 @@ impl Http {
                 };
             }
             ureq::Error::Rustls(e) => return tls_failure(url, &e),
+            // ureq hands rustls's error over boxed in an io::Error: downcasting is the only way to see it.
             ureq::Error::Io(e) => match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
                 Some(tls) => return tls_failure(url, tls),
                 None => self.describe_io(&e),
@@ -180,6 +181,7 @@ impl Http {
     /// An I/O error as a user reads it: a timeout says how long it waited.
     fn describe_io(&self, e: &io::Error) -> String {
         let timed_out = matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock)
+            // A timeout inside ureq's reader comes boxed in an io::Error: only a downcast sees it.
             || e.get_ref()
                 .and_then(|inner| inner.downcast_ref::<ureq::Error>())
                 .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)));

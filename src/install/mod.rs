@@ -17,39 +17,216 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
-
+use crate::gotool::GoToolError;
+use crate::install::adopt::AdoptError;
 use crate::install::archive::{ArchiveError, Extracted, Limits};
 use crate::install::download::{DownloadError, Http};
-use crate::install::index::{FetchOptions, Index};
-use crate::integrity::manifest::{self, Manifest};
-use crate::store::events::Event;
+use crate::install::index::{FetchOptions, Index, IndexError};
+use crate::integrity::manifest::{self, Manifest, ManifestError};
+use crate::store::events::{Action, Event};
 use crate::store::staging::Staging;
-use crate::store::transaction::{Kind as RemovalKind, Removal};
-use crate::store::{self, Store};
+use crate::store::transaction::{Kind as RemovalKind, Removal, TxnError};
+use crate::store::{self, Store, StoreError};
 
-/// The disk filled up somewhere in `err`'s chain.
-fn is_disk_full(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| {
-        c.downcast_ref::<io::Error>().and_then(io::Error::raw_os_error) == Some(libc::ENOSPC)
-            || matches!(c.downcast_ref::<ArchiveError>(), Some(ArchiveError::Write { error, .. }) if error.raw_os_error() == Some(libc::ENOSPC))
-    })
+/// Why an install failed; nothing was installed. Wrapped errors are `transparent`, so the
+/// message and its causes read as the wrapped error's own.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("--sha256 {hex:?} is not a SHA-256: it needs 64 hex digits (as sha256sum prints)")]
+    BadSha256 { hex: String },
+    /// `--offline` and no mirror's index is cached: each mirror's reason, one per line.
+    #[error("{}", lines(.errors, "\n"))]
+    IndexOffline { errors: Vec<IndexError> },
+    #[error(
+        "no download site answered:\n  {}\ncheck the network, or name a mirror that works with --mirror URL (or GOMIG_MIRROR)",
+        lines(.errors, "\n  ")
+    )]
+    NoIndex { errors: Vec<IndexError> },
+    #[error(
+        "no Go release matches {spec:?} in the index of {mirror} (closest for {os}/{arch}: {}); gomig list-remote --all shows them all",
+        none_if_empty(.near)
+    )]
+    NoSuchRelease {
+        spec: String,
+        mirror: String,
+        os: String,
+        arch: String,
+        near: Vec<String>,
+    },
+    #[error("{name} has no archive for {os}/{arch} in the index of {mirror} (available: {})", none_if_empty(.near))]
+    NoArchiveForPlatform {
+        name: String,
+        os: String,
+        arch: String,
+        mirror: String,
+        near: Vec<String>,
+    },
+    #[error(
+        "--sha256 {given} differs from the SHA-256 the index of {mirror} lists for {filename} ({listed}); check where your checksum came from"
+    )]
+    Sha256DiffersFromIndex {
+        given: String,
+        mirror: String,
+        filename: String,
+        listed: String,
+    },
+    #[error(
+        "the index of {mirror} has no SHA-256 for {filename}: refusing to install it unverified; if you know its checksum, pass --sha256 HEX"
+    )]
+    NoChecksum { mirror: String, filename: String },
+    #[error(
+        "--offline: installing {name} needs its archive {filename} from {mirror}; run without --offline, or install from a copy of that file: gomig install --archive FILE --sha256 {sha256}"
+    )]
+    Offline {
+        name: String,
+        filename: String,
+        mirror: String,
+        sha256: String,
+    },
+    /// Every mirror answered 404 for the archive the index lists.
+    #[error(
+        "{name} is listed in the index, but its archive was not found:\n  {}\nclosest releases for {os}/{arch}: {}",
+        .failures.join("\n  "),
+        none_if_empty(.near)
+    )]
+    NotOnAnyMirror {
+        name: String,
+        failures: Vec<String>,
+        os: String,
+        arch: String,
+        near: Vec<String>,
+    },
+    #[error(
+        "could not download {name}:\n  {}\ncheck the network and run the install again, or try another mirror with --mirror URL",
+        .failures.join("\n  ")
+    )]
+    DownloadFailed { name: String, failures: Vec<String> },
+    #[error(transparent)]
+    Download(#[from] DownloadError),
+    /// Reading the rest of the body failed after the tree was out.
+    #[error("{url}: {error}")]
+    Transfer { url: String, error: io::Error },
+    #[error(
+        "{url}: received {received} of {size} bytes the index lists; the file on this mirror differs from the index (a stale index? try --refresh)"
+    )]
+    SizeMismatch { url: String, received: u64, size: u64 },
+    #[error(
+        "{url}: checksum mismatch: expected SHA-256 {expected} ({checksum_from}), got {actual}; the download is damaged or was tampered with"
+    )]
+    ChecksumMismatch {
+        url: String,
+        expected: String,
+        checksum_from: String,
+        actual: String,
+    },
+    #[error(
+        "checksum mismatch for {path}: expected SHA-256 {expected}, got {actual}; the file is damaged or not the one you meant"
+    )]
+    FileChecksumMismatch {
+        path: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("cannot open {path}")]
+    Open { path: String, source: io::Error },
+    #[error("cannot read {path}")]
+    Stat { path: String, source: io::Error },
+    #[error("{path} is not a file; name a .tar.gz archive")]
+    NotAFile { path: String },
+    /// The system failed reading the archive file (not its contents).
+    #[error("cannot read {path}: {error}")]
+    Read { path: String, error: io::Error },
+    #[error("{path} is damaged: its gzip data is corrupt or cut short ({error}); get the archive again")]
+    Gzip { path: String, error: io::Error },
+    #[error("unpacking {what}")]
+    Unpack { what: String, source: ArchiveError },
+    #[error("{path} holds {version:?}, which is not a Go version")]
+    NotAGoVersion { path: String, version: String },
+    #[error(
+        "{path}: the unpacked tree does not match the archive's own manifest (tree digest {unpacked} vs {embedded}); the archive was altered"
+    )]
+    NotAsEmbeddedManifest {
+        path: String,
+        unpacked: String,
+        embedded: String,
+    },
+    /// The tree's `bin/go version` names another release than the one being installed.
+    #[error(
+        "{from} holds another release: its bin/go version reports {reported:?}, not {name}; the file is mislabelled or was tampered with: install {name} from go.dev or another mirror you trust (--mirror URL)"
+    )]
+    OtherRelease {
+        from: String,
+        reported: String,
+        name: String,
+    },
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// Reading the version of an unpacked archive's tree.
+    #[error(transparent)]
+    TreeVersion(#[from] AdoptError),
+    #[error(transparent)]
+    GoTool(#[from] GoToolError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Txn(#[from] TxnError),
 }
 
-fn explain_failure(err: anyhow::Error, store: &Store) -> anyhow::Error {
-    if is_disk_full(&err) {
-        return err.context(format!(
-            "nothing was installed: the disk holding {} is full; free some space and run the install again",
-            store.toolchains_dir().display()
-        ));
+fn enospc(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(libc::ENOSPC)
+}
+
+impl InstallError {
+    /// The disk filled up (writing the tree, the manifest or the staging directory).
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            InstallError::Unpack {
+                source: ArchiveError::Write { error, .. },
+                ..
+            } => enospc(error),
+            InstallError::Open { source, .. } | InstallError::Stat { source, .. } => enospc(source),
+            InstallError::GoTool(GoToolError::Run { source, .. }) => enospc(source),
+            InstallError::Manifest(ManifestError::Io { source, .. }) => enospc(source),
+            InstallError::TreeVersion(AdoptError::Store(e)) | InstallError::Store(e) => e.is_disk_full(),
+            InstallError::TreeVersion(AdoptError::Txn(e)) | InstallError::Txn(e) => e.is_disk_full(),
+            _ => false,
+        }
     }
-    err.context("nothing was installed")
+
+    /// Another mirror might serve what this one could not (a network fault, a damaged or short
+    /// file); not so for an archive that is hostile by its verified checksum, or a local fault.
+    fn next_mirror_may_help(&self) -> bool {
+        matches!(
+            self,
+            InstallError::Download(_)
+                | InstallError::Transfer { .. }
+                | InstallError::SizeMismatch { .. }
+                | InstallError::ChecksumMismatch { .. }
+        )
+    }
 }
+
+/// The message and its causes on one line, as a mirror's failure in a list of them.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
+}
+
+fn lines(errors: &[IndexError], sep: &str) -> String {
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join(sep)
+}
+
+type Result<T> = std::result::Result<T, InstallError>;
 
 /// `HEX` as given to `--sha256`: 64 hex digits, lower-cased.
 fn parse_sha256(hex: &str) -> Result<String> {
     if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!("--sha256 {hex:?} is not a SHA-256: it needs 64 hex digits (as sha256sum prints)");
+        return Err(InstallError::BadSha256 { hex: hex.to_string() });
     }
     Ok(hex.to_ascii_lowercase())
 }
@@ -66,41 +243,6 @@ pub struct Origin {
 pub enum Outcome {
     Installed { name: String, tree_digest: String },
     AlreadyInstalled { name: String },
-}
-
-/// A download attempt from one mirror that failed.
-struct Attempt {
-    error: anyhow::Error,
-    /// Another mirror might serve what this one could not (a network fault, a damaged or short
-    /// file); not so for an archive that is hostile by its verified checksum.
-    next_mirror_may_help: bool,
-    not_found: bool,
-}
-
-impl Attempt {
-    fn transport(err: DownloadError) -> Attempt {
-        Attempt {
-            not_found: matches!(err, DownloadError::NotFound { .. }),
-            error: err.into(),
-            next_mirror_may_help: true,
-        }
-    }
-
-    fn bad_bytes(error: anyhow::Error) -> Attempt {
-        Attempt {
-            error,
-            next_mirror_may_help: true,
-            not_found: false,
-        }
-    }
-
-    fn fatal(error: anyhow::Error) -> Attempt {
-        Attempt {
-            error,
-            next_mirror_may_help: false,
-            not_found: false,
-        }
-    }
 }
 
 pub struct Installer<'a> {
@@ -127,37 +269,31 @@ impl Installer<'_> {
         for mirror in &self.mirrors {
             match Index::load(&self.http, mirror, &self.store.cache_dir(), &self.fetch) {
                 Ok(index) => return Ok(index),
-                Err(e) => errors.push(e.to_string()),
+                Err(e) => errors.push(e),
             }
         }
         if self.fetch.offline {
             // Nothing was asked of the network: it is not what to check.
-            return Err(anyhow!("{}", errors.join("\n")));
+            return Err(InstallError::IndexOffline { errors });
         }
-        Err(anyhow!(
-            "no download site answered:\n  {}\ncheck the network, or name a mirror that works with --mirror URL (or GOMIG_MIRROR)",
-            errors.join("\n  ")
-        ))
+        Err(InstallError::NoIndex { errors })
     }
 
     /// Installs the release `spec` names (`latest`, `1.22`, `1.22.10`, `1.23rc1`). On any
-    /// failure nothing is installed and no staging directory is left.
+    /// failure nothing is installed and no staging directory is left (the CLI says so first,
+    /// and whether the disk is full: `cli::source::nothing_installed`).
     pub fn install(&self, spec: &str, sha256_override: Option<&str>) -> Result<Outcome> {
-        self.install_from_index(spec, sha256_override)
-            .map_err(|e| explain_failure(e, self.store))
-    }
-
-    fn install_from_index(&self, spec: &str, sha256_override: Option<&str>) -> Result<Outcome> {
         let sha256_override = sha256_override.map(parse_sha256).transpose()?;
         let index = self.index()?;
         let (os, arch) = manifest::host_platform();
         let Some(release) = index.select(spec) else {
-            let near = index.closest(spec, os, arch, 5, None);
-            bail!(
-                "no Go release matches {spec:?} in the index of {} (closest for {os}/{arch}: {}); gomig list-remote --all shows them all",
-                index.mirror,
-                none_if_empty(&near)
-            );
+            return Err(InstallError::NoSuchRelease {
+                spec: spec.to_string(),
+                mirror: index.mirror.clone(),
+                os: os.to_string(),
+                arch: arch.to_string(),
+                near: index.closest(spec, os, arch, 5, None),
+            });
         };
         let name = release.version.clone();
         store::check_name(&name)?;
@@ -165,36 +301,42 @@ impl Installer<'_> {
             return Ok(Outcome::AlreadyInstalled { name });
         }
         let Some(file) = release.archive_for(os, arch) else {
-            let near = index.closest(spec, os, arch, 5, Some(&name));
-            bail!(
-                "{name} has no archive for {os}/{arch} in the index of {} (available: {})",
-                index.mirror,
-                none_if_empty(&near)
-            );
+            return Err(InstallError::NoArchiveForPlatform {
+                near: index.closest(spec, os, arch, 5, Some(&name)),
+                name,
+                os: os.to_string(),
+                arch: arch.to_string(),
+                mirror: index.mirror.clone(),
+            });
         };
         let listed = file.sha256.to_ascii_lowercase();
         let from_index = format!("from the index of {}", index.mirror);
         let (expected, checksum_source) = match (sha256_override, listed.is_empty()) {
             (Some(given), true) => (given, "given with --sha256".to_string()),
             (Some(given), false) if given == listed => (given, from_index),
-            (Some(given), false) => bail!(
-                "--sha256 {given} differs from the SHA-256 the index of {} lists for {} ({listed}); check where your checksum came from",
-                index.mirror,
-                file.filename
-            ),
+            (Some(given), false) => {
+                return Err(InstallError::Sha256DiffersFromIndex {
+                    given,
+                    mirror: index.mirror.clone(),
+                    filename: file.filename.clone(),
+                    listed,
+                });
+            }
             (None, false) => (listed, from_index),
-            (None, true) => bail!(
-                "the index of {} has no SHA-256 for {}: refusing to install it unverified; if you know its checksum, pass --sha256 HEX",
-                index.mirror,
-                file.filename
-            ),
+            (None, true) => {
+                return Err(InstallError::NoChecksum {
+                    mirror: index.mirror.clone(),
+                    filename: file.filename.clone(),
+                });
+            }
         };
         if self.fetch.offline {
-            bail!(
-                "--offline: installing {name} needs its archive {} from {}; run without --offline, or install from a copy of that file: gomig install --archive FILE --sha256 {expected}",
-                file.filename,
-                index.mirror
-            );
+            return Err(InstallError::Offline {
+                name,
+                filename: file.filename.clone(),
+                mirror: index.mirror.clone(),
+                sha256: expected,
+            });
         }
         let _lock = self.store.lock_toolchain(&name)?;
         if self.store.toolchain(&name).is_ok() {
@@ -219,29 +361,27 @@ impl Installer<'_> {
                     };
                     return self.commit(staging, extracted, &name, origin);
                 }
-                Err(attempt) if attempt.next_mirror_may_help => {
-                    let error = format!("{:#}", attempt.error);
+                Err(e) if e.next_mirror_may_help() => {
+                    let error = with_causes(&e);
                     if let Some(next) = order.get(i + 1) {
                         self.note(format!("warning: {error}\n  trying the next mirror, {next}"));
                     }
-                    all_not_found &= attempt.not_found;
+                    all_not_found &= matches!(e, InstallError::Download(DownloadError::NotFound { .. }));
                     failures.push(error);
                 }
-                Err(attempt) => return Err(attempt.error),
+                Err(e) => return Err(e),
             }
         }
         if all_not_found {
-            let near = index.closest(spec, os, arch, 5, Some(&name));
-            bail!(
-                "{name} is listed in the index, but its archive was not found:\n  {}\nclosest releases for {os}/{arch}: {}",
-                failures.join("\n  "),
-                none_if_empty(&near)
-            );
+            return Err(InstallError::NotOnAnyMirror {
+                near: index.closest(spec, os, arch, 5, Some(&name)),
+                name,
+                failures,
+                os: os.to_string(),
+                arch: arch.to_string(),
+            });
         }
-        bail!(
-            "could not download {name}:\n  {}\ncheck the network and run the install again, or try another mirror with --mirror URL",
-            failures.join("\n  ")
-        )
+        Err(InstallError::DownloadFailed { name, failures })
     }
 
     fn progress_bar(&self, len: Option<u64>, what: &str) -> indicatif::ProgressBar {
@@ -274,12 +414,9 @@ impl Installer<'_> {
         expected: &str,
         checksum_source: &str,
         name: &str,
-    ) -> std::result::Result<(Staging, Extracted), Attempt> {
-        let mut body = self
-            .http
-            .open(url, (size > 0).then_some(size))
-            .map_err(Attempt::transport)?;
-        let staging = self.store.staging(name).map_err(|e| Attempt::fatal(e.into()))?;
+    ) -> Result<(Staging, Extracted)> {
+        let mut body = self.http.open(url, (size > 0).then_some(size))?;
+        let staging = self.store.staging(name)?;
         let bar = self.progress_bar((size > 0).then_some(size), name);
         let result = archive::extract_tar_gz(
             bar.wrap_read(&mut body),
@@ -294,26 +431,32 @@ impl Installer<'_> {
         let drained = body.drain();
         bar.finish_and_clear();
         if let Some(failure) = body.failure() {
-            return Err(Attempt::transport(failure.clone()));
+            return Err(failure.clone().into());
         }
         let resumed = body.resumed();
-        if let Err(e) = drained {
-            return Err(Attempt::bad_bytes(anyhow!("{url}: {e}")));
+        if let Err(error) = drained {
+            return Err(InstallError::Transfer { url: url.into(), error });
         }
         let (actual, received) = body.finish();
         if size > 0 && received != size {
-            return Err(Attempt::bad_bytes(anyhow!(
-                "{url}: received {received} of {size} bytes the index lists; the file on this mirror differs from the index (a stale index? try --refresh)"
-            )));
+            return Err(InstallError::SizeMismatch {
+                url: url.into(),
+                received,
+                size,
+            });
         }
         if actual != expected {
-            return Err(Attempt::bad_bytes(anyhow!(
-                "{url}: checksum mismatch: expected SHA-256 {expected} ({checksum_source}), got {actual}; the download is damaged or was tampered with"
-            )));
+            return Err(InstallError::ChecksumMismatch {
+                url: url.into(),
+                expected: expected.into(),
+                checksum_from: checksum_source.into(),
+                actual,
+            });
         }
-        let extracted = result
-            .with_context(|| format!("unpacking {url}"))
-            .map_err(Attempt::fatal)?;
+        let extracted = result.map_err(|source| InstallError::Unpack {
+            what: url.into(),
+            source,
+        })?;
         if resumed > 0 {
             self.note(format!(
                 "note: the download of {url} was resumed {resumed} time(s) after dropped connections"
@@ -323,19 +466,16 @@ impl Installer<'_> {
     }
 
     /// Installs from an archive file on disk (an official archive or a `gomig archive`).
+    /// As [`Installer::install`], nothing is installed on failure.
     pub fn install_archive(&self, path: &Path, sha256: Option<&str>) -> Result<Outcome> {
-        self.install_archive_file(path, sha256)
-            .map_err(|e| explain_failure(e, self.store))
-    }
-
-    fn install_archive_file(&self, path: &Path, sha256: Option<&str>) -> Result<Outcome> {
         let want = sha256.map(parse_sha256).transpose()?;
-        let file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let shown = || path.display().to_string();
+        let file = fs::File::open(path).map_err(|source| InstallError::Open { path: shown(), source })?;
         let meta = file
             .metadata()
-            .with_context(|| format!("cannot read {}", path.display()))?;
+            .map_err(|source| InstallError::Stat { path: shown(), source })?;
         if !meta.is_file() {
-            bail!("{} is not a file; name a .tar.gz archive", path.display());
+            return Err(InstallError::NotAFile { path: shown() });
         }
         let size = Some(meta.len());
         // The version is known only once the tree is out.
@@ -353,11 +493,11 @@ impl Installer<'_> {
         if let Some(want) = &want
             && end.sha256 != *want
         {
-            bail!(
-                "checksum mismatch for {}: expected SHA-256 {want}, got {}; the file is damaged or not the one you meant",
-                path.display(),
-                end.sha256
-            );
+            return Err(InstallError::FileChecksumMismatch {
+                path: shown(),
+                expected: want.clone(),
+                actual: end.sha256,
+            });
         }
         let actual = end.sha256;
         // Damaged compressed data is reported as such, even where it first broke the unpacking
@@ -365,17 +505,20 @@ impl Installer<'_> {
         if let Some(damage) = end.error {
             // An error of the file itself (an I/O error from the system), not of its contents.
             if damage.raw_os_error().is_some() {
-                bail!("cannot read {}: {damage}", path.display());
+                return Err(InstallError::Read {
+                    path: shown(),
+                    error: damage,
+                });
             }
-            bail!(
-                "{} is damaged: its gzip data is corrupt or cut short ({damage}); get the archive again",
-                path.display()
-            );
+            return Err(InstallError::Gzip {
+                path: shown(),
+                error: damage,
+            });
         }
-        let extracted = result.with_context(|| format!("unpacking {}", path.display()))?;
+        let extracted = result.map_err(|source| InstallError::Unpack { what: shown(), source })?;
         let version = crate::install::adopt::tree_version(staging.path())?;
         let name = crate::install::adopt::canonical_name(&version)
-            .ok_or_else(|| anyhow!("{} holds {version:?}, which is not a Go version", path.display()))?;
+            .ok_or_else(|| InstallError::NotAGoVersion { path: shown(), version })?;
         if let Some(text) = &extracted.embedded_manifest {
             check_embedded_manifest(text, &extracted, path)?;
         }
@@ -397,15 +540,16 @@ impl Installer<'_> {
     fn commit(&self, staging: Staging, extracted: Extracted, name: &str, origin: Origin) -> Result<Outcome> {
         let reported = crate::gotool::go_version(staging.path())?;
         if !reported.split_whitespace().any(|w| w == name) {
-            bail!(
-                "{} holds another release: its bin/go version reports {reported:?}, not {name}; the file is mislabelled or was tampered with: install {name} from go.dev or another mirror you trust (--mirror URL)",
-                origin.source
-            );
+            return Err(InstallError::OtherRelease {
+                from: origin.source,
+                reported,
+                name: name.to_string(),
+            });
         }
         let m = Manifest::new(manifest::header_for(staging.path(), name), extracted.entries);
         let digest = m.tree_digest();
         let dest = self.store.toolchain_path(name);
-        let mut event = Event::new("install")
+        let mut event = Event::new(Action::Install)
             .field("version", name)
             .field("sha256", origin.sha256)
             .field("tree_digest", digest.clone())
@@ -447,12 +591,11 @@ fn check_embedded_manifest(text: &str, extracted: &Extracted, path: &Path) -> Re
     let embedded = Manifest::parse(text, &format!("{} (embedded manifest)", path.display()))?;
     let unpacked = Manifest::new(embedded.header.clone(), extracted.entries.clone());
     if embedded.tree_digest() != unpacked.tree_digest() {
-        bail!(
-            "{}: the unpacked tree does not match the archive's own manifest (tree digest {} vs {}); the archive was altered",
-            path.display(),
-            unpacked.tree_digest(),
-            embedded.tree_digest()
-        );
+        return Err(InstallError::NotAsEmbeddedManifest {
+            path: path.display().to_string(),
+            unpacked: unpacked.tree_digest(),
+            embedded: embedded.tree_digest(),
+        });
     }
     Ok(())
 }
@@ -461,14 +604,83 @@ fn check_embedded_manifest(text: &str, extracted: &Extracted, path: &Path) -> Re
 /// `gomig uninstall` does, and how `gomig migrate` takes back a toolchain it installed. Unless
 /// `force`, the default and the rollback target are refused. `by` names the command that did it
 /// in the log (`migrate`). Returns warnings about what could not be tidied (the toolchain is gone).
-pub fn uninstall(store: &Store, name: &str, force: bool, by: Option<&str>) -> Result<Vec<String>> {
+pub fn uninstall(
+    store: &Store,
+    name: &str,
+    force: bool,
+    by: Option<&str>,
+) -> std::result::Result<Vec<String>, TxnError> {
     // An install of the same version finishes first (toolchain lock, then the store's).
     let _lock = store.lock_toolchain(name)?;
     let policy = Removal {
+        archive: None,
         kind: RemovalKind::Uninstall,
         force,
         drop_from_history: false,
         fields: by.map(|by| ("by", by.into())).into_iter().collect(),
     };
     Ok(store.transaction()?.remove_toolchain(name, &policy)?.warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full() -> io::Error {
+        io::Error::from_raw_os_error(libc::ENOSPC)
+    }
+
+    #[test]
+    fn a_full_disk_is_told_by_the_variant_wherever_it_struck() {
+        let unpacking = InstallError::Unpack {
+            what: "go.tar.gz".into(),
+            source: ArchiveError::Write {
+                path: "go/bin/go".into(),
+                error: full(),
+            },
+        };
+        let staging = InstallError::Store(StoreError::Io {
+            action: "cannot create",
+            path: "toolchains/.staging-x".into(),
+            source: full(),
+        });
+        let manifest = InstallError::Txn(TxnError::DiskFull {
+            home: "/h".into(),
+            source: store::atomic::WriteError {
+                path: "manifests/x".into(),
+                source: full(),
+            },
+        });
+        for e in [unpacking, staging, manifest] {
+            assert!(e.is_disk_full(), "{e}");
+        }
+        let denied = InstallError::Unpack {
+            what: "go.tar.gz".into(),
+            source: ArchiveError::Write {
+                path: "go/bin/go".into(),
+                error: io::Error::from_raw_os_error(libc::EACCES),
+            },
+        };
+        assert!(!denied.is_disk_full());
+    }
+
+    #[test]
+    fn a_mirror_failure_reads_with_its_causes() {
+        let e = InstallError::Unpack {
+            what: "u".into(),
+            source: ArchiveError::Empty,
+        };
+        assert_eq!(with_causes(&e), "unpacking u: the archive holds no go/ tree");
+        let near = InstallError::NoSuchRelease {
+            spec: "9.9".into(),
+            mirror: "m/".into(),
+            os: "linux".into(),
+            arch: "amd64".into(),
+            near: vec![],
+        };
+        assert_eq!(
+            near.to_string(),
+            "no Go release matches \"9.9\" in the index of m/ (closest for linux/amd64: none); gomig list-remote --all shows them all"
+        );
+    }
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::store::events::Event;
+use crate::store::events::{Action, Event};
 use crate::store::{Store, unique_suffix};
 
 pub const TOOLS: [&str; 2] = ["go", "gofmt"];
@@ -72,7 +72,7 @@ pub fn ensure(store: &Store) -> Result<()> {
     // have the old one's size must still replace it.
     if !shims_current(store, &source).unwrap_or(false) {
         install(store, &source)?;
-        Event::new("shims")
+        Event::new(Action::Shims)
             .field("source", source.display().to_string())
             .field("dir", store.shims_dir().display().to_string())
             .append(store)?;

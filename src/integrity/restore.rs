@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::install::archive::{self, ArchiveError, Gunzip, Limits};
 use crate::integrity::manifest::{Manifest, ManifestError};
 use crate::integrity::verify::{Difference, diff};
-use crate::store::events::Event;
+use crate::store::events::{Action, Event};
 use crate::store::staging::Staging;
 use crate::store::transaction::TxnError;
 use crate::store::{self, Store, StoreError};
@@ -299,7 +299,7 @@ pub fn restore(
         });
     }
     let checked_against = expected.map(|(_, o)| o);
-    let mut event = Event::new("restore")
+    let mut event = Event::new(Action::Restore)
         .field("version", name.clone())
         .field("path", path.clone())
         .field("sha256", end.sha256.clone())

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use crate::integrity::manifest::{self, Manifest, ManifestError};
 use crate::integrity::verify::{self, Difference};
-use crate::store::events::Event;
+use crate::store::events::{Action, Event};
 use crate::store::transaction::TxnError;
 use crate::store::{self, Store, StoreError, short};
 
@@ -105,7 +105,7 @@ pub fn snapshot(store: &Store, name: &str, accept_changes: bool, by: Option<&str
         .map(|m| verify::differences(m, name, root, &entries))
         .unwrap_or_default();
     let described: Vec<String> = differences.iter().map(Difference::describe).collect();
-    let mut event = Event::new("snapshot").field("version", name);
+    let mut event = Event::new(Action::Snapshot).field("version", name);
     if let Some(by) = by {
         event = event.field("by", by);
     }

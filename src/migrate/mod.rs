@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::check::{self, Progress, Report, Side};
 use crate::integrity::manifest;
-use crate::store::events::Event;
+use crate::store::events::{Action, Event};
 use crate::store::transaction::Gate;
 use crate::store::{Store, short};
 
@@ -281,7 +281,7 @@ pub fn run(store: &Store, req: &Request, driver: &dyn Driver) -> Result<Outcome,
             let s = &run.outcome.stages[run.outcome.stages.len() - 1];
             format!("stage {n} ({}) failed: {}", s.name, s.summary)
         });
-        let _ = Event::new("migrate")
+        let _ = Event::new(Action::Migrate)
             .field("from", from.clone())
             .field("to", run.outcome.to.clone())
             .field("from_tree_digest", run.outcome.from_tree_digest.clone())

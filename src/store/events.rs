@@ -12,13 +12,86 @@ use serde_json::{Map, Value};
 
 use crate::store::Store;
 
-/// An event under construction: `Event::new("switch").field("from", "go1.22.10")`.
+/// What an event records, by the command (or step) that made the change. The log holds
+/// [`Action::as_str`]; `gomig log`, the journal and the tests read that string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    Install,
+    Add,
+    Switch,
+    Rollback,
+    Uninstall,
+    Remove,
+    Prune,
+    Snapshot,
+    Verify,
+    Archive,
+    Restore,
+    Local,
+    Shims,
+    Migrate,
+    AuditFix,
+}
+
+impl Action {
+    pub const ALL: [Action; 15] = [
+        Action::Install,
+        Action::Add,
+        Action::Switch,
+        Action::Rollback,
+        Action::Uninstall,
+        Action::Remove,
+        Action::Prune,
+        Action::Snapshot,
+        Action::Verify,
+        Action::Archive,
+        Action::Restore,
+        Action::Local,
+        Action::Shims,
+        Action::Migrate,
+        Action::AuditFix,
+    ];
+
+    /// The `action` value in the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Install => "install",
+            Action::Add => "add",
+            Action::Switch => "switch",
+            Action::Rollback => "rollback",
+            Action::Uninstall => "uninstall",
+            Action::Remove => "remove",
+            Action::Prune => "prune",
+            Action::Snapshot => "snapshot",
+            Action::Verify => "verify",
+            Action::Archive => "archive",
+            Action::Restore => "restore",
+            Action::Local => "local",
+            Action::Shims => "shims",
+            Action::Migrate => "migrate",
+            Action::AuditFix => "audit-fix",
+        }
+    }
+
+    /// The action a logged `action` value names (`None` for one this gomig does not write).
+    pub fn parse(text: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An event under construction: `Event::new(Action::Switch).field("from", "go1.22.10")`.
 pub struct Event {
     fields: Map<String, Value>,
 }
 
 impl Event {
-    pub fn new(action: &str) -> Event {
+    pub fn new(action: Action) -> Event {
         let mut fields = Map::new();
         fields.insert(
             "time".into(),
@@ -26,7 +99,7 @@ impl Event {
                 .to_string()
                 .into(),
         );
-        fields.insert("action".into(), action.into());
+        fields.insert("action".into(), action.as_str().into());
         Event { fields }
     }
 
@@ -165,4 +238,48 @@ fn host_name() -> String {
     }
     let len = buf.iter().position(|&c| c == 0).unwrap_or(buf.len());
     String::from_utf8_lossy(&buf[..len]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_round_trips_through_its_json_string() {
+        for action in Action::ALL {
+            let fields = Event::new(action).into_fields();
+            let text = serde_json::to_string(&fields).unwrap();
+            let back: Map<String, Value> = serde_json::from_str(&text).unwrap();
+            let logged = back["action"].as_str().unwrap();
+            assert_eq!(logged, action.as_str());
+            assert_eq!(Action::parse(logged), Some(action), "{logged}");
+        }
+        assert_eq!(Action::AuditFix.as_str(), "audit-fix");
+        assert_eq!(Action::parse("change"), None);
+    }
+
+    #[test]
+    fn the_strings_are_the_ones_the_log_has_always_held() {
+        let strings: Vec<_> = Action::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(
+            strings,
+            [
+                "install",
+                "add",
+                "switch",
+                "rollback",
+                "uninstall",
+                "remove",
+                "prune",
+                "snapshot",
+                "verify",
+                "archive",
+                "restore",
+                "local",
+                "shims",
+                "migrate",
+                "audit-fix"
+            ]
+        );
+    }
 }

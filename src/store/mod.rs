@@ -12,6 +12,7 @@ pub use atomic::{WriteError, pid_is_gone, sync_dir, unique_suffix, write_atomic}
 
 use std::fs::{self, File};
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -53,6 +54,17 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+impl StoreError {
+    /// A write failed because the disk is full.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Write(e) => e.is_disk_full(),
+            StoreError::Io { source, .. } => source.raw_os_error() == Some(libc::ENOSPC),
+            _ => false,
+        }
+    }
+}
 
 pub(crate) fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
     move |source| StoreError::Io {
@@ -160,6 +172,18 @@ impl Store {
     }
     pub fn state_dir(&self) -> PathBuf {
         self.home.join("state")
+    }
+    /// `state/pruned/<name>`: a link to the archive `gomig prune` made of `name`, which the
+    /// resolver names when `go` asks for it again and `gomig install` restores from.
+    pub fn pruned_link(&self, name: &str) -> PathBuf {
+        self.home
+            .join(std::ffi::OsStr::from_bytes(crate::resolve::PRUNED_DIR))
+            .join(name)
+    }
+    /// The archive prune made of `name`, if it is still there (a regular file).
+    pub fn pruned_archive(&self, name: &str) -> Option<PathBuf> {
+        let target = fs::read_link(self.pruned_link(name)).ok()?;
+        fs::metadata(&target).is_ok_and(|m| m.is_file()).then_some(target)
     }
     pub fn history_path(&self) -> PathBuf {
         self.state_dir().join("history")
@@ -399,7 +423,8 @@ impl Store {
         }
     }
 
-    /// Replaces the history file atomically. Callers hold the store lock.
+    /// Replaces the history file atomically. Callers hold the store lock, and pass what
+    /// [`tidy_history`] made of the entries.
     pub fn write_history(&self, entries: &[String]) -> Result<()> {
         let mut text = entries.join("\n");
         if !text.is_empty() {
@@ -466,3 +491,48 @@ const STORE_LOCK: &str = "store";
 
 /// The temporary link [`Store::set_default`] renames over `default`.
 const DEFAULT_TMP_PREFIX: &str = ".default.tmp-";
+
+/// How many previous defaults `state/history` keeps: the newest `HISTORY_LIMIT`, enough to roll
+/// back through any realistic sequence of upgrades, and a file that never grows without bound.
+pub const HISTORY_LIMIT: usize = 50;
+
+/// The history as it is written, the one rule every write of `state/history` follows (a switch
+/// or rollback's "after" history, a removal that drops a name): no two equal neighbours (rolling
+/// back to the same toolchain twice in a row is one step), no entry equal to `default` at the top
+/// (a rollback to the toolchain already in use would change nothing), and at most
+/// [`HISTORY_LIMIT`] entries, the oldest dropped first.
+pub fn tidy_history(entries: Vec<String>, default: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if out.last() != Some(&entry) {
+            out.push(entry);
+        }
+    }
+    while default.is_some() && out.last().map(String::as_str) == default {
+        out.pop();
+    }
+    let excess = out.len().saturating_sub(HISTORY_LIMIT);
+    out.drain(..excess);
+    out
+}
+
+#[cfg(test)]
+mod history_tests {
+    use super::{HISTORY_LIMIT, tidy_history};
+
+    fn names(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn tidy_history_drops_neighbours_the_default_at_the_top_and_the_oldest() {
+        assert_eq!(tidy_history(names("a a b b a"), Some("c")), names("a b a"));
+        // Rolling back to the toolchain already in use would change nothing.
+        assert_eq!(tidy_history(names("a b c c"), Some("c")), names("a b"));
+        assert_eq!(tidy_history(names("c a"), Some("c")), names("c a"));
+        assert_eq!(tidy_history(names("a"), None), names("a"));
+        let long: Vec<String> = (0..HISTORY_LIMIT + 7).map(|i| format!("go1.{i}.0")).collect();
+        let kept = tidy_history(long.clone(), None);
+        assert_eq!(kept, long[7..], "the newest {HISTORY_LIMIT} are kept");
+    }
+}

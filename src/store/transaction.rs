@@ -27,7 +27,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::events::{Event, EventLog};
+use super::events::{Action, Event, EventLog};
 use super::staging::Staging;
 use super::{Store, StoreError, Toolchain, short};
 use crate::integrity::verify::{self, VerifyError};
@@ -80,6 +80,21 @@ pub enum TxnError {
 }
 
 pub type Result<T> = std::result::Result<T, TxnError>;
+
+impl TxnError {
+    /// A write failed because the disk is full.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            TxnError::Store(e) => e.is_disk_full(),
+            TxnError::DiskFull { .. } => true,
+            TxnError::NotChanged { source } => source.is_disk_full(),
+            TxnError::LogUnwritable { source, .. } | TxnError::RenameFailed { source, .. } => {
+                source.raw_os_error() == Some(libc::ENOSPC)
+            }
+            _ => false,
+        }
+    }
+}
 
 /// Whether a new default must pass the verify gate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,7 +281,7 @@ impl Transaction<'_> {
     }
 
     /// The verify gate: `name` exists, and matches its manifest unless `gate` is `Skip`.
-    fn gate(&mut self, name: &str, gate: Gate, action: &str) -> Result<(Toolchain, Option<String>)> {
+    fn gate(&mut self, name: &str, gate: Gate, action: Action) -> Result<(Toolchain, Option<String>)> {
         let toolchain = self.store.toolchain(name)?;
         // Trusted as the shim checks it: the store, and the tree that would run.
         self.store.check_permissions()?;
@@ -285,7 +300,7 @@ impl Transaction<'_> {
             let _ = txn.log(event.result(Err(&format!("verify failed: {err}"))));
             Err(err)
         };
-        let verb = if action == "rollback" {
+        let verb = if action == Action::Rollback {
             "roll back to"
         } else {
             "switch to"
@@ -329,7 +344,7 @@ impl Transaction<'_> {
     /// rollback history. `by` names the command in the log when it is not `switch` itself.
     pub fn switch(&mut self, name: &str, gate: Gate, by: Option<&str>) -> Result<Switched> {
         hook("switch:locked");
-        let (_, digest) = self.gate(name, gate, "switch")?;
+        let (_, digest) = self.gate(name, gate, Action::Switch)?;
         let previous = self.store.default_name()?;
         if previous.as_deref() == Some(name) {
             return Ok(Switched {
@@ -343,7 +358,7 @@ impl Transaction<'_> {
         let before = self.store.history()?;
         let mut after = before.clone();
         after.extend(previous.clone());
-        let mut event = Event::new("switch")
+        let mut event = Event::new(Action::Switch)
             .field("from", previous.clone())
             .field("to", name.to_string())
             .field("verified", digest.is_some())
@@ -351,7 +366,7 @@ impl Transaction<'_> {
         if let Some(by) = by {
             event = event.field("by", by);
         }
-        self.change_default("switch", previous, name, before, after, event, digest)
+        self.change_default(Action::Switch, previous, name, before, after, event, digest)
     }
 
     /// Makes the newest history entry the default again (after the gate), dropping it from
@@ -366,7 +381,7 @@ impl Transaction<'_> {
                 self.store.history_path().display()
             )));
         };
-        let (toolchain, digest) = self.gate(&target, gate, "rollback")?;
+        let (toolchain, digest) = self.gate(&target, gate, Action::Rollback)?;
         if !toolchain.is_present() {
             return Err(TxnError::Refused(format!(
                 "the rollback target {target} is broken ({} has no bin/go); reinstall it first: gomig install {}",
@@ -375,12 +390,12 @@ impl Transaction<'_> {
             )));
         }
         let previous = self.store.default_name()?;
-        let event = Event::new("rollback")
+        let event = Event::new(Action::Rollback)
             .field("from", previous.clone())
             .field("to", target.clone())
             .field("verified", digest.is_some())
             .field("tree_digest", digest.clone());
-        self.change_default("rollback", previous, &target, before, after, event, digest)
+        self.change_default(Action::Rollback, previous, &target, before, after, event, digest)
     }
 
     /// Makes `name` the default if there is none (the first toolchain a user gets, as rustup
@@ -392,11 +407,11 @@ impl Transaction<'_> {
         }
         self.store.toolchain(name)?;
         let history = self.store.history()?;
-        let event = Event::new("switch")
+        let event = Event::new(Action::Switch)
             .field("from", None::<String>)
             .field("to", name.to_string())
             .field("reason", reason.to_string());
-        self.change_default("switch", None, name, history.clone(), history, event, None)
+        self.change_default(Action::Switch, None, name, history.clone(), history, event, None)
             .map(Some)
     }
 
@@ -404,7 +419,7 @@ impl Transaction<'_> {
     #[allow(clippy::too_many_arguments)]
     fn change_default(
         &mut self,
-        action: &str,
+        action: Action,
         from: Option<String>,
         to: &str,
         history_before: Vec<String>,
@@ -413,6 +428,7 @@ impl Transaction<'_> {
         tree_digest: Option<String>,
     ) -> Result<Switched> {
         let store = self.store;
+        let history_after = super::tidy_history(history_after, Some(to));
         // The id lets a recovery tell whether the event was written before a kill.
         let event = event.field("id", super::unique_suffix());
         let pending = Pending {
@@ -537,9 +553,18 @@ impl Transaction<'_> {
         let mut warnings = Vec::new();
         if policy.drop_from_history {
             let history: Vec<String> = self.store.history()?.into_iter().filter(|h| h != name).collect();
+            let history = super::tidy_history(history, self.store.default_name()?.as_deref());
             if let Err(e) = self.store.write_history(&history) {
                 warnings.push(format!("warning: {e}; gomig rollback may name {name}, which is gone"));
             }
+        }
+        if let Some(archive) = policy.archive
+            && let Err(e) = self.record_pruned(name, archive)
+        {
+            warnings.push(format!(
+                "warning: {e}; a `go` that asks for {name} will suggest a new download instead of gomig restore {}",
+                archive.display()
+            ));
         }
         let mut event = Event::new(policy.kind.action()).field("version", name.to_string());
         if adopted {
@@ -559,6 +584,21 @@ impl Transaction<'_> {
             ));
         }
         Ok(Removed { toolchain, warnings })
+    }
+
+    /// Links `state/pruned/<name>` to `archive`, replacing any older link in one rename.
+    fn record_pruned(&self, name: &str, archive: &Path) -> std::result::Result<(), String> {
+        let link = self.store.pruned_link(name);
+        let dir = link.parent().expect("state/pruned/<name> has a parent");
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let archive = fs::canonicalize(archive).unwrap_or_else(|_| archive.to_path_buf());
+        let tmp = dir.join(format!(".{name}.{}", super::atomic::unique_suffix()));
+        std::os::unix::fs::symlink(&archive, &tmp)
+            .and_then(|()| fs::rename(&tmp, &link))
+            .map_err(|e| {
+                let _ = fs::remove_file(&tmp);
+                format!("cannot record the archive in {}: {e}", link.display())
+            })
     }
 
     /// Records `manifest` as what `name` contains, and logs `event`.
@@ -745,6 +785,9 @@ pub struct Removal<'a> {
     pub drop_from_history: bool,
     /// Extra event fields (`by: migrate`, the archive prune wrote).
     pub fields: Vec<(&'a str, Value)>,
+    /// The archive the toolchain was saved to (prune): recorded in `state/pruned/`, so that
+    /// a `go` that asks for it again names the archive, and `gomig install` restores from it.
+    pub archive: Option<&'a Path>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -758,11 +801,11 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn action(self) -> &'static str {
+    fn action(self) -> Action {
         match self {
-            Kind::Uninstall => "uninstall",
-            Kind::Remove => "remove",
-            Kind::Prune => "prune",
+            Kind::Uninstall => Action::Uninstall,
+            Kind::Remove => Action::Remove,
+            Kind::Prune => Action::Prune,
         }
     }
 }

@@ -1,0 +1,135 @@
+//! `gomig config [get KEY | set KEY VALUE | unset KEY]`: read and change `config.toml`, keeping
+//! its comments and layout.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use super::Ctx;
+use crate::config::{self, Config};
+
+/// Show or change gomig's settings (config.toml).
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Keys:\n  mirror         download site(s), tried in order: URL, or URL,URL,...\n  auto_install   true: the shim installs a missing toolchain, then runs the command\n  project_roots  directories whose .go-version pins gomig prune keeps: DIR,DIR,...\n\nExamples:\n  gomig config                                   # every setting and the file\n  gomig config set mirror https://golang.google.cn/dl/\n  gomig config set auto_install true\n  gomig config unset mirror"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Option<Action>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Print one setting.
+    Get { key: Key },
+    /// Change one setting.
+    Set { key: Key, value: String },
+    /// Remove one setting (back to its default).
+    Unset { key: Key },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum Key {
+    Mirror,
+    AutoInstall,
+    ProjectRoots,
+}
+
+impl Key {
+    fn name(self) -> &'static str {
+        match self {
+            Key::Mirror => "mirror",
+            Key::AutoInstall => "auto_install",
+            Key::ProjectRoots => "project_roots",
+        }
+    }
+
+    /// The TOML value of `text` as typed on the command line.
+    fn value(self, text: &str) -> Result<toml_edit::Item> {
+        let list =
+            |text: &str| -> toml_edit::Array { text.split(',').map(str::trim).filter(|s| !s.is_empty()).collect() };
+        Ok(match self {
+            Key::Mirror if text.contains(',') => toml_edit::value(list(text)),
+            Key::Mirror => toml_edit::value(text.trim()),
+            Key::AutoInstall => match text.trim() {
+                "true" => toml_edit::value(true),
+                "false" => toml_edit::value(false),
+                other => bail!("auto_install is true or false, not {other:?}; run: gomig config set auto_install true"),
+            },
+            Key::ProjectRoots => toml_edit::value(list(text)),
+        })
+    }
+
+    fn show(self, config: &Config) -> String {
+        match self {
+            Key::Mirror => config
+                .mirror
+                .as_ref()
+                .map_or("(not set: GOMIG_MIRROR, else https://go.dev/dl/)".into(), |m| {
+                    m.to_vec().join(",")
+                }),
+            Key::AutoInstall => config.auto_install.to_string(),
+            Key::ProjectRoots => config
+                .project_roots
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+}
+
+fn path() -> Result<PathBuf> {
+    config::config_path().ok_or_else(|| anyhow!("no config directory: set HOME, or GOMIG_CONFIG to the file to use"))
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
+    let path = path()?;
+    match args.action {
+        None => {
+            let config = Config::load()?;
+            println!("# {}", path.display());
+            for key in [Key::Mirror, Key::AutoInstall, Key::ProjectRoots] {
+                println!("{:<14} {}", key.name(), key.show(&config));
+            }
+        }
+        Some(Action::Get { key }) => println!("{}", key.show(&Config::load()?)),
+        Some(Action::Set { key, value }) => {
+            let item = key.value(&value)?;
+            edit(&path, |doc| doc[key.name()] = item)?;
+            ctx.note(format!(
+                "{} = {} in {}",
+                key.name(),
+                key.show(&Config::load()?),
+                path.display()
+            ));
+        }
+        Some(Action::Unset { key }) => {
+            edit(&path, |doc| {
+                doc.remove(key.name());
+            })?;
+            ctx.note(format!("removed {} from {}", key.name(), path.display()));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Applies `change` to the file (created if missing), refusing to write a file that would not
+/// load afterwards; written whole or not at all.
+fn edit(path: &std::path::Path, change: impl FnOnce(&mut toml_edit::DocumentMut)) -> Result<()> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .with_context(|| format!("{} is not valid TOML; fix it by hand first", path.display()))?;
+    change(&mut doc);
+    let new = doc.to_string();
+    toml::from_str::<Config>(&new).map_err(|e| anyhow!("{}: {}; nothing was changed", path.display(), e.message()))?;
+    crate::store::write_atomic(path, new.as_bytes())?;
+    Ok(())
+}
