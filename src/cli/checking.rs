@@ -1,11 +1,9 @@
 //! A check's run options and its progress line on stderr (shared by check and migrate).
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::check::report::Style;
 use crate::check::{self, Progress};
 use crate::store::Store;
 
@@ -14,7 +12,7 @@ use crate::store::Store;
 pub struct RunArgs {
     /// Cross-compile targets for B, comma-separated, or `none`
     /// [default: linux/amd64,linux/arm64,darwin/arm64,windows/amd64].
-    #[arg(long, value_name = "OS/ARCH,...")]
+    #[arg(long, value_name = "OS/ARCH,...", value_parser = cross_list)]
     pub cross: Vec<String>,
     /// Passed to go test as -timeout (e.g. 30s, 5m).
     #[arg(long, value_name = "DURATION")]
@@ -23,6 +21,11 @@ pub struct RunArgs {
     /// "$(go env GOCACHE)" to reuse yours).
     #[arg(long, value_name = "DIR")]
     pub gocache: Option<PathBuf>,
+}
+
+/// `--cross` checked as clap parses it: a target Go does not know is a usage error.
+fn cross_list(value: &str) -> Result<String, check::CheckError> {
+    check::parse_targets(&[value.to_string()]).map(|_| value.to_string())
 }
 
 impl RunArgs {
@@ -64,6 +67,8 @@ impl ProgressLine {
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             bar.set_prefix(prefix.to_string());
+            // Dropped on an error path too: no frame left above the message that follows.
+            let bar = bar.with_finish(indicatif::ProgressFinish::AndClear);
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         } else {
@@ -105,8 +110,7 @@ impl ProgressLine {
     }
 }
 
-pub fn style() -> Style {
-    Style {
-        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    }
+/// Colour for the check report: stdout's (a terminal without NO_COLOR).
+pub fn style() -> super::paint::Paint {
+    super::paint::Paint::stdout()
 }

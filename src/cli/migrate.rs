@@ -9,6 +9,7 @@ use anyhow::Result;
 
 use super::Ctx;
 use super::checking::{ProgressLine, RunArgs, style};
+use super::paint::Paint;
 use crate::check::{self, Progress, Report};
 use crate::config::Config;
 use crate::install::Outcome as Installed;
@@ -94,14 +95,20 @@ impl Driver for CliDriver<'_> {
     }
 
     fn stage(&self, stage: &Stage) {
+        // A check that ended in an error never reached `checked`: its spinner stops here,
+        // before the stage's result line, not over or after it.
+        if let Some(line) = self.line.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            line.finish();
+        }
         if self.args.json {
             return;
         }
+        let paint = Paint::stdout();
         let status = match stage.status {
-            Status::Ok => "ok",
-            Status::Failed => "FAILED",
-            Status::Planned => "plan",
-            Status::Skipped => "skipped",
+            Status::Ok => paint.good("ok"),
+            Status::Failed => paint.bad("FAILED"),
+            Status::Planned => paint.warn("plan"),
+            Status::Skipped => paint.faint("skipped"),
         };
         println!("stage {}/4 {}: {status}", stage.number, stage.name);
         for line in stage.summary.lines() {
@@ -180,20 +187,22 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         line: std::sync::Mutex::new(None),
     };
     let outcome = migrate::run(&store, &request, &driver)?;
+    let paint = Paint::stdout();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else if let Some(n) = outcome.failed_stage {
         let name = outcome.stages.last().map_or("", |s| s.name);
         println!();
         println!(
-            "migration stopped at stage {n} ({name}); the default is still {}",
+            "{}; the default is still {}",
+            paint.bad(&format!("migration stopped at stage {n} ({name})")),
             outcome.from
         );
         for line in &outcome.undone {
             println!("{line}");
         }
         for line in &outcome.not_undone {
-            println!("warning: {line}");
+            println!("{} {line}", paint.warn("warning:"));
         }
         let b = crate::store::short(&outcome.to);
         // A failed check is what one examines with B.
@@ -221,7 +230,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         println!("dry run: nothing was changed");
     } else {
         println!();
-        println!("migrated {} -> {}; to undo: gomig rollback", outcome.from, outcome.to);
+        println!(
+            "{}; to undo: gomig rollback",
+            paint.good(&format!("migrated {} -> {}", outcome.from, outcome.to))
+        );
     }
     Ok(if outcome.ok {
         ExitCode::SUCCESS

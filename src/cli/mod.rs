@@ -33,6 +33,7 @@ pub mod shells;
 pub mod checking;
 pub mod complete;
 pub mod explain;
+pub mod paint;
 pub mod snapshot;
 pub mod source;
 pub mod switch;

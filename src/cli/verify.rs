@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use serde_json::json;
 
 use super::Ctx;
+use super::paint::Paint;
 use crate::integrity::verify::VerifyError;
 use crate::lookup;
 use crate::store::events::{Action, Event};
@@ -41,6 +42,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     };
     let mut failed = false;
     let mut results = Vec::new();
+    let paint = Paint::stdout();
     for t in &toolchains {
         match store.verify(t) {
             Ok(report) => {
@@ -57,12 +59,16 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
                 if !args.json {
                     if report.ok() {
                         println!(
-                            "ok        {} ({} files, tree digest {})",
-                            report.name, report.files_hashed, report.tree_digest
+                            "{}        {} ({} files, tree digest {})",
+                            paint.good("ok"),
+                            report.name,
+                            report.files_hashed,
+                            report.tree_digest
                         );
                     } else {
                         println!(
-                            "FAILED    {} at {}: {} difference(s)",
+                            "{}    {} at {}: {} difference(s)",
+                            paint.bad("FAILED"),
                             report.name,
                             report.root,
                             report.differences.len()
