@@ -84,9 +84,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let cwd = match lookup::current_dir() {
         Ok(d) => d,
         Err(e) => {
-            return Ok(could_not_run(format!(
-                "cannot determine the current directory ({e}); was it deleted? cd into the project again"
-            )));
+            return Ok(could_not_run(lookup::cwd_problem(&e)));
         }
     };
     let Some(dir) = check::module_root(&cwd) else {

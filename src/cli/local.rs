@@ -30,7 +30,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
-    let dir = lookup::current_dir().context("cannot determine the current directory")?;
+    let dir = lookup::current_dir().map_err(|e| anyhow::anyhow!(lookup::cwd_problem(&e)))?;
     let file = dir.join(".go-version");
     if args.unset {
         match std::fs::remove_file(&file) {
@@ -73,13 +73,20 @@ fn show_pin(dir: &std::path::Path, ctx: &Ctx) -> Result<ExitCode> {
     let from_file = |s: Source| matches!(s, Source::GoVersionFile | Source::ToolVersions);
     let found = match lookup::resolve_in(&files_only, dir, Tool::Go) {
         Ok(res) if from_file(res.source) => {
-            let request = lookup::text_of(res.request.as_bytes());
+            let request = lookup::shown(res.request.as_bytes());
             let label = version_label(&res);
             println!("{request} ({}; runs {label})", reason(&res));
             true
         }
+        // Nothing could be looked at (a path too long for the resolver): say that, not "none".
+        Err(f) if f.kind == crate::resolve::ErrorKind::BadPath => return Err(f.into()),
         Err(f) if from_file(f.origin) => {
-            println!("{} (from {})", f.value, f.file.display());
+            // What the file holds, control bytes escaped (a NUL is `\0`, not invisible).
+            println!(
+                "{} (from {})",
+                lookup::shown(&f.value),
+                lookup::shown(f.file.as_os_str().as_encoded_bytes())
+            );
             eprintln!("warning: {}", f.message);
             true
         }

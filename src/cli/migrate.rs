@@ -159,9 +159,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         Err(e) => return Err(anyhow::anyhow!("--to {}: {e}", args.to)),
     };
     let to = lookup::normalize(&args.to, Accept::Toolchain)?.pin();
-    let cwd = lookup::current_dir().map_err(|e| {
-        anyhow::anyhow!("cannot determine the current directory ({e}); run gomig migrate from a directory that exists")
-    })?;
+    let cwd = lookup::current_dir().map_err(|e| anyhow::anyhow!(lookup::cwd_problem(&e)))?;
     let projects: Vec<PathBuf> = if args.no_check {
         Vec::new()
     } else if args.projects.is_empty() {
