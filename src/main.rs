@@ -9,6 +9,8 @@ fn main() -> ExitCode {
         .var(gomig::cli::complete::VAR)
         .complete();
     let cli = gomig::cli::Cli::parse();
+    // Ctrl-C mid-install removes the staging directory at once, not at the next command.
+    gomig::interrupt::install();
     match gomig::cli::run(cli) {
         Ok(code) => code,
         Err(err) => {
