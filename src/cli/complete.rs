@@ -2,15 +2,14 @@
 //! (`_GOMIG_COMPLETE=bash gomig -- WORDS...`, see [`super::shells::completions`]); clap_complete's
 //! engine walks the command line and asks the completers below for the word under the cursor.
 //! They read the store ([`Store::toolchains`]) and the cached download index
-//! ([`Index::load`] with `offline`: never the network), and say nothing on any error.
+//! ([`index::cached_names`]: never the network), and say nothing on any error.
 
 use std::ffi::OsStr;
 
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate, PathCompleter, ValueCompleter};
 
 use crate::config::Config;
-use crate::install::download::Http;
-use crate::install::index::{FetchOptions, Index};
+use crate::install::index;
 use crate::lookup::{self, EnvSnapshot};
 use crate::resolve::version::{self, Version};
 use crate::store::Store;
@@ -195,14 +194,9 @@ fn releases(current: &str) -> Vec<CompletionCandidate> {
         .map(|t| t.name)
         .collect();
     let config = Config::load().unwrap_or_default();
-    let offline = FetchOptions {
-        refresh: false,
-        offline: true,
-    };
-    let http = Http::new();
     let Some(index) = super::source::mirrors(&[], &config)
         .iter()
-        .find_map(|m| Index::load(&http, m, &store.cache_dir(), &offline).ok())
+        .find_map(|m| index::cached_names(m, &store.cache_dir()))
     else {
         return Vec::new();
     };
