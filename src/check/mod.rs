@@ -51,6 +51,15 @@ pub enum CheckError {
     SameToolchain { label: String },
     #[error("{target:?} is not a cross-compile target: write os/arch, e.g. linux/arm64")]
     BadTarget { target: String },
+    #[error(
+        "{target:?} is not a cross-compile target: Go has no {kind} {value:?} (go tool dist list names them; known: {known})"
+    )]
+    UnknownTarget {
+        target: String,
+        kind: &'static str,
+        value: String,
+        known: String,
+    },
     #[error("the baseline does not run: {step} with {label} failed before testing anything:\n{output}")]
     Baseline {
         label: String,
@@ -128,6 +137,33 @@ fn workspace_patterns(sandbox: &Sandbox, opts: &Options) -> Option<Vec<String>> 
     (!patterns.is_empty()).then_some(patterns)
 }
 
+/// Every GOOS and GOARCH of `go tool dist list` (Go 1.19 to 1.25, with the retired nacl), so a
+/// typo (`--cross bogus/x`) is a usage error, not a cross build that fails later.
+const KNOWN_GOOS: &[&str] = &[
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "illumos",
+    "ios",
+    "js",
+    "linux",
+    "nacl",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "wasip1",
+    "windows",
+    "zos",
+    "hurd",
+];
+const KNOWN_GOARCH: &[&str] = &[
+    "386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle", "ppc64", "ppc64le", "riscv64",
+    "s390x", "wasm", "sparc64", "amd64p32",
+];
+
 pub fn parse_targets(list: &[String]) -> Result<Vec<String>, CheckError> {
     let mut out = Vec::new();
     for item in list
@@ -145,6 +181,17 @@ pub fn parse_targets(list: &[String]) -> Result<Vec<String>, CheckError> {
         });
         if !ok {
             return Err(CheckError::BadTarget { target: item.into() });
+        }
+        let (os, arch) = item.split_once('/').unwrap_or_default();
+        for (kind, value, known) in [("GOOS", os, KNOWN_GOOS), ("GOARCH", arch, KNOWN_GOARCH)] {
+            if !known.contains(&value) {
+                return Err(CheckError::UnknownTarget {
+                    target: item.into(),
+                    kind,
+                    value: value.into(),
+                    known: known.join(" "),
+                });
+            }
         }
         if !out.iter().any(|t| t == item) {
             out.push(item.to_string());

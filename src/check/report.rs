@@ -1,5 +1,6 @@
 //! The check's result: one struct, printed as a table for people or as JSON for CI.
 
+use crate::paint::Paint;
 use std::fmt::Write;
 
 use serde::Serialize;
@@ -64,42 +65,18 @@ pub struct Report {
     pub seconds: f64,
 }
 
-/// Terminal styling: only on a terminal and never with `NO_COLOR`.
-#[derive(Clone, Copy)]
-pub struct Style {
-    pub color: bool,
-}
-
-impl Style {
-    fn paint(self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-    fn red(self, t: &str) -> String {
-        self.paint("1;31", t)
-    }
-    fn green(self, t: &str) -> String {
-        self.paint("1;32", t)
-    }
-    fn bold(self, t: &str) -> String {
-        self.paint("1", t)
-    }
-}
-
 impl Report {
     /// The table: totals first, then each regression with its package, test and first output
     /// lines, then what got fixed and what was already broken.
-    pub fn render(&self, style: Style) -> String {
+    /// `paint`: colour for the verdict and the status words (see [`crate::paint`]).
+    pub fn render(&self, paint: Paint) -> String {
         let mut s = String::new();
         let t = &self.totals;
         let (a, b) = (&self.from.label, &self.to.label);
         let _ = writeln!(
             s,
             "{} {a} -> {b} in {} ({}), {:.1}s",
-            style.bold("gomig check"),
+            paint.strong("gomig check"),
             self.dir,
             self.patterns.join(" "),
             self.seconds
@@ -148,9 +125,9 @@ impl Report {
         }
         let _ = writeln!(s);
         let verdict = if self.ok {
-            style.green(&format!("no regressions from {a} to {b}"))
+            paint.good(&format!("no regressions from {a} to {b}"))
         } else {
-            style.red(&format!(
+            paint.bad(&format!(
                 "{} regression{} from {a} to {b}",
                 t.regressions,
                 if t.regressions == 1 { "" } else { "s" }
@@ -179,7 +156,7 @@ impl Report {
             }
             let what: Vec<String> = what.into_iter().filter(|w| !w.is_empty()).collect();
             let kind = format!("{:<15}", r.kind.label());
-            let _ = writeln!(s, "  {} {}", style.red(&kind), what.join("  "));
+            let _ = writeln!(s, "  {} {}", paint.bad(&kind), what.join("  "));
             if r.kind != Kind::VetFinding {
                 // The counts on the same line: the output's first lines come right after.
                 let runs = r.runs.map_or(String::new(), |n| {
@@ -200,7 +177,7 @@ impl Report {
                 let _ = writeln!(
                     s,
                     "  {} {}  {}: {} (not a regression)",
-                    style.bold("flaky          "),
+                    paint.strong("flaky          "),
                     f.package,
                     f.test,
                     f.message
@@ -222,7 +199,7 @@ impl Report {
                 let _ = writeln!(
                     s,
                     "  {} {}{}: {}",
-                    style.green("fixed          "),
+                    paint.good("fixed          "),
                     f.package,
                     f.test.as_ref().map(|t| format!("  {t}")).unwrap_or_default(),
                     f.message
@@ -263,7 +240,7 @@ impl Report {
                     (None, true) => format!("{} changed during the check; put back as it was", c.file),
                     (None, false) => format!("{} changed during the check and could not be put back", c.file),
                 };
-                let _ = writeln!(s, "  {} {what}", style.bold("go files       "));
+                let _ = writeln!(s, "  {} {what}", paint.strong("go files       "));
                 for line in &c.removed {
                     let _ = writeln!(s, "      - {line}");
                 }

@@ -30,10 +30,10 @@ pub const COULD_NOT_RUN: u8 = 2;
 )]
 pub struct Args {
     /// The toolchain to move to (installed: exact, a prefix such as 1.23, or latest).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", add = crate::cli::complete::toolchain_or_system())]
     pub to: String,
     /// The toolchain to compare against (default: what this directory uses now).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", add = crate::cli::complete::toolchain_or_system())]
     pub from: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
@@ -58,9 +58,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let cwd = match lookup::current_dir() {
         Ok(d) => d,
         Err(e) => {
-            return Ok(could_not_run(format!(
-                "cannot determine the current directory ({e}); was it deleted? cd into the project again"
-            )));
+            return Ok(could_not_run(lookup::cwd_problem(&e)));
         }
     };
     let Some(dir) = check::module_root(&cwd) else {

@@ -1,6 +1,5 @@
 //! A check's run options, its sides and its progress line on stderr (shared by check and migrate).
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -8,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow};
 
-use crate::check::report::Style;
 use crate::check::{self, Progress, Side};
 use crate::config::{Config, ConfigError};
 use crate::integrity::manifest::Manifest;
@@ -49,7 +47,7 @@ pub fn side_for_name(store: &Store, name: &str, goroot: &Path) -> Side {
 pub struct RunArgs {
     /// Cross-compile targets for B, comma-separated, or `none`
     /// [default: linux/amd64,linux/arm64,darwin/arm64,windows/amd64].
-    #[arg(long, value_name = "OS/ARCH,...")]
+    #[arg(long, value_name = "OS/ARCH,...", value_parser = cross_list)]
     pub cross: Vec<String>,
     /// Passed to go test as -timeout (e.g. 30s, 5m).
     #[arg(long, value_name = "DURATION")]
@@ -63,6 +61,11 @@ pub struct RunArgs {
     /// else flaky (0: no reruns).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub reruns: usize,
+}
+
+/// `--cross` checked as clap parses it: a target Go does not know is a usage error.
+fn cross_list(value: &str) -> Result<String, check::CheckError> {
+    check::parse_targets(&[value.to_string()]).map(|_| value.to_string())
 }
 
 impl RunArgs {
@@ -111,6 +114,8 @@ impl ProgressLine {
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             bar.set_prefix(prefix.to_string());
+            // Dropped on an error path too: no frame left above the message that follows.
+            let bar = bar.with_finish(indicatif::ProgressFinish::AndClear);
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         } else {
@@ -152,8 +157,7 @@ impl ProgressLine {
     }
 }
 
-pub fn style() -> Style {
-    Style {
-        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    }
+/// Colour for the check report: stdout's (a terminal without NO_COLOR).
+pub fn style() -> crate::paint::Paint {
+    crate::paint::Paint::stdout()
 }

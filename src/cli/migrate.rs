@@ -10,6 +10,7 @@ use anyhow::Result;
 use super::Ctx;
 use super::checking::{ProgressLine, RunArgs, side_for, style};
 use super::explain;
+use crate::paint::Paint;
 use crate::check::{self, Progress, Report};
 use crate::config::Config;
 use crate::install::Outcome as Installed;
@@ -29,7 +30,7 @@ use crate::resolve::{ErrorKind, Tool};
 pub struct Args {
     /// The release to move the default to (exact, 1.23 for the newest installed 1.23.x or, when none
     /// is installed, the newest in the index, or latest).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", add = crate::cli::complete::toolchain_or_release())]
     pub to: String,
     /// A project to check (repeatable; default: the module or workspace here; with neither,
     /// stage 3 fails unless --no-check).
@@ -99,14 +100,20 @@ impl Driver for CliDriver<'_> {
     }
 
     fn stage(&self, stage: &Stage) {
+        // A check that ended in an error never reached `checked`: its spinner stops here,
+        // before the stage's result line, not over or after it.
+        if let Some(line) = self.line.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            line.finish();
+        }
         if self.args.json {
             return;
         }
+        let paint = Paint::stdout();
         let status = match stage.status {
-            Status::Ok => "ok",
-            Status::Failed => "FAILED",
-            Status::Planned => "plan",
-            Status::Skipped => "skipped",
+            Status::Ok => paint.good("ok"),
+            Status::Failed => paint.bad("FAILED"),
+            Status::Planned => paint.warn("plan"),
+            Status::Skipped => paint.faint("skipped"),
         };
         println!("stage {}/4 {}: {status}", stage.number, stage.name);
         for line in stage.summary.lines() {
@@ -182,9 +189,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         Err(e) => return Err(anyhow::anyhow!("--to {}: {e}", args.to)),
     };
     let to = lookup::normalize(&args.to, Accept::Toolchain)?.pin();
-    let cwd = lookup::current_dir().map_err(|e| {
-        anyhow::anyhow!("cannot determine the current directory ({e}); run gomig migrate from a directory that exists")
-    })?;
+    let cwd = lookup::current_dir().map_err(|e| anyhow::anyhow!(lookup::cwd_problem(&e)))?;
     let dirs: Vec<PathBuf> = if args.no_check {
         Vec::new()
     } else if args.projects.is_empty() {
@@ -221,20 +226,22 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         line: std::sync::Mutex::new(None),
     };
     let outcome = migrate::run(&store, &request, &driver)?;
+    let paint = Paint::stdout();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else if let Some(n) = outcome.failed_stage {
         let name = outcome.stages.last().map_or("", |s| s.name);
         println!();
         println!(
-            "migration stopped at stage {n} ({name}); the default is still {}",
+            "{}; the default is still {}",
+            paint.bad(&format!("migration stopped at stage {n} ({name})")),
             outcome.from
         );
         for line in &outcome.undone {
             println!("{line}");
         }
         for line in &outcome.not_undone {
-            println!("warning: {line}");
+            println!("{} {line}", paint.warn("warning:"));
         }
         let b = crate::store::short(&outcome.to);
         if let Some(kept) = &outcome.kept {
@@ -266,7 +273,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         println!("dry run: nothing was changed");
     } else {
         println!();
-        println!("migrated {} -> {}; to undo: gomig rollback", outcome.from, outcome.to);
+        println!(
+            "{}; to undo: gomig rollback",
+            paint.good(&format!("migrated {} -> {}", outcome.from, outcome.to))
+        );
     }
     Ok(if outcome.ok {
         ExitCode::SUCCESS

@@ -32,6 +32,7 @@ pub mod shells;
 
 // Pieces the commands share (no command imports another).
 pub mod checking;
+pub mod complete;
 pub mod explain;
 pub mod snapshot;
 pub mod source;
@@ -104,8 +105,6 @@ use crate::store::Store;
 /// What every command gets: output settings and access to the store.
 pub struct Ctx {
     pub quiet: bool,
-    /// The whole command line's definition, for completion scripts.
-    pub command_line: fn() -> clap::Command,
 }
 
 impl Ctx {
@@ -158,10 +157,7 @@ pub fn fingerprint_of(spec: Option<&str>) -> Result<crate::integrity::fingerprin
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let ctx = Ctx {
-        quiet: cli.quiet,
-        command_line: <Cli as clap::CommandFactory>::command,
-    };
+    let ctx = Ctx { quiet: cli.quiet };
     match cli.command {
         Command::Init(a) => init::run(a, &ctx),
         Command::Completions(a) => completions::run(a, &ctx),
