@@ -35,6 +35,7 @@ pub mod explain;
 pub mod snapshot;
 pub mod source;
 pub mod switch;
+pub mod tools;
 pub mod uninstall;
 pub mod verify;
 pub mod which;
@@ -90,6 +91,7 @@ pub enum Command {
     Prune(prune::Args),
     Check(check::Args),
     Migrate(migrate::Args),
+    Tools(tools::Args),
 }
 
 use std::process::ExitCode;
@@ -191,5 +193,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Prune(a) => prune::run(a, &ctx),
         Command::Check(a) => check::run(a, &ctx),
         Command::Migrate(a) => migrate::run(a, &ctx),
+        Command::Tools(a) => tools::run(a, &ctx),
     }
 }
