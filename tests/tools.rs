@@ -411,3 +411,35 @@ fn a_gobin_that_does_not_exist_is_empty_and_unknown_names_are_refused() {
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert!(stdout(&out).contains("no program gopls in GOBIN"), "{}", describe(&out));
 }
+
+#[test]
+fn a_tool_replaced_while_it_was_rebuilding_is_left_as_it_is_now_and_goflags_apply() {
+    let s = Setup::new();
+    ok(&mut s.go(GO_122, &["install", "example.com/hello@v1.0.0"]));
+    // The user's GOFLAGS reach the rebuild: a -toolexec that, as the new build runs, puts
+    // another program where the old one was (as a go install by hand would).
+    let theirs = s.write_script("theirs");
+    let toolexec = s.env.root().join("toolexec.sh");
+    fs::write(
+        &toolexec,
+        format!(
+            "#!/bin/sh\ncp {theirs} {gobin}/.hello.new && mv {gobin}/.hello.new {gobin}/hello\nexec \"$@\"\n",
+            theirs = theirs.display(),
+            gobin = s.gobin().display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&toolexec, fs::Permissions::from_mode(0o755)).unwrap();
+
+    let mut cmd = s.gomig(&["tools", "rebuild", "hello"]);
+    cmd.env("GOFLAGS", format!("-modcacherw -toolexec={}", toolexec.display()));
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("hello changed while it was being rebuilt; it is left as it is now"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(fs::read(s.gobin().join("hello")).unwrap(), fs::read(&theirs).unwrap());
+    no_staging_left(&s.gobin());
+}

@@ -67,6 +67,25 @@ pub struct Tool {
     /// The build information, or why there is none.
     #[serde(skip)]
     pub info: Result<BuildInfo, String>,
+    /// The entry as it was read: a rebuild replaces it only if it is still that file.
+    #[serde(skip)]
+    pub stamp: Option<Stamp>,
+}
+
+/// Which file an entry is, and its last change: device, inode, size, modification time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp(u64, u64, u64, i64, i64);
+
+impl Stamp {
+    pub fn of(meta: &fs::Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        Stamp(meta.dev(), meta.ino(), meta.size(), meta.mtime(), meta.mtime_nsec())
+    }
+
+    /// The stamp of `path` now (not following a link).
+    pub fn now(path: &Path) -> Option<Stamp> {
+        fs::symlink_metadata(path).ok().map(|m| Stamp::of(&m))
+    }
 }
 
 impl Tool {
@@ -124,6 +143,7 @@ pub fn scan(goroot: &Path, dir: &Path) -> Result<Vec<Tool>, ToolsError> {
                         file,
                         link_target,
                         info: Err(format!("a link to nothing readable ({e})")),
+                        stamp: Some(Stamp::of(&meta)),
                     });
                 }
             };
@@ -142,6 +162,7 @@ pub fn scan(goroot: &Path, dir: &Path) -> Result<Vec<Tool>, ToolsError> {
                 file,
                 link_target,
                 info: info.map(|()| BuildInfo::default()),
+                stamp: Some(Stamp::of(&meta)),
             })
         })
         .collect();

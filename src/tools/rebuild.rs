@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::buildinfo::{self, BuildInfo};
-use super::{STAGING_PREFIX, Tool};
+use super::{STAGING_PREFIX, Stamp, Tool};
 use crate::gotool;
 use crate::store::atomic::{pid_is_gone, sync_dir, unique_suffix};
 
@@ -203,6 +203,8 @@ pub enum RebuildError {
     NoProgram { command: String },
     #[error("the new build is not what was asked for: {0}")]
     Unexpected(String),
+    #[error("{file} changed while it was being rebuilt; it is left as it is now (gomig tools shows it)")]
+    ChangedMeanwhile { file: String },
     #[error("cannot replace {file}: {source}")]
     Replace { file: String, source: std::io::Error },
 }
@@ -276,6 +278,12 @@ fn build_and_replace(
             new.main.as_ref().map_or("", |m| m.version.as_str()),
             new.go_version
         )));
+    }
+    // Someone (a go install by hand, another gomig) replaced it meanwhile: theirs stays.
+    if Stamp::now(&tool.file) != tool.stamp {
+        return Err(RebuildError::ChangedMeanwhile {
+            file: tool.file.display().to_string(),
+        });
     }
     fs::rename(new_file, &tool.file).map_err(|source| RebuildError::Replace {
         file: tool.file.display().to_string(),
