@@ -27,8 +27,15 @@ pub struct ResolveFailure {
 
 impl From<resolve::Error> for ResolveFailure {
     fn from(err: resolve::Error) -> Self {
+        ResolveFailure::in_store(err, &resolve::sys::PathBuf::default())
+    }
+}
+
+impl ResolveFailure {
+    /// The failure with its message as the shim words it for the store at `home`.
+    fn in_store(err: resolve::Error, home: &resolve::sys::PathBuf) -> Self {
         let mut sink = StringSink(Vec::new());
-        message::write_error(&err, &mut sink);
+        message::write_failure(&err, home, &mut sink);
         ResolveFailure {
             message: String::from_utf8_lossy(&sink.0).into_owned(),
             kind: err.kind,
@@ -198,9 +205,10 @@ fn run_resolver(
     res.name_only = name_only;
     let cwd = dir.as_os_str().as_bytes();
     if pins {
-        resolve::resolve(&env, cwd, shim_id, &mut res)?;
+        resolve::resolve(&env, cwd, shim_id, &mut res).map_err(|e| ResolveFailure::in_store(e, &res.home))?;
     } else {
-        resolve::resolve_ignoring_pins(&env, cwd, shim_id, &mut res)?;
+        resolve::resolve_ignoring_pins(&env, cwd, shim_id, &mut res)
+            .map_err(|e| ResolveFailure::in_store(e, &res.home))?;
     }
     Ok(res)
 }

@@ -39,6 +39,8 @@ fn warm_cache() {
                     .args(args)
                     .current_dir(tmp.path())
                     .env("GOROOT", &goroot)
+                    // Never the user's HOME: Go writes its telemetry below it.
+                    .env("HOME", tmp.path())
                     .env("GOTOOLCHAIN", "local")
                     .env("GOCACHE", shared_gocache())
                     .env("GOFLAGS", "-modcacherw")
@@ -841,4 +843,274 @@ fn test_binaries_kept_between_checks_report_exactly_what_go_test_reports() {
     }
     assert_eq!(kept["totals"]["from"]["packages"], 8, "{:#}", kept["totals"]);
     assert_eq!(kept["totals"]["to"]["skipped"], 1, "{:#}", kept["totals"]);
+}
+
+/// The processes (pid and command line) whose working directory or command line is under one
+/// of `roots`.
+fn processes_under(roots: &[&Path]) -> Vec<(i32, String)> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(e.path().join("cmdline"))
+            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+            .unwrap_or_default();
+        let cwd = std::fs::read_link(e.path().join("cwd")).unwrap_or_default();
+        let hit = roots
+            .iter()
+            .any(|r| cwd.starts_with(r) || cmdline.contains(r.to_str().unwrap()));
+        // Zombies have no cwd and an empty cmdline: they run nothing.
+        if hit && !cmdline.is_empty() {
+            found.push((pid, cmdline.trim().to_string()));
+        }
+    }
+    found
+}
+
+/// The check sandboxes in the test's TMPDIR.
+fn sandboxes(env: &TestEnv) -> Vec<PathBuf> {
+    std::fs::read_dir(env.root().join("tmp"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("gomig-check-"))
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.path())
+        .collect()
+}
+
+#[test]
+fn a_killed_check_leaves_no_process_running_and_the_next_check_removes_its_sandbox() {
+    let env = env_with_two_releases();
+    let markers = env.root().join("markers");
+    std::fs::create_dir_all(&markers).unwrap();
+    let dir = module(
+        &env,
+        "sleepy",
+        &[(
+            "sleepy_test.go",
+            r#"package sleepy
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func TestSleeps(t *testing.T) {
+	dir := os.Getenv("SLEEPY_MARKERS")
+	if dir == "" {
+		return
+	}
+	os.WriteFile(filepath.Join(dir, strconv.Itoa(os.Getpid())), nil, 0o644)
+	time.Sleep(30 * time.Second)
+}
+"#,
+        )],
+    );
+    let cache = shared_gocache();
+    let mut cmd = env.gomig_in(
+        &dir,
+        &[
+            "check",
+            "--gocache",
+            cache.to_str().unwrap(),
+            "--to",
+            GO_123,
+            "--cross",
+            "none",
+        ],
+    );
+    cmd.env("SLEEPY_MARKERS", &markers)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut gomig = cmd.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(&markers).unwrap().next().is_none() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(180),
+            "the sleeping test never started"
+        );
+        assert!(
+            gomig.try_wait().unwrap().is_none(),
+            "gomig check ended before its test ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let left = sandboxes(&env);
+    assert_eq!(left.len(), 1, "one sandbox while the check runs: {left:?}");
+    let sandbox = left[0].clone();
+
+    gomig.kill().unwrap(); // SIGKILL: no cleanup code of gomig's runs
+    gomig.wait().unwrap();
+    let killed = std::time::Instant::now();
+    let mut running = processes_under(&[&dir, &sandbox]);
+    while !running.is_empty() && killed.elapsed() < std::time::Duration::from_secs(3) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        running = processes_under(&[&dir, &sandbox]);
+    }
+    for (pid, _) in &running {
+        // SAFETY: ends what the failed assertion below reports, so that it does not linger.
+        unsafe { libc::kill(*pid, libc::SIGKILL) };
+    }
+    assert!(
+        running.is_empty(),
+        "processes of the killed check still run {:?} after it was killed: {running:#?}",
+        killed.elapsed()
+    );
+
+    // The next check, without the sleep, removes the sandbox the killed one left.
+    let (code, report) = check_json(&env, &dir, &["--to", GO_123, "--cross", "none"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(
+        !sandbox.exists(),
+        "the killed check's sandbox {} is still there",
+        sandbox.display()
+    );
+    assert!(sandboxes(&env).is_empty(), "{:?}", sandboxes(&env));
+    let lock = sandbox.with_file_name(format!("{}.lock", sandbox.file_name().unwrap().to_string_lossy()));
+    assert!(!lock.exists(), "its lock file {} is still there", lock.display());
+}
+
+#[test]
+fn check_leaves_a_go_mod_without_a_go_line_as_it_was_and_reports_what_the_new_go_wanted() {
+    let env = env_with_two_releases();
+    // As google/uuid's last release: a go.mod with no go line. With GOFLAGS=-mod=mod, go test
+    // writes the running release's go line into it.
+    let go_mod = env.write("nogoline/go.mod", "module example.com/nogoline\n");
+    env.write(
+        "nogoline/uuid_test.go",
+        "package nogoline\n\nimport \"testing\"\n\nfunc TestNothing(t *testing.T) {}\n",
+    );
+    let dir = env.work.join("nogoline");
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&go_mod)
+        .unwrap()
+        .set_modified(an_hour_ago)
+        .unwrap();
+    let before = std::fs::read(&go_mod).unwrap();
+
+    let cache = shared_gocache();
+    let mut cmd = env.gomig_in(
+        &dir,
+        &[
+            "check",
+            "--gocache",
+            cache.to_str().unwrap(),
+            "--json",
+            "--to",
+            GO_123,
+            "--cross",
+            "none",
+        ],
+    );
+    cmd.env("GOFLAGS", "-modcacherw -mod=mod");
+    let out = run(&mut cmd);
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON report ({e}):\n{}", describe(&out)));
+
+    assert_eq!(std::fs::read(&go_mod).unwrap(), before, "go.mod changed:\n{report:#}");
+    assert_eq!(std::fs::metadata(&go_mod).unwrap().modified().unwrap(), an_hour_ago);
+    assert!(!dir.join("go.sum").exists());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "both run, no regressions:\n{}",
+        describe(&out)
+    );
+    assert_eq!(report["totals"]["from"]["passed"], 1, "{report:#}");
+    assert_eq!(report["totals"]["to"]["passed"], 1, "{report:#}");
+    let changes = report["project_changes"].as_array().unwrap();
+    let by_b = changes
+        .iter()
+        .find(|c| c["side"] == report["to"]["label"] && c["file"] == go_mod.to_str().unwrap())
+        .unwrap_or_else(|| panic!("no change B wanted to go.mod in {report:#}"));
+    assert_eq!(by_b["added"], serde_json::json!([format!("go {GO_123}")]), "{report:#}");
+    assert_eq!(by_b["restored"], false, "B changed only its own copy");
+}
+
+#[test]
+fn the_check_cache_is_trimmed_after_a_check_and_gomig_cache_shows_and_clears_it() {
+    let env = env_with_two_releases();
+    std::fs::write(
+        env.root().join("config.toml"),
+        "[check_cache]\nmax_size = \"1MiB\"\nmax_age = \"7d\"\n",
+    )
+    .unwrap();
+    let cache = env.gomig_home.join("cache/check-gocache");
+    // An entry of Go's cache not used for 40 days, from before.
+    let old = cache.join("ab/ab00-d");
+    std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+    std::fs::write(&old, vec![7u8; 4096]).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(40 * 24 * 3600))
+        .unwrap();
+    let index = env.gomig_home.join("cache/index-0123456789abcdef.json");
+    std::fs::write(&index, vec![b' '; 10_000]).unwrap();
+
+    // gomig's own cache (no --gocache): a module without imports, so that little is compiled.
+    let dir = module(
+        &env,
+        "tiny",
+        &[("tiny.go", "package tiny\n\nfunc F() int { return 1 }\n")],
+    );
+    let out = run(&mut env.gomig_in(&dir, &["check", "--to", GO_123, "--cross", "none"]));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(!old.exists(), "an entry older than max_age is removed");
+    let size = du(&cache);
+    assert!(
+        size <= 1 << 20,
+        "the cache is {size} bytes after the check, over max_size 1MiB"
+    );
+    assert!(index.exists(), "the trim is the check cache's only");
+
+    let table = env.gomig_ok(&["cache"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("cache") && lines[0].contains("size"), "{table}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("check ") && l.contains(cache.to_str().unwrap())),
+        "{table}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("index ") && l.contains("9.8 KiB")),
+        "{table}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("total ")), "{table}");
+
+    // Something in the check cache again, then clear one cache at a time.
+    std::fs::write(cache.join("ab/ab01-d"), vec![1u8; 5000]).unwrap();
+    env.gomig_ok(&["cache", "clear", "--index"]);
+    assert!(!index.exists());
+    assert!(cache.join("ab/ab01-d").exists());
+    env.gomig_ok(&["cache", "clear", "--check"]);
+    let json: Value = serde_json::from_str(&env.gomig_ok(&["cache", "--json"])).unwrap();
+    assert_eq!(json["total_bytes"], 0, "{json:#}");
+    assert_eq!(json["caches"][0]["max_bytes"], 1 << 20, "{json:#}");
+    // --all is the default, and clearing what is empty is fine.
+    env.gomig_ok(&["cache", "clear"]);
+
+    // A bad limit is an error that names the key.
+    std::fs::write(env.root().join("config.toml"), "[check_cache]\nmax_size = \"lots\"\n").unwrap();
+    let err = fails(&mut env.gomig(&["cache"]));
+    assert!(err.contains("check_cache.max_size") && err.contains("lots"), "{err}");
+}
+
+/// The bytes of the files under `path`.
+fn du(path: &Path) -> u64 {
+    let Ok(m) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    if !m.is_dir() {
+        return m.len();
+    }
+    std::fs::read_dir(path).unwrap().flatten().map(|e| du(&e.path())).sum()
 }

@@ -307,7 +307,8 @@ fn a_broken_goenv_file_does_not_make_an_intact_tree_fail_verify() {
     .unwrap();
     let go = go_dist(GO_122).join("bin/go");
     for args in [&["env", "GOVERSION"][..], &["version"]] {
-        let out = run(Command::new(&go)
+        let out = run(env
+            .command(&go, env.root())
             .args(args)
             .env("GOENV", &goenv)
             .env("GOTOOLCHAIN", "local")

@@ -28,4 +28,14 @@ fi
 bash tests/support/fetch-go.sh 1.21.13 1.22.10 1.23.9 1.24.11
 
 cargo build --all-targets
-cargo test "$@"
+# The tests never see the real HOME: cargo and rustup keep theirs, and every test gives Go its own
+# HOME. One that ran Go with the suite's HOME would leave .config/go or go/ in this scratch
+# directory, which fails the run instead of writing telemetry into the real ~/.config/go.
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+scratch_home="$PWD/target/test-home"
+rm -rf "$scratch_home" && mkdir -p "$scratch_home"
+HOME="$scratch_home" cargo test "$@"
+if [ -e "$scratch_home/.config/go" ] || [ -e "$scratch_home/go" ]; then
+  echo "error: a test ran Go without its own HOME (see $scratch_home): give it a TestEnv (tests/support)" >&2
+  exit 1
+fi

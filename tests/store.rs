@@ -547,11 +547,19 @@ fn doctor_on_a_fresh_machine_says_once_what_to_do_next_and_exits_0() {
     env.install_shims();
     let out = run(&mut env.gomig(&["doctor"]));
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "nothing is broken on a fresh machine:\n{}", describe(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "nothing is broken on a fresh machine:\n{}",
+        describe(&out)
+    );
     assert!(!text.contains("FIX"), "{text}");
     assert_eq!(text.matches("next  ").count(), 1, "one next step, said once:\n{text}");
     assert!(text.contains("run: gomig install latest"), "{text}");
-    assert!(text.contains("gomig config set mirror URL") && text.contains("--archive FILE --sha256 HEX"), "{text}");
+    assert!(
+        text.contains("gomig config set mirror URL") && text.contains("--archive FILE --sha256 HEX"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -562,6 +570,9 @@ fn doctor_without_a_default_names_a_toolchain_to_switch_to() {
     env.fake_toolchain("go1.23.9");
     let out = run(&mut env.gomig(&["doctor"]));
     let text = stdout(&out);
-    assert!(text.contains("no global default is set") && text.contains("fix: gomig switch 1.23.9"), "{text}");
+    assert!(
+        text.contains("no global default is set") && text.contains("fix: gomig switch 1.23.9"),
+        "{text}"
+    );
     assert!(!text.contains("see the message"), "{text}");
 }

@@ -7,9 +7,12 @@
 //! A runs `go test`, B runs `go vet` (compiling what its tests need) and the runtime probe, and
 //! while B runs `go test`, A runs `go vet`; the cross builds go to whichever is free.
 
+pub mod cache;
 pub mod compare;
+mod guard;
 mod kept;
 pub mod probe;
+pub mod project;
 pub mod report;
 pub mod sandbox;
 pub mod test2json;
@@ -68,6 +71,9 @@ pub struct Options {
     /// `go test -timeout`.
     pub timeout: Option<String>,
     pub gocache: PathBuf,
+    /// Trim `gocache` to these limits after the check (gomig's own cache; `None` for one the
+    /// user named).
+    pub trim: Option<cache::Limits>,
 }
 
 /// Progress, for a terminal display.
@@ -278,25 +284,78 @@ fn run_extra(
 }
 
 /// Runs the whole check. `Err` means it could not run (exit 2); regressions are in the report.
+/// The project's files are left as they were (project.rs); the cache is trimmed afterwards.
 pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Report, CheckError> {
     if opts.from.goroot == opts.to.goroot {
         return Err(CheckError::SameToolchain {
             label: opts.to.label.clone(),
         });
     }
-    let started = Instant::now();
-    let sandbox = Sandbox::new(&opts.gocache)?;
-    let in_workspace;
-    let opts = match workspace_patterns(&sandbox, opts) {
-        Some(packages) => {
-            in_workspace = Options {
-                packages,
-                ..opts.clone()
-            };
-            &in_workspace
-        }
-        None => opts,
+    let result = {
+        let mut sandbox = Sandbox::new(&opts.gocache)?;
+        let module_dirs = |opts: &Options| -> Vec<PathBuf> {
+            std::iter::once(opts.dir.clone())
+                .chain(opts.packages.iter().filter_map(|p| {
+                    let base = p.strip_suffix("/...").unwrap_or(p);
+                    (base.starts_with("./") || base.starts_with("../") || base.starts_with('/'))
+                        .then(|| opts.dir.join(base))
+                }))
+                .collect()
+        };
+        let mut snapshot = project::Snapshot::take(&module_dirs(opts));
+        let in_workspace;
+        let opts = match workspace_patterns(&sandbox, opts) {
+            Some(packages) => {
+                in_workspace = Options {
+                    packages,
+                    ..opts.clone()
+                };
+                &in_workspace
+            }
+            None => opts,
+        };
+        // Each module the workspace uses, too.
+        snapshot = project::Snapshot::take(&module_dirs(opts)).merged_into(snapshot);
+        let modfiles = if !project::workspace_mode(&opts.dir) && opts.dir.join("go.mod").is_file() {
+            let made = project::Modfiles::prepare(sandbox.tmp.path(), &opts.dir, &[&opts.from, &opts.to]);
+            let modfiles = made.map_err(|source| CheckError::Setup {
+                what: format!(
+                    "cannot copy {} into the sandbox {}",
+                    opts.dir.join("go.mod").display(),
+                    sandbox.tmp.path().display()
+                ),
+                source,
+            })?;
+            sandbox.use_modfiles(&opts.dir, modfiles.flags());
+            Some(modfiles)
+        } else {
+            None
+        };
+        let result = run_in(&sandbox, opts, progress);
+        let (mut changes, failed) = snapshot.restore();
+        let wanted = modfiles.map(|m| m.wanted()).unwrap_or_default();
+        changes.splice(0..0, wanted);
+        result.and_then(|mut report| {
+            if let Some(first) = failed.into_iter().next() {
+                return Err(CheckError::Setup {
+                    what: first,
+                    source: std::io::Error::other("the project's files changed"),
+                });
+            }
+            report.project_changes = changes;
+            Ok(report)
+        })
     };
+    // After the sandbox (and its hold on the cache) is gone.
+    if let Some(limits) = opts.trim {
+        let _ = cache::trim(&opts.gocache, limits);
+    }
+    result
+}
+
+/// The check itself, in `sandbox`, with the workspace's patterns already in `opts`.
+fn run_in(sandbox: &Sandbox, opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Report, CheckError> {
+    let started = Instant::now();
     let mut queue: VecDeque<Extra> = opts.cross.iter().cloned().map(Extra::Cross).collect();
     queue.push_back(Extra::Probe);
     let queue = Mutex::new(queue);
@@ -307,7 +366,7 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
     let extras_from = |take: &dyn Fn() -> Option<Extra>| -> Result<Vec<ExtraResult>, CheckError> {
         let mut done = Vec::new();
         while let Some(extra) = take() {
-            done.push(run_extra(&sandbox, opts, extra, progress)?);
+            done.push(run_extra(sandbox, opts, extra, progress)?);
         }
         Ok(done)
     };
@@ -317,7 +376,7 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
     // vets (compiling B's packages for its tests) and runs its probe; while B tests, A vets and
     // both take the cross builds.
     let (a_tests_done, wait_for_a_tests) = std::sync::mpsc::channel::<bool>();
-    let (sandbox, extras_from, take) = (&sandbox, &extras_from, &take);
+    let (extras_from, take) = (&extras_from, &take);
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(move || -> Result<(SideRun, Vec<ExtraResult>), CheckError> {
             let test = run_tests(sandbox, opts, &opts.from, progress);
@@ -461,6 +520,7 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
         packages: cmp.packages,
         vet_from: a.vet.findings,
         vet_to: b.vet.findings,
+        project_changes: Vec::new(),
         seconds: started.elapsed().as_secs_f64(),
     })
 }

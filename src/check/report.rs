@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::compare::{Fixed, Kind, PackageRow, Regression, SideTotals};
 use super::probe::ProbeResult;
+use super::project::ProjectChange;
 use super::sandbox::Side;
 use super::vet::VetFinding;
 
@@ -51,6 +52,9 @@ pub struct Report {
     pub packages: Vec<PackageRow>,
     pub vet_from: Vec<VetFinding>,
     pub vet_to: Vec<VetFinding>,
+    /// What a toolchain wanted to change in the project's go.mod/go.sum (it changed only its
+    /// own copy), and project files that changed during the check and were put back.
+    pub project_changes: Vec<ProjectChange>,
     pub seconds: f64,
 }
 
@@ -205,6 +209,31 @@ impl Report {
                 );
                 for line in c.output.iter().take(TABLE_LINES) {
                     let _ = writeln!(s, "      | {line}");
+                }
+            }
+        }
+        if !self.project_changes.is_empty() {
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "  project files (gomig check leaves them as they were; each toolchain wrote only its own copy):"
+            );
+            for c in &self.project_changes {
+                let what = match (&c.side, c.restored) {
+                    (Some(side), _) => format!(
+                        "{side} wanted to {} {}",
+                        if c.created { "create" } else { "change" },
+                        c.file
+                    ),
+                    (None, true) => format!("{} changed during the check; put back as it was", c.file),
+                    (None, false) => format!("{} changed during the check and could not be put back", c.file),
+                };
+                let _ = writeln!(s, "  {} {what}", style.bold("go files       "));
+                for line in &c.removed {
+                    let _ = writeln!(s, "      - {line}");
+                }
+                for line in &c.added {
+                    let _ = writeln!(s, "      + {line}");
                 }
             }
         }

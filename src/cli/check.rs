@@ -120,6 +120,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         Ok(t) => t,
         Err(e) => return Ok(could_not_run(e)),
     };
+    let trim = match args.run.trim() {
+        Ok(t) => t,
+        Err(e) => return Ok(could_not_run(e)),
+    };
     let opts = Options {
         dir,
         from,
@@ -128,6 +132,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         cross,
         timeout: args.run.timeout.clone(),
         gocache: args.run.gocache(&store),
+        trim,
     };
     let line = ProgressLine::new(!ctx.quiet && std::io::stderr().is_terminal(), "");
     let result = check::run(&opts, &|p| line.update(p));

@@ -7,7 +7,13 @@ use std::time::Duration;
 
 use crate::check::report::Style;
 use crate::check::{self, Progress};
+use crate::config::{Config, ConfigError};
 use crate::store::Store;
+
+/// gomig check's own build cache (and the test binaries and probe it keeps).
+pub fn check_cache_dir(store: &Store) -> PathBuf {
+    store.cache_dir().join("check-gocache")
+}
 
 /// How the checks run: the options `gomig check` and `gomig migrate` (stage 3) share.
 #[derive(Debug, clap::Args)]
@@ -37,9 +43,16 @@ impl RunArgs {
 
     /// The build cache: the one given, else gomig's own.
     pub fn gocache(&self, store: &Store) -> PathBuf {
-        self.gocache
-            .clone()
-            .unwrap_or_else(|| store.cache_dir().join("check-gocache"))
+        self.gocache.clone().unwrap_or_else(|| check_cache_dir(store))
+    }
+
+    /// How gomig's own cache is trimmed after a check (config.toml's `[check_cache]`); `None`
+    /// for a cache given with `--gocache` (yours: gomig never trims it).
+    pub fn trim(&self) -> Result<Option<check::cache::Limits>, ConfigError> {
+        if self.gocache.is_some() {
+            return Ok(None);
+        }
+        Config::load()?.check_cache_limits().map(Some)
     }
 }
 

@@ -192,7 +192,10 @@ fn check_store(store: &Store, r: &mut Report) {
             let fix = newest.map_or("gomig switch VERSION".to_string(), |n| {
                 format!("gomig switch {}", crate::store::short(&n))
             });
-            r.warn("no global default is set: `go` outside a project has nothing to run", fix)
+            r.warn(
+                "no global default is set: `go` outside a project has nothing to run",
+                fix,
+            )
         }
         Err(e) => r.warn(format!("{e}"), "gomig switch VERSION"),
     }
@@ -252,11 +255,10 @@ fn check_here(r: &mut Report) {
         // The resolver's message ends with the command that fixes it.
         Err(e) => {
             let text = e.to_string();
-            let fix = text
-                .rsplit_once("run: ")
-                .map_or("gomig current explains what this directory asks for".to_string(), |(_, cmd)| {
-                    cmd.to_string()
-                });
+            let fix = text.rsplit_once("run: ").map_or(
+                "gomig current explains what this directory asks for".to_string(),
+                |(_, cmd)| cmd.to_string(),
+            );
             r.warn(format!("here: {text}"), fix)
         }
     }

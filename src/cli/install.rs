@@ -9,6 +9,7 @@ use anyhow::{Result, bail};
 use super::Ctx;
 use super::source::{SourceArgs, installer, nothing_installed};
 use crate::install::Outcome;
+use crate::integrity::restore;
 use crate::lookup::{self, HereError};
 use crate::resolve::version::compare_go;
 use crate::resolve::{ErrorKind, Tool};
@@ -45,17 +46,75 @@ fn needed_here() -> Result<Option<String>> {
     }
 }
 
+/// How one version came to be installed.
+enum Done {
+    /// Downloaded, or from `--archive` (or already there).
+    Fetched(Outcome),
+    /// Restored from the archive `gomig prune` made of it.
+    Restored {
+        name: String,
+        tree_digest: String,
+        archive: PathBuf,
+    },
+}
+
+/// An exact release that is not installed but that `gomig prune` archived: its name and archive.
+fn pruned(store: &crate::store::Store, version: &str) -> Option<(String, PathBuf)> {
+    let Ok(lookup::Request::Exact(name)) = lookup::normalize(version, lookup::Accept::Toolchain) else {
+        return None;
+    };
+    if store.toolchain(&name).is_ok() {
+        return None;
+    }
+    let archive = store.pruned_archive(&name)?;
+    Some((name, archive))
+}
+
+/// Restores a pruned toolchain from its archive (checked as `gomig restore` checks it): no
+/// download, and the tree is the one that was installed before.
+fn restore_pruned(store: &crate::store::Store, name: &str, archive: &std::path::Path, ctx: &Ctx) -> Result<Done> {
+    let r = restore::restore(store, archive, None, Some(name))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{e} (restoring {name} from the archive gomig prune made); to download it instead: rm {} && gomig install {}",
+                archive.display(),
+                crate::store::short(name)
+            )
+        })?;
+    for w in &r.warnings {
+        ctx.note(w);
+    }
+    Ok(Done::Restored {
+        name: r.name,
+        tree_digest: r.tree_digest,
+        archive: archive.to_path_buf(),
+    })
+}
+
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store_for_change()?;
     let installer = installer(&store, ctx, &args.source)?;
     let mut failed = 0;
     let mut installed = Vec::new();
-    let mut report = |result: Result<Outcome>, what: &str| match result {
-        Ok(Outcome::Installed { name, tree_digest }) => {
+    let mut downloaded = 0;
+    let mut report = |result: Result<Done>, what: &str| match result {
+        Ok(Done::Fetched(Outcome::Installed { name, tree_digest })) => {
             ctx.note(format!("installed {name} (tree digest {tree_digest})"));
             installed.push(name);
+            downloaded += 1;
         }
-        Ok(Outcome::AlreadyInstalled { name }) => ctx.note(format!("{name} is already installed")),
+        Ok(Done::Restored {
+            name,
+            tree_digest,
+            archive,
+        }) => {
+            ctx.note(format!(
+                "restored {name} from {} (archived by gomig prune; no download), tree digest {tree_digest}",
+                archive.display()
+            ));
+            installed.push(name);
+        }
+        Ok(Done::Fetched(Outcome::AlreadyInstalled { name })) => ctx.note(format!("{name} is already installed")),
         Err(e) => {
             eprintln!("error: {what}: {e:#}");
             failed += 1;
@@ -65,6 +124,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         report(
             installer
                 .install_archive(file, args.sha256.as_deref())
+                .map(Done::Fetched)
                 .map_err(|e| nothing_installed(e, &store)),
             &file.display().to_string(),
         );
@@ -103,9 +163,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
                     continue;
                 }
             };
+            if let Some((name, archive)) = pruned(&store, v) {
+                report(restore_pruned(&store, &name, &archive, ctx), v);
+                continue;
+            }
             report(
                 installer
                     .install(&spec, args.sha256.as_deref())
+                    .map(Done::Fetched)
                     .map_err(|e| nothing_installed(e, &store)),
                 v,
             );
@@ -127,7 +192,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     // A --mirror that worked and is not saved: say how to keep it (the next install would go to
     // the default site again).
     if failed == 0
-        && !installed.is_empty()
+        && downloaded > 0
         && let [mirror, ..] = args.source.mirrors.as_slice()
         && crate::config::Config::load().is_ok_and(|c| c.mirror.is_none())
         && std::env::var_os("GOMIG_MIRROR").is_none()

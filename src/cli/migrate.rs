@@ -171,6 +171,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         cross: args.run.targets()?,
         timeout: args.run.timeout.clone(),
         gocache: args.run.gocache(&store),
+        trim: args.run.trim()?,
         mirrors: super::source::mirrors(&args.mirrors, &Config::load()?),
     };
     let driver = CliDriver {

@@ -5,6 +5,7 @@
 pub mod add;
 pub mod archive;
 pub mod audit;
+pub mod cache;
 pub mod check;
 pub mod completions;
 pub mod config;
@@ -90,6 +91,7 @@ pub enum Command {
     Log(log::Args),
     Prune(prune::Args),
     Check(check::Args),
+    Cache(cache::Args),
     Migrate(migrate::Args),
     Tools(tools::Args),
 }
@@ -192,6 +194,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Log(a) => log::run(a, &ctx),
         Command::Prune(a) => prune::run(a, &ctx),
         Command::Check(a) => check::run(a, &ctx),
+        Command::Cache(a) => cache::run(a, &ctx),
         Command::Migrate(a) => migrate::run(a, &ctx),
         Command::Tools(a) => tools::run(a, &ctx),
     }

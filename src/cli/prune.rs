@@ -35,7 +35,16 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store_for_change()?;
     let config = Config::load()?;
-    let plan = prune::plan(&store, args.keep, &config.project_roots)?;
+    let here = std::env::current_dir().ok();
+    let scope = prune::Scope {
+        keep_history: args.keep,
+        project_roots: &config.project_roots,
+        here: here.as_deref(),
+    };
+    let plan = prune::plan(&store, &scope)?;
+    if !args.json {
+        say_what_was_seen(&plan, &config.project_roots, ctx);
+    }
     let mut rows = Vec::new();
     for k in &plan.keep {
         if !args.json {
@@ -58,14 +67,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             continue;
         }
         // Each removal re-plans under the store lock (see prune::remove_one).
-        match prune::remove_one(
-            &store,
-            t,
-            !args.no_archive,
-            pack::DEFAULT_LEVEL,
-            args.keep,
-            &config.project_roots,
-        ) {
+        match prune::remove_one(&store, t, !args.no_archive, pack::DEFAULT_LEVEL, &scope) {
             Ok(r) => {
                 let archive = r.archive.as_ref().map(|p| p.display().to_string());
                 for w in &r.warnings {
@@ -93,7 +95,17 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        let pins: Vec<_> = plan
+            .pins
+            .iter()
+            .flat_map(|(v, files)| {
+                files
+                    .iter()
+                    .map(move |f| json!({ "file": f.display().to_string(), "version": v }))
+            })
+            .collect();
+        let report = json!({ "toolchains": rows, "pins_seen": pins, "project_roots": config.project_roots });
+        println!("{}", serde_json::to_string_pretty(&report)?);
     }
     if plan.remove.is_empty() {
         ctx.note("nothing to prune");
@@ -103,4 +115,25 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Which pins prune could see, and that it cannot see the others: a toolchain another project
+/// pins outside them may go (it stays restorable from its archive).
+fn say_what_was_seen(plan: &prune::Plan, roots: &[std::path::PathBuf], ctx: &Ctx) {
+    for (version, files) in &plan.pins {
+        for f in files {
+            ctx.note(format!("pin seen: {} selects {version}", f.display()));
+        }
+    }
+    if roots.is_empty() {
+        ctx.note(
+            "note: project_roots is not set, so the only .go-version prune can see is the one this directory obeys; a toolchain another project pins may be removed (it is archived first, and the next `go` there says how to restore it); to keep those: gomig config set project_roots DIR,DIR",
+        );
+    } else {
+        let list: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+        ctx.note(format!(
+            "note: .go-version files outside {} (and this directory) are not seen; add their directories with gomig config set project_roots DIR,DIR",
+            list.join(", ")
+        ));
+    }
 }

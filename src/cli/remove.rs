@@ -22,6 +22,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store_for_change()?;
     let name = crate::lookup::toolchain_entry_arg(&args.name)?;
     let policy = Removal {
+        archive: None,
         kind: Kind::Remove,
         force: args.force,
         drop_from_history: false,

@@ -223,7 +223,11 @@ impl Auditor<'_> {
             };
             if meta.file_type().is_symlink() {
                 if let Some(root) = goroot {
-                    self.symlink(root, &path, owned);
+                    match split_tree_link(root, &path) {
+                        // A distro's own layout: its other half is checked like the rest.
+                        Some(half) => self.walk(&half, Some(&half), owned, skip),
+                        None => self.symlink(root, &path, owned),
+                    }
                 }
                 continue;
             }
@@ -382,6 +386,12 @@ impl Auditor<'_> {
             repair: None,
         });
     }
+}
+
+/// The directory a distro split-tree link at `path` below `root` stands for.
+fn split_tree_link(root: &Path, path: &Path) -> Option<PathBuf> {
+    let rel = path.strip_prefix(root).ok()?;
+    crate::integrity::tree::split_tree_link(root, rel, path)
 }
 
 /// Whether `target` of the link at `link` stays inside `root`, lexically.

@@ -613,6 +613,7 @@ pub fn uninstall(
     // An install of the same version finishes first (toolchain lock, then the store's).
     let _lock = store.lock_toolchain(name)?;
     let policy = Removal {
+        archive: None,
         kind: RemovalKind::Uninstall,
         force,
         drop_from_history: false,

@@ -1,6 +1,7 @@
 //! The one walker of a GOROOT on disk, shared by the manifest scan and the archive writer.
 //!
-//! It never follows a link (a link is reported, with its target, and not entered), reports
+//! It never follows a link (a link is reported, with its target, and not entered), with one
+//! exception: a distro's split tree (below), whose links are the tree's own layout. It reports
 //! devices, sockets and FIFOs by kind without opening them (reading a FIFO would hang), and
 //! returns the entries sorted by their relative path bytes: the order the manifest body and the
 //! archive are written in, so the same tree gives the same bytes everywhere.
@@ -80,29 +81,99 @@ impl From<TreeError> for io::Error {
     }
 }
 
-/// Every entry below `root`, sorted by relative path bytes, without following links.
+/// Every entry below `root`, sorted by relative path bytes, without following links (but a
+/// distro's split-tree links, [`split_tree_link`], which stand for the directories they name).
 pub fn walk(root: &Path) -> Result<Vec<TreeEntry>, TreeError> {
     let mut entries = Vec::new();
-    walk_dir(root, root, &mut entries)?;
+    walk_dir(root, root, b"", &mut entries)?;
     entries.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(entries)
 }
 
-fn walk_dir(root: &Path, dir: &Path, out: &mut Vec<TreeEntry>) -> Result<(), TreeError> {
+/// Debian and Ubuntu ship `/usr/lib/go-1.19` with `src`, `api`, `misc`, `test` and
+/// `pkg/include` as links into `/usr/share/go-1.19`: one tree in two halves, and `go` reads
+/// its standard library through them. A link at `rel` inside `root` is such a link when it
+/// names exactly `S/rel`, where `S` is another directory with the same name as `root` (the
+/// other half), and the directory it names and each of its ancestors are owned by root or by
+/// `root`'s owner and not writable by others (sticky directories aside). Returns the directory
+/// it names; anything else is an ordinary link, reported and never entered.
+pub fn split_tree_link(root: &Path, rel: &Path, link: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let target = fs::read_link(link).ok()?;
+    let mut at: Vec<Component> = if target.is_absolute() {
+        Vec::new()
+    } else {
+        link.parent()?.components().collect()
+    };
+    for c in target.components() {
+        match c {
+            Component::RootDir => at = vec![Component::RootDir],
+            Component::CurDir => {}
+            Component::ParentDir => {
+                at.pop();
+            }
+            c => at.push(c),
+        }
+    }
+    let named: PathBuf = at.iter().collect();
+    let mut half = named.as_path();
+    for _ in rel.components() {
+        half = half.parent()?;
+    }
+    if half.join(rel) != named || half == root || half.file_name()? != root.file_name()? {
+        return None;
+    }
+    let owner = fs::metadata(root).ok()?.uid();
+    let mut dir = Some(named.as_path());
+    while let Some(d) = dir {
+        let m = fs::metadata(d).ok()?;
+        let others_write = m.mode() & 0o022 != 0 && m.mode() & 0o1000 == 0;
+        if !m.is_dir() || (m.uid() != 0 && m.uid() != owner) || others_write {
+            return None;
+        }
+        dir = d.parent();
+    }
+    Some(named)
+}
+
+fn walk_dir(root: &Path, dir: &Path, rel_dir: &[u8], out: &mut Vec<TreeEntry>) -> Result<(), TreeError> {
     let at = |p: &Path| {
         let path = p.to_path_buf();
         move |cause| TreeError { path, cause }
     };
     for item in fs::read_dir(dir).map_err(at(dir))? {
-        let path = item.map_err(at(dir))?.path();
+        let item = item.map_err(at(dir))?;
+        let path = item.path();
+        let mut rel = rel_dir.to_vec();
+        if !rel.is_empty() {
+            rel.push(b'/');
+        }
+        rel.extend_from_slice(item.file_name().as_bytes());
         let meta = fs::symlink_metadata(&path).map_err(at(&path))?;
         let kind = Kind::of(meta.file_type());
+        if kind == Kind::Symlink
+            && let Some(half) = split_tree_link(root, Path::new(std::ffi::OsStr::from_bytes(&rel)), &path)
+        {
+            // The other half of the tree, recorded as the directory `go` sees here.
+            let real = fs::metadata(&half).map_err(at(&half))?;
+            out.push(TreeEntry {
+                rel: rel.clone(),
+                kind: Kind::Dir,
+                mode: real.mode() & 0o7777,
+                size: 0,
+                mtime: real.mtime().max(0) as u64,
+                target: None,
+                path: half.clone(),
+            });
+            walk_dir(root, &half, &rel, out)?;
+            continue;
+        }
         let target = match kind {
             Kind::Symlink => Some(fs::read_link(&path).map_err(at(&path))?.as_os_str().as_bytes().to_vec()),
             _ => None,
         };
         out.push(TreeEntry {
-            rel: path.strip_prefix(root).unwrap_or(&path).as_os_str().as_bytes().to_vec(),
+            rel: rel.clone(),
             kind,
             mode: if kind == Kind::Symlink { 0 } else { meta.mode() & 0o7777 },
             size: if kind == Kind::File { meta.len() } else { 0 },
@@ -111,7 +182,7 @@ fn walk_dir(root: &Path, dir: &Path, out: &mut Vec<TreeEntry>) -> Result<(), Tre
             path: path.clone(),
         });
         if kind == Kind::Dir {
-            walk_dir(root, &path, out)?;
+            walk_dir(root, &path, &rel, out)?;
         }
     }
     Ok(())

@@ -120,6 +120,8 @@ pub struct Request {
     pub cross: Vec<String>,
     pub timeout: Option<String>,
     pub gocache: PathBuf,
+    /// How the check cache is trimmed after each check (`None`: not gomig's own).
+    pub trim: Option<check::cache::Limits>,
     /// Mirrors, for the plan's wording.
     pub mirrors: Vec<String>,
 }
@@ -626,6 +628,7 @@ fn check_project(req: &Request, dir: &Path, a: &Side, b: &Side, driver: &dyn Dri
         cross: req.cross.clone(),
         timeout: req.timeout.clone(),
         gocache: req.gocache.clone(),
+        trim: req.trim,
     };
     match check::run(&opts, &|p| driver.check_progress(p)) {
         Ok(report) => ProjectCheck {

@@ -4,6 +4,7 @@
 
 use core::mem::MaybeUninit;
 
+use super::sys::PathBuf;
 use super::trust::{Finding, Problem, Role};
 use super::{Error, ErrorKind, Source};
 
@@ -98,6 +99,23 @@ fn put_where(sink: &mut impl Sink, err: &Error) {
         Source::Default => sink.put(b"the global default"),
         _ => sink.put(err.source.as_str().as_bytes()),
     }
+}
+
+/// Writes the message for `err` in the store at `home`: a toolchain that is not installed but
+/// that `gomig prune` archived is restored from its archive, not downloaded again.
+pub fn write_failure(err: &Error, home: &PathBuf, sink: &mut impl Sink) {
+    let mut archive = PathBuf::default();
+    if err.kind == ErrorKind::NotInstalled && super::pruned_archive(home, err.value.as_bytes(), &mut archive) {
+        let value = err.value.as_bytes();
+        sink.put(b"Go ");
+        sink.put(value.strip_prefix(b"go").unwrap_or(value));
+        sink.put(b" is not installed (requested by ");
+        put_where(sink, err);
+        sink.put(b"); gomig prune archived it, so no download is needed; run: gomig restore ");
+        put_shell_word(sink, archive.as_bytes());
+        return;
+    }
+    write_error(err, sink)
 }
 
 /// Writes the message for `err` (no `error:` prefix, no newline).

@@ -321,6 +321,23 @@ impl Error {
     }
 }
 
+/// Under GOMIG_HOME: `<name>` links to the archive `gomig prune` made of that toolchain.
+pub const PRUNED_DIR: &[u8] = b"state/pruned";
+
+/// The archive `gomig prune` made of the toolchain `name` (a regular file that is still
+/// there), into `out`. Only on the cold path of a toolchain that is not installed.
+#[cold]
+#[inline(never)]
+pub fn pruned_archive(home: &PathBuf, name: &[u8], out: &mut PathBuf) -> bool {
+    let mut link = home.clone();
+    !home.is_empty()
+        && !name.is_empty()
+        && link.push(PRUNED_DIR).is_some()
+        && link.push(name).is_some()
+        && sys::readlink(&link, out).is_ok()
+        && matches!(sys::stat(out), Ok(m) if m.kind == FileKind::File)
+}
+
 /// What a version request means.
 #[derive(Clone, Copy)]
 enum Spec<'a> {

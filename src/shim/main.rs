@@ -274,14 +274,14 @@ fn resolve_failed(err: &resolve::Error, env: &Env<'_>, res: &Resolution, call: &
         // The slow, rare path: hand over to the CLI, which installs, then runs us again.
         return auto_install(&res.home, res.tool, err.value.as_bytes(), call.argv, call.envp);
     }
-    fail_resolve(err)
+    fail_resolve(err, &res.home)
 }
 
 #[cold]
 #[inline(never)]
-fn fail_resolve(err: &resolve::Error) -> c_int {
+fn fail_resolve(err: &resolve::Error, home: &PathBuf) -> c_int {
     let mut msg = StackBuf::<6144>::default();
-    message::write_error(err, &mut msg);
+    message::write_failure(err, home, &mut msg);
     fail(msg.as_bytes())
 }
 

@@ -12,6 +12,7 @@ pub use atomic::{WriteError, pid_is_gone, sync_dir, unique_suffix, write_atomic}
 
 use std::fs::{self, File};
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -171,6 +172,18 @@ impl Store {
     }
     pub fn state_dir(&self) -> PathBuf {
         self.home.join("state")
+    }
+    /// `state/pruned/<name>`: a link to the archive `gomig prune` made of `name`, which the
+    /// resolver names when `go` asks for it again and `gomig install` restores from.
+    pub fn pruned_link(&self, name: &str) -> PathBuf {
+        self.home
+            .join(std::ffi::OsStr::from_bytes(crate::resolve::PRUNED_DIR))
+            .join(name)
+    }
+    /// The archive prune made of `name`, if it is still there (a regular file).
+    pub fn pruned_archive(&self, name: &str) -> Option<PathBuf> {
+        let target = fs::read_link(self.pruned_link(name)).ok()?;
+        fs::metadata(&target).is_ok_and(|m| m.is_file()).then_some(target)
     }
     pub fn history_path(&self) -> PathBuf {
         self.state_dir().join("history")

@@ -558,6 +558,14 @@ impl Transaction<'_> {
                 warnings.push(format!("warning: {e}; gomig rollback may name {name}, which is gone"));
             }
         }
+        if let Some(archive) = policy.archive
+            && let Err(e) = self.record_pruned(name, archive)
+        {
+            warnings.push(format!(
+                "warning: {e}; a `go` that asks for {name} will suggest a new download instead of gomig restore {}",
+                archive.display()
+            ));
+        }
         let mut event = Event::new(policy.kind.action()).field("version", name.to_string());
         if adopted {
             event = event.field("goroot", toolchain.root().display().to_string());
@@ -576,6 +584,21 @@ impl Transaction<'_> {
             ));
         }
         Ok(Removed { toolchain, warnings })
+    }
+
+    /// Links `state/pruned/<name>` to `archive`, replacing any older link in one rename.
+    fn record_pruned(&self, name: &str, archive: &Path) -> std::result::Result<(), String> {
+        let link = self.store.pruned_link(name);
+        let dir = link.parent().expect("state/pruned/<name> has a parent");
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let archive = fs::canonicalize(archive).unwrap_or_else(|_| archive.to_path_buf());
+        let tmp = dir.join(format!(".{name}.{}", super::atomic::unique_suffix()));
+        std::os::unix::fs::symlink(&archive, &tmp)
+            .and_then(|()| fs::rename(&tmp, &link))
+            .map_err(|e| {
+                let _ = fs::remove_file(&tmp);
+                format!("cannot record the archive in {}: {e}", link.display())
+            })
     }
 
     /// Records `manifest` as what `name` contains, and logs `event`.
@@ -762,6 +785,9 @@ pub struct Removal<'a> {
     pub drop_from_history: bool,
     /// Extra event fields (`by: migrate`, the archive prune wrote).
     pub fields: Vec<(&'a str, Value)>,
+    /// The archive the toolchain was saved to (prune): recorded in `state/pruned/`, so that
+    /// a `go` that asks for it again names the archive, and `gomig install` restores from it.
+    pub archive: Option<&'a Path>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

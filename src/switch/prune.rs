@@ -34,6 +34,19 @@ pub struct Kept {
 pub struct Plan {
     pub remove: Vec<Toolchain>,
     pub keep: Vec<Kept>,
+    /// Every `.go-version` prune could see, with the toolchain it selects: those below the
+    /// project roots and the one the current directory obeys. Pins elsewhere are not seen.
+    pub pins: BTreeMap<String, Vec<PathBuf>>,
+}
+
+/// Where prune looks for what must stay.
+pub struct Scope<'a> {
+    /// The rollback history's last N entries stay (at least 1: the rollback target).
+    pub keep_history: usize,
+    /// Directories searched for `.go-version` files (the config's `project_roots`).
+    pub project_roots: &'a [PathBuf],
+    /// The directory prune runs in: the pin `go` obeys there stays too.
+    pub here: Option<&'a Path>,
 }
 
 /// Every `.go-version` below `root` (not following links, skipping hidden and vendored trees).
@@ -51,8 +64,9 @@ fn find_pins(root: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Toolchain name → the `.go-version` files that select it.
-pub fn pinned(roots: &[PathBuf]) -> BTreeMap<String, Vec<PathBuf>> {
+/// Toolchain name → the `.go-version` files that select it: those below `roots`, and the one
+/// that `here` obeys (found by the resolver's upward walk).
+pub fn pinned(roots: &[PathBuf], here: Option<&Path>) -> BTreeMap<String, Vec<PathBuf>> {
     // The shell pin (GOMIG_GO_VERSION) is this shell's business, not the project's.
     let snapshot = EnvSnapshot::from_vars(std::env::vars_os().filter(|(k, _)| k != "GOMIG_GO_VERSION").map(
         |(k, v)| {
@@ -65,6 +79,16 @@ pub fn pinned(roots: &[PathBuf]) -> BTreeMap<String, Vec<PathBuf>> {
         find_pins(root, 0, &mut files);
     }
     let mut out: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    if let Some(dir) = here
+        && let Ok(res) = lookup::resolve_in(&snapshot, dir, Tool::Go)
+        && res.source == Source::GoVersionFile
+        && !res.name.is_empty()
+    {
+        let file = lookup::path_of(res.file.as_bytes());
+        if !files.contains(&file) {
+            files.push(file);
+        }
+    }
     for file in files {
         let Some(dir) = file.parent() else { continue };
         // Exactly what `go` would run there, by the resolver's rules (a prefix picks the newest).
@@ -79,7 +103,8 @@ pub fn pinned(roots: &[PathBuf]) -> BTreeMap<String, Vec<PathBuf>> {
 }
 
 /// Decides what may go. `keep_history` is clamped to at least 1: the rollback target stays.
-pub fn plan(store: &Store, keep_history: usize, project_roots: &[PathBuf]) -> crate::store::Result<Plan> {
+pub fn plan(store: &Store, scope: &Scope<'_>) -> crate::store::Result<Plan> {
+    let keep_history = scope.keep_history;
     let default = store.default_name()?;
     let history = store.history()?;
     let mut recent: Vec<&String> = Vec::new();
@@ -91,10 +116,11 @@ pub fn plan(store: &Store, keep_history: usize, project_roots: &[PathBuf]) -> cr
             recent.push(name);
         }
     }
-    let pins = pinned(project_roots);
+    let pins = pinned(scope.project_roots, scope.here);
     let mut p = Plan {
         remove: Vec::new(),
         keep: Vec::new(),
+        pins: BTreeMap::new(),
     };
     for t in store.toolchains()? {
         let reason = if default.as_deref() == Some(t.name.as_str()) {
@@ -122,6 +148,7 @@ pub fn plan(store: &Store, keep_history: usize, project_roots: &[PathBuf]) -> cr
             None => p.remove.push(t),
         }
     }
+    p.pins = pins;
     Ok(p)
 }
 
@@ -174,15 +201,13 @@ pub struct Removed {
 
 /// Archives (unless `archive` is false) and removes one toolchain, through the store's
 /// transaction: under the store lock the plan is made again, so a toolchain that became the
-/// default, the rollback target or pinned meanwhile is kept. `keep_history` and
-/// `project_roots` are the plan's.
+/// default, the rollback target or pinned meanwhile is kept. `scope` is the plan's.
 pub fn remove_one(
     store: &Store,
     t: &Toolchain,
     archive: bool,
     level: u32,
-    keep_history: usize,
-    project_roots: &[PathBuf],
+    scope: &Scope<'_>,
 ) -> Result<Removed, PruneError> {
     // Toolchain lock first, then the store's: the order install and uninstall take them in.
     let _lock = store.lock_toolchain(&t.name)?;
@@ -208,7 +233,7 @@ pub fn remove_one(
         }
     }
     let mut txn = store.transaction()?;
-    let again = plan(store, keep_history, project_roots)?;
+    let again = plan(store, scope)?;
     if let Some(kept) = again.keep.iter().find(|k| k.version == t.name) {
         return Err(PruneError::NowKept {
             name: t.name.clone(),
@@ -222,6 +247,7 @@ pub fn remove_one(
         fields.push(("tree_digest", p.tree_digest.clone().into()));
     }
     let policy = Removal {
+        archive: saved.as_deref(),
         kind: RemovalKind::Prune,
         force: false,
         drop_from_history: true,

@@ -94,6 +94,11 @@ impl TestEnv {
         ] {
             fs::create_dir_all(d).unwrap();
         }
+        // Go's telemetry off in this HOME, as `go telemetry off` writes it: GOTELEMETRY in the
+        // environment is only a report, so the mode file is what keeps Go from counting.
+        let telemetry = home.join(".config/go/telemetry");
+        fs::create_dir_all(&telemetry).unwrap();
+        fs::write(telemetry.join("mode"), "off 2026-01-01").unwrap();
         // Temp dirs from mkdtemp are 0700 already; the store must not be writable by others.
         TestEnv {
             tmp,
@@ -135,6 +140,7 @@ impl TestEnv {
             .env("PATH", self.path_with_shims())
             .env("PWD", dir)
             .env("USER", "tester")
+            .env("GOTELEMETRY", "off")
             // Never the machine's journal: tests that want one bind their own socket.
             .env("GOMIG_JOURNAL_SOCKET", self.root().join("no-journal.sock"));
         cmd
