@@ -26,6 +26,10 @@ struct Setup {
 
 impl Setup {
     fn new() -> Setup {
+        Setup::with_default(GO_123)
+    }
+
+    fn with_default(default: &str) -> Setup {
         let env = TestEnv::new();
         let proxy = GoProxy::new(&env.root().join("proxy"));
         proxy.publish(
@@ -60,7 +64,7 @@ impl Setup {
         );
         env.adopt(GO_122);
         env.adopt(GO_123);
-        env.gomig_ok(&["switch", GO_123]);
+        env.gomig_ok(&["switch", default]);
         Setup { env, proxy }
     }
 
@@ -442,4 +446,100 @@ fn a_tool_replaced_while_it_was_rebuilding_is_left_as_it_is_now_and_goflags_appl
     );
     assert_eq!(fs::read(s.gobin().join("hello")).unwrap(), fs::read(&theirs).unwrap());
     no_staging_left(&s.gobin());
+}
+
+#[test]
+fn check_reports_the_tools_b_would_leave_behind() {
+    let s = Setup::with_default(GO_122);
+    ok(&mut s.go(GO_122, &["install", "example.com/hello@v1.0.0"]));
+    s.build_local_tool(GO_122);
+    let project = s.env.dir("project");
+    fs::write(project.join("go.mod"), "module example.com/project\n\ngo 1.21\n").unwrap();
+    fs::write(project.join("main.go"), "package main\n\nfunc main() {}\n").unwrap();
+
+    let mut cmd = s.gomig(&["check", "--to", GO_123, "--cross", "none", "--json"]);
+    cmd.current_dir(&project).env("PWD", &project);
+    let report: Value = serde_json::from_str(&ok(&mut cmd)).unwrap();
+    let left = &report["tools_left_behind"];
+    assert_eq!(left["release"], "go1.23.9", "{left:#}");
+    assert_eq!(left["rebuildable"][0]["name"], "hello", "{left:#}");
+    assert_eq!(left["rebuildable"][0]["target"], "example.com/hello@v1.0.0");
+    assert_eq!(left["not_rebuildable"][0]["name"], "localtool", "{left:#}");
+
+    let mut cmd = s.gomig(&["check", "--to", GO_123, "--cross", "none"]);
+    cmd.current_dir(&project).env("PWD", &project);
+    let text = ok(&mut cmd);
+    assert!(
+        text.contains(&format!(
+            "tools in {} built with a Go older than go1.23.9:",
+            s.gobin().display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("  hello (go1.22.10, example.com/hello@v1.0.0)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rebuild them with go1.23.9: gomig tools rebuild --with 1.23.9\n"),
+        "{text}"
+    );
+    assert!(s.build_info("hello").contains(": go1.22.10\n"), "check changes nothing");
+}
+
+#[test]
+fn migrate_shows_the_tools_in_stage_3_and_rebuilds_them_after_the_switch_on_request() {
+    let s = Setup::with_default(GO_122);
+    ok(&mut s.go(GO_122, &["install", "example.com/hello@v1.0.0"]));
+
+    // Without --rebuild-tools: shown, left as they are.
+    let text = ok(&mut s.gomig(&["migrate", "--to", GO_123, "--no-check", "--yes"]));
+    let stage3 = text
+        .split("stage 3/4")
+        .nth(1)
+        .unwrap()
+        .split("stage 4/4")
+        .next()
+        .unwrap();
+    assert!(stage3.contains("hello (go1.22.10, example.com/hello@v1.0.0)"), "{text}");
+    assert!(
+        stage3.contains("they stay as they are; --rebuild-tools rebuilds them after the switch"),
+        "{text}"
+    );
+    assert!(s.build_info("hello").contains(": go1.22.10\n"), "{text}");
+    let out = run(&mut s.gomig(&["rollback"]));
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        !stderr(&out).contains("tools"),
+        "nothing was rebuilt: {}",
+        describe(&out)
+    );
+
+    let text = ok(&mut s.gomig(&["migrate", "--to", GO_123, "--no-check", "--yes", "--rebuild-tools"]));
+    assert!(
+        text.contains("they are rebuilt with go1.23.9 after the switch (--rebuild-tools)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tools: rebuilt hello (example.com/hello@v1.0.0) go1.22.10 -> go1.23.9\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("gomig rollback leaves the rebuilt tools as they are"),
+        "{text}"
+    );
+    assert!(s.build_info("hello").contains(": go1.23.9\n"));
+    assert_eq!(s.events().len(), 1);
+
+    // The rollback says so, and leaves them.
+    let out = run(&mut s.gomig(&["rollback"]));
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains(
+            "rollback leaves the tools in GOBIN as they are: hello built with a Go newer than go1.22.10; to rebuild them with it: gomig tools rebuild --with 1.22.10 hello"
+        ),
+        "{}",
+        describe(&out)
+    );
+    assert!(s.build_info("hello").contains(": go1.23.9\n"));
 }

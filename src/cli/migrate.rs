@@ -48,6 +48,10 @@ pub struct Args {
     /// Download site for stage 1 (as for gomig install).
     #[arg(long = "mirror", value_name = "URL")]
     pub mirrors: Vec<String>,
+    /// After the switch, rebuild the tools in GOBIN built with an older Go with B (as gomig
+    /// tools rebuild; a rollback leaves them as they are).
+    #[arg(long)]
+    pub rebuild_tools: bool,
     /// How stage 3 runs its checks (as for gomig check).
     #[command(flatten)]
     pub run: RunArgs,
@@ -173,6 +177,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         gocache: args.run.gocache(&store),
         trim: args.run.trim()?,
         mirrors: super::source::mirrors(&args.mirrors, &Config::load()?),
+        rebuild_tools: args.rebuild_tools,
     };
     let driver = CliDriver {
         ctx,
@@ -222,6 +227,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         println!("dry run: nothing was changed");
     } else {
         println!();
+        for line in &outcome.tools {
+            println!("{line}");
+        }
         println!("migrated {} -> {}; to undo: gomig rollback", outcome.from, outcome.to);
     }
     Ok(if outcome.ok {

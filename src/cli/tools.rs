@@ -7,14 +7,12 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
-use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use super::Ctx;
 use crate::gotool;
 use crate::lookup::{self, Accept};
 use crate::store::Store;
-use crate::store::events::{Action, Event, EventLog};
 use crate::tools::{self, Tool, rebuild};
 
 /// List the programs in GOBIN (or $GOPATH/bin, as `go env` says) with the Go that built each,
@@ -245,91 +243,56 @@ fn run_rebuild(args: RebuildArgs, ctx: &Ctx) -> Result<ExitCode> {
     rebuild::clean_stale_staging(&gobin);
     let found = tools::scan(&target.goroot, &gobin)?;
     let host = rebuild::host(&target.goroot)?;
+    let plan = tools::plan(&found, &args.names, &target.release, &host);
 
     let mut outcomes: Vec<Outcome> = Vec::new();
-    let mut chosen: Vec<(&Tool, rebuild::Recipe)> = Vec::new();
-    for name in &args.names {
-        if !found.iter().any(|t| &t.name == name) {
-            outcomes.push(Outcome {
-                name: name.clone(),
-                kind: "failed",
-                detail: format!(
-                    "no program {name} in GOBIN {} (gomig tools lists them)",
-                    gobin.display()
-                ),
-                row: json!({ "name": name, "result": "failed", "error": "not in GOBIN" }),
-            });
-        }
+    for name in &plan.unknown {
+        outcomes.push(Outcome {
+            name: name.clone(),
+            kind: "failed",
+            detail: format!(
+                "no program {name} in GOBIN {} (gomig tools lists them)",
+                gobin.display()
+            ),
+            row: json!({ "name": name, "result": "failed", "error": "not in GOBIN" }),
+        });
     }
-    for tool in &found {
-        let named = args.names.contains(&tool.name);
-        if !args.names.is_empty() && !named {
-            continue;
-        }
-        // Unnamed, only Go programs older than the target are candidates.
-        if !named && !tool.older_than(&target.release) {
-            continue;
-        }
-        match rebuild::recipe(tool, &host) {
-            Ok(recipe) => chosen.push((tool, recipe)),
-            Err(why) => outcomes.push(Outcome {
-                name: tool.name.clone(),
-                kind: "skipped",
-                detail: why.clone(),
-                row: json!({ "name": tool.name, "result": "skipped", "reason": why }),
-            }),
-        }
+    for (tool, why) in &plan.skipped {
+        outcomes.push(Outcome {
+            name: tool.name.clone(),
+            kind: "skipped",
+            detail: why.clone(),
+            row: json!({ "name": tool.name, "result": "skipped", "reason": why }),
+        });
     }
 
-    // Opened first: a replacement that could not be logged is not made.
-    let log = Mutex::new(EventLog::open(&store).with_context(|| {
+    let bar = progress_bar(!ctx.quiet && std::io::stderr().is_terminal(), plan.chosen.len());
+    let building = Mutex::new(Vec::<String>::new());
+    let attempts = rebuild::rebuild_all(&store, &plan.chosen, &target.goroot, &target.release, &|p| {
+        let mut now = building.lock().unwrap_or_else(|e| e.into_inner());
+        match p {
+            rebuild::Progress::Started(name) => now.push(name.to_string()),
+            rebuild::Progress::Finished(name) => {
+                now.retain(|n| n != name);
+                bar.inc(1);
+            }
+        }
+        bar.set_message(now.join(" "));
+    })
+    .with_context(|| {
         format!(
             "cannot open the event log {}; nothing was rebuilt",
             crate::store::events::log_path(&store).display()
         )
-    })?);
-    let bar = progress_bar(!ctx.quiet && std::io::stderr().is_terminal(), chosen.len());
-    let built: Vec<Outcome> = chosen
-        .par_iter()
-        .map(|(tool, recipe)| {
-            bar.set_message(tool.name.clone());
-            let result = rebuild::rebuild(tool, recipe, &target.goroot, &target.release);
-            bar.inc(1);
-            let old_go = tool.build_info().map(|i| i.go_version.clone()).unwrap_or_default();
-            let event = Event::new(Action::ToolsRebuild)
-                .field("tool", tool.name.clone())
-                .field("file", tool.file.display().to_string())
-                .field("target", recipe.target.clone())
-                .field("from", old_go.clone())
-                .field("to", target.release.clone());
-            let outcome = match &result {
-                Ok(r) => Outcome {
-                    name: tool.name.clone(),
-                    kind: "rebuilt",
-                    detail: format!("{}  {} -> {}", recipe.target, r.old_go, r.new_go),
-                    row: json!({ "name": tool.name, "result": "rebuilt", "target": recipe.target, "from": r.old_go, "to": r.new_go }),
-                },
-                Err(e) => Outcome {
-                    name: tool.name.clone(),
-                    kind: "failed",
-                    detail: format!(
-                        "{}: the old one ({old_go}) is kept; {e}\nto retry by hand: {}",
-                        recipe.target,
-                        recipe.command_line_via(&format!("gomig exec {} --", target.release.trim_start_matches("go")))
-                    ),
-                    row: json!({ "name": tool.name, "result": "failed", "target": recipe.target, "kept": old_go, "error": e.to_string() }),
-                },
-            };
-            let error = result.as_ref().err().map(|e| e.to_string());
-            let event = event.result(error.as_deref().map_or(Ok(()), Err));
-            if let Err(e) = log.lock().unwrap_or_else(|p| p.into_inner()).write(&event) {
-                bar.suspend(|| eprintln!("warning: cannot log the rebuild of {}: {e}", tool.name));
-            }
-            outcome
-        })
-        .collect();
+    })?;
     bar.finish_and_clear();
-    outcomes.extend(built);
+    let with = target.release.trim_start_matches("go").to_string();
+    for a in attempts {
+        if let Some(w) = &a.log_warning {
+            ctx.note(format!("warning: {w}"));
+        }
+        outcomes.push(outcome_of(&a, &with));
+    }
     outcomes.sort_by(|a, b| a.name.cmp(&b.name));
 
     let failed = outcomes.iter().filter(|o| o.kind == "failed").count();
@@ -355,6 +318,28 @@ fn run_rebuild(args: RebuildArgs, ctx: &Ctx) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn outcome_of(a: &rebuild::Attempt, with: &str) -> Outcome {
+    match &a.result {
+        Ok(r) => Outcome {
+            name: a.name.clone(),
+            kind: "rebuilt",
+            detail: format!("{}  {} -> {}", a.target, r.old_go, r.new_go),
+            row: json!({ "name": a.name, "result": "rebuilt", "target": a.target, "from": r.old_go, "to": r.new_go }),
+        },
+        Err(e) => Outcome {
+            name: a.name.clone(),
+            kind: "failed",
+            detail: format!(
+                "{}: the old one ({}) is kept; {e}\nto retry by hand: {}",
+                a.target,
+                a.old_go,
+                a.recipe.command_line_via(&format!("gomig exec {with} --"))
+            ),
+            row: json!({ "name": a.name, "result": "failed", "target": a.target, "kept": a.old_go, "error": e.to_string() }),
+        },
+    }
 }
 
 fn display_gobin(gobin: &Path) -> String {

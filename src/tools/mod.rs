@@ -178,3 +178,145 @@ pub fn scan(goroot: &Path, dir: &Path) -> Result<Vec<Tool>, ToolsError> {
         })
         .collect())
 }
+
+/// What a rebuild with a Go would do with the programs of GOBIN.
+pub struct Plan<'a> {
+    /// Rebuilt, with how.
+    pub chosen: Vec<(&'a Tool, rebuild::Recipe)>,
+    /// Not rebuilt, with why.
+    pub skipped: Vec<(&'a Tool, String)>,
+    /// Names asked for that are not in GOBIN.
+    pub unknown: Vec<String>,
+}
+
+/// The programs of `found` a rebuild with `release` would take: the ones named, else every Go
+/// program built with an older Go; each with its recipe, or why it cannot be rebuilt.
+pub fn plan<'a>(found: &'a [Tool], names: &[String], release: &str, host: &rebuild::Host) -> Plan<'a> {
+    let mut plan = Plan {
+        chosen: Vec::new(),
+        skipped: Vec::new(),
+        unknown: names
+            .iter()
+            .filter(|n| !found.iter().any(|t| &t.name == *n))
+            .cloned()
+            .collect(),
+    };
+    for tool in found {
+        let named = names.contains(&tool.name);
+        if !named && (!names.is_empty() || !tool.older_than(release)) {
+            continue;
+        }
+        match rebuild::recipe(tool, host) {
+            Ok(recipe) => plan.chosen.push((tool, recipe)),
+            Err(why) => plan.skipped.push((tool, why)),
+        }
+    }
+    plan
+}
+
+/// The tools a Go would leave behind: GOBIN's programs built with an older Go.
+#[derive(Clone, Debug, Serialize)]
+pub struct LeftBehind {
+    pub gobin: PathBuf,
+    /// The Go they are compared with (`go1.23.9`).
+    pub release: String,
+    /// `name`, `go`, `target` (PACKAGE@VERSION) of each that `gomig tools rebuild` can rebuild.
+    pub rebuildable: Vec<serde_json::Value>,
+    /// `name`, `go`, `reason` of each it cannot.
+    pub not_rebuildable: Vec<serde_json::Value>,
+}
+
+impl LeftBehind {
+    pub fn is_empty(&self) -> bool {
+        self.rebuildable.is_empty() && self.not_rebuildable.is_empty()
+    }
+
+    /// Lines for people: one per tool, and the command that rebuilds them (`short`: B as typed
+    /// in `--with`).
+    pub fn lines(&self, short: &str) -> Vec<String> {
+        let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+        let mut lines = Vec::new();
+        if self.is_empty() {
+            lines.push(format!(
+                "tools: every Go program in {} is built with {} or newer",
+                self.gobin.display(),
+                self.release
+            ));
+            return lines;
+        }
+        lines.push(format!(
+            "tools in {} built with a Go older than {}:",
+            self.gobin.display(),
+            self.release
+        ));
+        for t in &self.rebuildable {
+            lines.push(format!(
+                "  {} ({}, {})",
+                text(t, "name"),
+                text(t, "go"),
+                text(t, "target")
+            ));
+        }
+        for t in &self.not_rebuildable {
+            lines.push(format!(
+                "  {} ({}): not rebuildable: {}",
+                text(t, "name"),
+                text(t, "go"),
+                text(t, "reason")
+            ));
+        }
+        if !self.rebuildable.is_empty() {
+            lines.push(format!(
+                "rebuild them with {}: gomig tools rebuild --with {short}",
+                self.release
+            ));
+        }
+        lines
+    }
+}
+
+/// The programs the toolchain at `goroot` (B) would leave behind in GOBIN (as B's `go env`
+/// reports it).
+pub fn left_behind(goroot: &Path) -> Result<LeftBehind, ToolsError> {
+    let go = gotool::go_binary(goroot).display().to_string();
+    let version = gotool::go_version(goroot).map_err(|source| ToolsError::GoEnv { go: go.clone(), source })?;
+    let release = gotool::release_word(&version).unwrap_or(&version).to_string();
+    let gobin = gobin(goroot)?;
+    let found = scan(goroot, &gobin)?;
+    let host = rebuild::host(goroot).map_err(|source| ToolsError::GoEnv { go, source })?;
+    let plan = plan(&found, &[], &release, &host);
+    let go_of = |t: &Tool| t.build_info().map(|i| i.go_version.clone()).unwrap_or_default();
+    Ok(LeftBehind {
+        rebuildable: plan
+            .chosen
+            .iter()
+            .map(|(t, r)| serde_json::json!({ "name": t.name, "go": go_of(t), "target": r.target }))
+            .collect(),
+        not_rebuildable: plan
+            .skipped
+            .iter()
+            .map(|(t, why)| serde_json::json!({ "name": t.name, "go": go_of(t), "reason": why }))
+            .collect(),
+        gobin,
+        release,
+    })
+}
+
+/// The Go release of the toolchain at `goroot` and the names of GOBIN's programs built with a
+/// newer one (what a rollback to it leaves as they are).
+pub fn built_with_newer(goroot: &Path) -> Result<(String, Vec<String>), ToolsError> {
+    let go = gotool::go_binary(goroot).display().to_string();
+    let version = gotool::go_version(goroot).map_err(|source| ToolsError::GoEnv { go, source })?;
+    let release = gotool::release_word(&version).unwrap_or(&version).to_string();
+    let found = scan(goroot, &gobin(goroot)?)?;
+    let newer = found
+        .iter()
+        .filter(|t| {
+            t.build_info()
+                .and_then(BuildInfo::release)
+                .is_some_and(|built| version::compare_go(built.as_bytes(), release.as_bytes()).is_gt())
+        })
+        .map(|t| t.name.clone())
+        .collect();
+    Ok((release, newer))
+}

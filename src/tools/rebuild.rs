@@ -313,6 +313,71 @@ pub fn clean_stale_staging(gobin: &Path) {
     }
 }
 
+/// A rebuild's progress, for a bar.
+pub enum Progress<'a> {
+    Started(&'a str),
+    Finished(&'a str),
+}
+
+/// One tool's rebuild.
+pub struct Attempt {
+    pub name: String,
+    /// `PACKAGE@VERSION`.
+    pub target: String,
+    pub recipe: Recipe,
+    /// The Go that built the old binary.
+    pub old_go: String,
+    pub result: Result<Rebuilt, RebuildError>,
+    /// Set when the attempt could not be logged.
+    pub log_warning: Option<String>,
+}
+
+/// Rebuilds `chosen` with the toolchain at `goroot` (its release `release`), several at once,
+/// and logs each attempt as `tools-rebuild` (the log is opened first: a replacement that could
+/// not be logged is not made). Returns the attempts in the order given.
+pub fn rebuild_all(
+    store: &crate::store::Store,
+    chosen: &[(&Tool, Recipe)],
+    goroot: &Path,
+    release: &str,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> std::io::Result<Vec<Attempt>> {
+    use crate::store::events::{Action, Event, EventLog};
+    use rayon::prelude::*;
+    let log = std::sync::Mutex::new(EventLog::open(store)?);
+    Ok(chosen
+        .par_iter()
+        .map(|(tool, recipe)| {
+            progress(Progress::Started(&tool.name));
+            let result = rebuild(tool, recipe, goroot, release);
+            progress(Progress::Finished(&tool.name));
+            let old_go = tool.build_info().map(|i| i.go_version.clone()).unwrap_or_default();
+            let error = result.as_ref().err().map(|e| e.to_string());
+            let event = Event::new(Action::ToolsRebuild)
+                .field("tool", tool.name.clone())
+                .field("file", tool.file.display().to_string())
+                .field("target", recipe.target.clone())
+                .field("from", old_go.clone())
+                .field("to", release.to_string())
+                .result(error.as_deref().map_or(Ok(()), Err));
+            let log_warning = log
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .write(&event)
+                .err()
+                .map(|e| format!("cannot log the rebuild of {}: {e}", tool.name));
+            Attempt {
+                name: tool.name.clone(),
+                target: recipe.target.clone(),
+                recipe: recipe.clone(),
+                old_go,
+                result,
+                log_warning,
+            }
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
