@@ -19,6 +19,7 @@ pub mod gotool;
 pub mod health;
 pub mod install;
 pub mod integrity;
+pub mod interrupt;
 pub mod lookup;
 pub mod migrate;
 /// The allocation-free resolver, also compiled into the `go` shim.

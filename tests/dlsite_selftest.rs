@@ -702,3 +702,50 @@ fn listed_files_and_custom_metadata_render_as_given() {
     assert_eq!(fetch(&site, "GET", "/dl/go1.22.10.linux-arm64.tar.gz", &[]).status, 404);
     assert_eq!(fetch(&site, "GET", "/dl/weird-name.bin", &[]).status, 200);
 }
+
+#[test]
+fn redirect_to_and_html_page_answer_as_told() {
+    let (site, name, _data, _tmp) = small_site();
+    let target = format!("/dl/{name}");
+    site.fault_times(name.as_str(), Fault::RedirectTo("file:///etc/passwd".into()), 1);
+    let moved = fetch(&site, "GET", &target, &[]);
+    assert_eq!(
+        (moved.status, moved.header("location")),
+        (302, Some("file:///etc/passwd"))
+    );
+    site.fault_times(name.as_str(), Fault::HtmlPage, 1);
+    let page = fetch(&site, "GET", &target, &[]);
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert_eq!(page.body, dlsite::HTML_PAGE.as_bytes());
+    assert_eq!(fetch(&site, "GET", &target, &[]).status, 200);
+}
+
+#[test]
+fn pad_to_pads_the_index_with_spaces_and_it_stays_json() {
+    let (site, _name, _data, _tmp) = small_site();
+    let plain = fetch(&site, "GET", "/dl/?mode=json&include=all", &[]);
+    site.fault_times(Target::Index, Fault::PadTo(1 << 20), 1);
+    let padded = fetch(&site, "GET", "/dl/?mode=json&include=all", &[]);
+    assert_eq!((padded.content_length(), padded.body.len()), (1 << 20, 1 << 20));
+    assert_eq!(padded.body[..plain.body.len()], plain.body[..]);
+    assert!(padded.body[plain.body.len()..].iter().all(|b| *b == b' '));
+    let _: Value = serde_json::from_slice(&padded.body).expect("still JSON");
+}
+
+#[test]
+fn drip_sends_the_body_a_byte_at_a_time() {
+    let (site, name, data, _tmp) = small_site();
+    site.fault(name.as_str(), Fault::Drip(Duration::from_millis(50)));
+    let start = Instant::now();
+    let cut = fetch_timeout(
+        site.addr(),
+        "GET",
+        &format!("/dl/{name}"),
+        &[("Range", "bytes=0-9")],
+        Duration::from_secs(5),
+    );
+    assert_eq!((cut.status, cut.end), (206, End::Complete));
+    assert_eq!(cut.body, data[..10]);
+    assert!(start.elapsed() >= Duration::from_millis(450), "{:?}", start.elapsed());
+}

@@ -235,6 +235,81 @@ fn a_stalling_index_times_out_with_a_clear_error() {
     assert_nothing_installed(&env);
 }
 
+/// A server that sends a byte every 100 ms: never silent long enough for the read timeout.
+fn dripping_site() -> MiniSite {
+    let m = mini_site();
+    m.site.fault(m.file.as_str(), Fault::Drip(Duration::from_millis(100)));
+    m
+}
+
+#[test]
+fn a_download_slower_than_the_minimum_rate_is_given_up_with_the_variable_to_change() {
+    let m = dripping_site();
+    let env = TestEnv::new();
+    let err = install_fails_within(
+        gomig_site(&env, &m.site, &["install", GO_122])
+            .env("GOMIG_DOWNLOAD_MIN_RATE", "1000")
+            .env("GOMIG_DOWNLOAD_RATE_WINDOW", "1s"),
+        Duration::from_secs(60),
+    );
+    assert!(
+        err.contains(&m.site.file_url(&m.file)),
+        "the error names the URL:\n{err}"
+    );
+    assert!(
+        err.contains("too slow") && err.contains("below the minimum average of 1000 bytes/s"),
+        "the error says which limit hit:\n{err}"
+    );
+    assert!(
+        err.contains("GOMIG_DOWNLOAD_MIN_RATE"),
+        "the error names the variable:\n{err}"
+    );
+    assert_eq!(m.site.downloads(&m.file), 1, "a slow mirror is not asked again");
+    assert_nothing_installed(&env);
+}
+
+#[test]
+fn a_download_past_its_deadline_is_given_up_with_the_variable_to_change() {
+    let m = dripping_site();
+    let env = TestEnv::new();
+    let err = install_fails_within(
+        gomig_site(&env, &m.site, &["install", GO_122])
+            .env("GOMIG_DOWNLOAD_MIN_RATE", "0")
+            .env("GOMIG_DOWNLOAD_DEADLINE", "2s"),
+        Duration::from_secs(60),
+    );
+    assert!(
+        err.contains(&m.site.file_url(&m.file)),
+        "the error names the URL:\n{err}"
+    );
+    assert!(
+        err.contains("did not finish within its deadline of 2s"),
+        "the error says which limit hit:\n{err}"
+    );
+    assert!(
+        err.contains(&format!(" of {} bytes arrived", m.size)),
+        "the error says how far it got:\n{err}"
+    );
+    assert!(
+        err.contains("GOMIG_DOWNLOAD_DEADLINE"),
+        "the error names the variable:\n{err}"
+    );
+    assert_nothing_installed(&env);
+}
+
+#[test]
+fn a_download_limit_that_cannot_be_read_names_its_variable() {
+    let m = mini_site();
+    let env = TestEnv::new();
+    let err = install_fails(gomig_site(&env, &m.site, &["install", GO_122]).env("GOMIG_DOWNLOAD_DEADLINE", "soon"));
+    assert!(
+        err.contains("GOMIG_DOWNLOAD_DEADLINE=\"soon\" is not a duration") && err.contains("unset it"),
+        "{err}"
+    );
+    assert!(m.site.requests().is_empty(), "nothing is fetched with a bad setting");
+    assert_nothing_installed(&env);
+}
+
 #[test]
 fn a_dropped_connection_resumes_with_a_range_request() {
     let site = Site::start(vec![real_release(GO_122)]);
@@ -779,4 +854,146 @@ fn setuid_and_setgid_bits_are_dropped_and_the_log_says_so() {
     assert_eq!(dropped.len(), 3, "{events:#?}");
     assert!(dropped.iter().any(|d| d == "go/bin/suid-helper"), "{events:#?}");
     env.gomig_ok(&["verify", GO_122]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A mirror that answers wrongly, and the next one
+// ---------------------------------------------------------------------------------------------
+
+/// A site serving the small 1.22.10 tree with its index's listing changed by `edit`.
+fn site_listing(edit: impl FnOnce(&mut DistFile)) -> (tempfile::TempDir, Site) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut release = mini_release(GO_122, tmp.path());
+    edit(&mut release.files[0]);
+    (tmp, Site::start(vec![release]))
+}
+
+/// `gomig install 1.22.10` with `first` then `second` as mirrors; asserts it installed from
+/// `second` and returns stderr.
+fn installs_from_the_second(env: &TestEnv, first: &Site, second: &Site) -> String {
+    let out = run(&mut gomig_with_mirrors(
+        env,
+        &[first.url(), second.url()],
+        &["install", GO_122],
+    ));
+    assert!(out.status.success(), "{}", describe(&out));
+    let events = install_events(env);
+    assert_eq!(events[0]["mirror"], second.url(), "{:?}", events[0]);
+    assert_eq!(listed_versions(env), ["go1.22.10"]);
+    stderr(&out)
+}
+
+#[test]
+fn a_first_index_with_a_wrong_checksum_sends_the_install_to_the_next_mirror_and_its_own_index() {
+    let wrong = "0".repeat(64);
+    let (_tmp, first) = site_listing(|f| f.sha256 = wrong.clone());
+    let second = mini_site();
+    let env = TestEnv::new();
+    let err = installs_from_the_second(&env, &first, &second.site);
+    assert!(
+        err.contains("checksum mismatch") && err.contains(&format!("expected SHA-256 {wrong}")),
+        "the warning says what happened on the first mirror:\n{err}"
+    );
+    assert!(
+        err.contains(&format!("trying the next mirror, {}", second.site.url())),
+        "{err}"
+    );
+    assert_eq!(install_events(&env)[0]["sha256"], second.sha256);
+}
+
+#[test]
+fn an_index_checksum_that_is_not_64_hex_digits_is_refused_before_anything_is_downloaded() {
+    let (_tmp, first) = site_listing(|f| f.sha256 = "e3b0c44298fc1c149afbf4c8996fb924".into());
+    let file = archive_name(GO_122);
+    let env = TestEnv::new();
+    let err = install_fails(&mut gomig_site(&env, &first, &["install", GO_122]));
+    assert!(
+        err.contains(&format!(
+            "the index of {} lists \"e3b0c44298fc1c149afbf4c8996fb924\" as the SHA-256 of {file}, which is not 64 hex digits",
+            first.url()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("--refresh") && err.contains("--sha256 HEX"), "{err}");
+    assert_eq!(
+        first.downloads(&file),
+        0,
+        "nothing is downloaded against a damaged checksum"
+    );
+    assert_nothing_installed(&env);
+
+    // With a second mirror, its own index's checksum is used.
+    let second = mini_site();
+    let env = TestEnv::new();
+    let err = installs_from_the_second(&env, &first, &second.site);
+    assert!(err.contains("not 64 hex digits"), "{err}");
+    assert_eq!(first.downloads(&file), 0);
+}
+
+#[test]
+fn an_index_larger_than_gomig_reads_is_called_that_and_the_next_mirror_is_used() {
+    let (first, second) = (mini_site(), mini_site());
+    first.site.fault(dlsite::Target::Index, Fault::PadTo(100 << 20));
+    let env = TestEnv::new();
+    let err = installs_from_the_second(&env, &first.site, &second.site);
+    assert!(
+        err.contains(&format!(
+            "{}?mode=json&include=all: the answer is larger than 64 MiB",
+            first.site.url()
+        )),
+        "the warning says what was wrong with the first mirror's index:\n{err}"
+    );
+    assert!(!err.contains("EOF"), "{err}");
+    assert_eq!(first.site.downloads(&first.file), 0);
+}
+
+#[test]
+fn a_web_page_where_the_archive_should_be_is_called_that_and_the_next_mirror_is_used() {
+    let (first, second) = (mini_site(), mini_site());
+    first.site.fault(first.file.as_str(), Fault::HtmlPage);
+    let env = TestEnv::new();
+    let err = installs_from_the_second(&env, &first.site, &second.site);
+    assert!(
+        err.contains(&format!(
+            "{} answered with a web page (text/html; charset=utf-8), not the file",
+            first.site.file_url(&first.file)
+        )),
+        "{err}"
+    );
+    assert!(
+        !err.contains("connection"),
+        "nothing is blamed on the connection:\n{err}"
+    );
+}
+
+#[test]
+fn a_redirect_to_a_file_url_is_refused_as_such() {
+    let m = mini_site();
+    m.site
+        .fault(m.file.as_str(), Fault::RedirectTo("file:///etc/passwd".into()));
+    let env = TestEnv::new();
+    let err = install_fails(&mut gomig_site(&env, &m.site, &["install", GO_122]));
+    assert!(
+        err.contains(&format!(
+            "{} redirects to file:///etc/passwd, which is not an http:// or https:// URL",
+            m.site.file_url(&m.file)
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("too many redirects"), "{err}");
+    assert_nothing_installed(&env);
+}
+
+#[test]
+fn a_redirect_loop_is_called_that_and_names_the_url() {
+    let m = mini_site();
+    let url = m.site.file_url(&m.file);
+    m.site.fault(m.file.as_str(), Fault::RedirectTo(url.clone()));
+    let env = TestEnv::new();
+    let err = install_fails(&mut gomig_site(&env, &m.site, &["install", GO_122]));
+    assert!(
+        err.contains(&format!("{url}: more than 10 redirects (the last to {url})")),
+        "{err}"
+    );
+    assert_nothing_installed(&env);
 }

@@ -173,3 +173,130 @@ fn an_https_mirror_signed_by_a_root_the_system_trusts_works_also_through_a_proxy
     );
     assert_installed_and_runs(&proxied);
 }
+
+/// `gomig install` against the https:// front, trusting the test CA.
+fn install_over_https(env: &TestEnv, front: &TlsFront, ca: &TestCa) -> std::process::Command {
+    let mut cmd = gomig_with_mirrors(env, &[front.url()], &["install", GO_122]);
+    cmd.env("SSL_CERT_FILE", &ca.ca_pem);
+    cmd
+}
+
+#[test]
+fn an_https_mirror_that_redirects_to_plain_http_is_refused_for_the_index_and_the_archive() {
+    let (tmp, m) = (tempfile::tempdir().unwrap(), mini_site());
+    let ca = TestCa::create(tmp.path());
+    let site = &m.site;
+    let front = TlsFront::start(&ca, site.addr());
+
+    // The index (the only source of the SHA-256) over https redirects to the same site in clear.
+    site.fault(dlsite::Target::Index, dlsite::Fault::RedirectTo(site.index_url()));
+    let env = TestEnv::new();
+    let err = install_fails(&mut install_over_https(&env, &front, &ca));
+    let https_index = format!("{}?mode=json&include=all", front.url());
+    assert!(
+        err.contains(&format!("{https_index} redirects to {}", site.index_url()))
+            && err.contains("from https to plain http"),
+        "the error names both URLs and the downgrade:\n{err}"
+    );
+    assert!(err.contains("--mirror"), "the error says what to do:\n{err}");
+    assert_eq!(
+        site.requests().len(),
+        1,
+        "nothing may be fetched over plain http: {:?}",
+        site.requests()
+    );
+    assert_nothing_installed(&env);
+
+    // The archive too, once the index came over https.
+    site.clear_faults();
+    site.clear_requests();
+    let plain = site.file_url(&m.file);
+    site.fault(m.file.as_str(), dlsite::Fault::RedirectTo(plain.clone()));
+    let env = TestEnv::new();
+    let err = install_fails(&mut install_over_https(&env, &front, &ca));
+    assert!(
+        err.contains(&format!("{}{} redirects to {plain}", front.url(), m.file)) && err.contains("plain http"),
+        "{err}"
+    );
+    assert_eq!(
+        site.downloads(&m.file),
+        0,
+        "the archive came in clear: {:?}",
+        site.requests()
+    );
+    assert_nothing_installed(&env);
+}
+
+#[test]
+fn a_redirect_that_stays_on_https_is_followed_and_the_log_names_where_the_bytes_came_from() {
+    let (tmp, m) = (tempfile::tempdir().unwrap(), mini_site());
+    let ca = TestCa::create(tmp.path());
+    let site = &m.site;
+    let front = TlsFront::start(&ca, site.addr());
+    // A relative Location, read against the https:// URL that answered it.
+    site.fault_times(m.file.as_str(), dlsite::Fault::RedirectTo(format!("/go/{}", m.file)), 1);
+    let env = TestEnv::new();
+    let out = run(&mut install_over_https(&env, &front, &ca));
+    assert!(out.status.success(), "{}", describe(&out));
+    let events = install_events(&env);
+    let origin = front.url().trim_end_matches("/dl/").to_string();
+    assert_eq!(events[0]["url"], format!("{origin}/go/{}", m.file), "{:?}", events[0]);
+    assert_eq!(events[0]["requested"], format!("{}{}", front.url(), m.file));
+    assert_installed_and_runs(&env);
+}
+
+#[test]
+fn a_host_name_that_does_not_resolve_is_asked_once_and_said_so() {
+    // `.invalid` never resolves (RFC 6761); the system's resolver is asked, as for any name.
+    let mirror = "http://gomig-test.invalid/dl/".to_string();
+    let env = TestEnv::new();
+    let err = install_fails(&mut gomig_with_mirrors(
+        &env,
+        std::slice::from_ref(&mirror),
+        &["install", GO_122],
+    ));
+    assert!(
+        err.contains(&format!(
+            "{mirror}?mode=json&include=all: cannot resolve the host name gomig-test.invalid"
+        )),
+        "the error names the URL and the name:\n{err}"
+    );
+    assert!(
+        err.contains("asked once") && !err.contains("attempts"),
+        "a name that does not resolve is not retried:\n{err}"
+    );
+    assert!(!err.contains("check the network, or"), "one hint, not two:\n{err}");
+    assert_nothing_installed(&env);
+
+    // The proxy's name: the error names the proxy and its variable; the next mirror is not
+    // reached either (it goes through the same proxy).
+    let m = mini_site();
+    let env = TestEnv::new();
+    let err = install_fails(
+        gomig_site(&env, &m.site, &["install", GO_122]).env("HTTP_PROXY", "http://proxy.gomig-test.invalid:3128"),
+    );
+    assert!(
+        err.contains(
+            "cannot resolve the host name proxy.gomig-test.invalid of the proxy HTTP_PROXY=http://proxy.gomig-test.invalid:3128"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("attempts"), "{err}");
+    assert!(m.site.requests().is_empty());
+    assert_nothing_installed(&env);
+
+    // A mirror that does not resolve, then one that works.
+    let env = TestEnv::new();
+    let out = run(&mut gomig_with_mirrors(
+        &env,
+        &[mirror, m.site.url()],
+        &["install", GO_122],
+    ));
+    assert!(out.status.success(), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot resolve the host name gomig-test.invalid") && err.contains("trying the next mirror"),
+        "{err}"
+    );
+    assert_installed_and_runs(&env);
+}

@@ -14,10 +14,10 @@
 //! and waited for by the same thread (the check's two worker threads, which outlive their
 //! children), so it only fires when gomig itself dies — and then the watchdog ends the rest.
 //!
-//! Children in their own group do not get the terminal's Ctrl-C, so gomig catches SIGINT, SIGTERM
-//! and SIGHUP while a check runs: the handler kills the registered groups at once, a helper
-//! thread removes the registered sandbox directories, and then the signal's previous disposition
-//! is restored and the signal raised again (gomig dies of it, or a handler installed before runs).
+//! Children in their own group do not get the terminal's Ctrl-C. gomig's one interrupt handler
+//! (`src/interrupt.rs`, SIGINT, SIGTERM and SIGHUP) calls [`on_interrupt`] before it exits: no new
+//! process joins a check from then on, the registered groups are killed and the registered
+//! sandbox directories removed.
 //!
 //! A sandbox directory a killed gomig left (`$TMPDIR/gomig-check-<pid>-...`) is removed by the
 //! next check: each is guarded by an flock on `<dir>.lock`, taken before the directory exists
@@ -30,8 +30,8 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use crate::store::atomic::{parse_unique_suffix, pid_is_gone};
 
@@ -83,6 +83,11 @@ impl Watchdog {
         // SAFETY: setpgid, prctl, getppid and kill are async-signal-safe.
         unsafe {
             cmd.pre_exec(move || {
+                // gomig is being interrupted: nothing new starts (the child sees the flag as it
+                // was at the fork).
+                if STOPPING.load(Ordering::SeqCst) {
+                    return Err(io::Error::from_raw_os_error(libc::ECANCELED));
+                }
                 if libc::setpgid(0, pgid) != 0 {
                     return Err(io::Error::last_os_error());
                 }
@@ -101,6 +106,13 @@ impl Watchdog {
 
 impl Drop for Watchdog {
     fn drop(&mut self) {
+        // gomig is being interrupted: the interrupt handler removes the sandbox and exits. Wait
+        // for that (bounded) rather than report the children it killed as the check's result.
+        if STOPPING.load(Ordering::SeqCst) {
+            for _ in 0..250 {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
         unregister_group(self.pid);
         // Whatever is still in the group (a test's stray background process) ends with it.
         // SAFETY: the group is ours while the watchdog, its leader, is unreaped.
@@ -139,16 +151,14 @@ unsafe fn watchdog_main(read: libc::c_int, write: libc::c_int) -> ! {
     }
 }
 
-// The groups and sandbox directories of the checks running now, for the signal handler.
+// The groups and sandbox directories of the checks running now, for [`on_interrupt`].
 const SLOTS: usize = 16;
 static GROUPS: [AtomicI32; SLOTS] = [const { AtomicI32::new(0) }; SLOTS];
 static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
-const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
-static OLD_ACTIONS: Mutex<Vec<(libc::c_int, libc::sigaction)>> = Mutex::new(Vec::new());
+/// Set by [`on_interrupt`]: no new process joins a check.
+static STOPPING: AtomicBool = AtomicBool::new(false);
 
 fn register_group(pgid: libc::pid_t) {
-    install_signal_handlers();
     for slot in &GROUPS {
         if slot
             .compare_exchange(0, pgid, Ordering::SeqCst, Ordering::SeqCst)
@@ -175,78 +185,40 @@ pub fn unregister_dir(dir: &Path) {
     DIRS.lock().unwrap_or_else(|e| e.into_inner()).retain(|d| d != dir);
 }
 
-extern "C" fn on_signal(sig: libc::c_int) {
+fn kill_groups() {
     for slot in &GROUPS {
         let pgid = slot.load(Ordering::SeqCst);
         if pgid > 0 {
-            // SAFETY: kill and write are async-signal-safe.
+            // SAFETY: signals a group this process leads through its watchdog.
             unsafe { libc::kill(-pgid, libc::SIGKILL) };
         }
     }
-    let fd = SIGNAL_PIPE.load(Ordering::SeqCst);
-    if fd >= 0 {
-        let byte = sig as u8;
-        // SAFETY: as above.
-        unsafe { libc::write(fd, (&byte as *const u8).cast(), 1) };
-    }
 }
 
-fn install_signal_handlers() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let mut fds = [0; 2];
-        // SAFETY: as in Watchdog::start.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            return;
+/// gomig is interrupted and about to exit: ends every running check's processes and removes
+/// their sandboxes; returns the directories removed.
+pub fn on_interrupt() -> Vec<PathBuf> {
+    STOPPING.store(true, Ordering::SeqCst);
+    // A process forked just before the flag was set may still be writing in a sandbox: end the
+    // groups again and retry until the directories are gone (for two seconds at most).
+    let dirs: Vec<PathBuf> = DIRS.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect();
+    let mut removed = Vec::new();
+    for _ in 0..100 {
+        kill_groups();
+        removed = dirs
+            .iter()
+            .filter(|d| fs::remove_dir_all(d).is_ok() || !d.exists())
+            .cloned()
+            .collect();
+        if removed.len() == dirs.len() {
+            break;
         }
-        let read = fds[0];
-        SIGNAL_PIPE.store(fds[1], Ordering::SeqCst);
-        let spawned = std::thread::Builder::new()
-            .name("gomig-check-signals".into())
-            .spawn(move || {
-                let mut byte = 0u8;
-                loop {
-                    // SAFETY: reads one byte into a local.
-                    match unsafe { libc::read(read, (&mut byte as *mut u8).cast(), 1) } {
-                        1 => break,
-                        n if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => continue,
-                        _ => return,
-                    }
-                }
-                let sig = libc::c_int::from(byte);
-                for dir in DIRS.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
-                    let _ = fs::remove_dir_all(&dir);
-                    let _ = fs::remove_file(lock_path_of(&dir));
-                }
-                for (s, old) in OLD_ACTIONS.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-                    // SAFETY: restores the action saved when ours was installed.
-                    unsafe { libc::sigaction(*s, old, std::ptr::null_mut()) };
-                }
-                // SAFETY: raises the signal at the process again, now with its old disposition.
-                unsafe { libc::kill(libc::getpid(), sig) };
-            });
-        if spawned.is_err() {
-            return;
-        }
-        let mut saved = OLD_ACTIONS.lock().unwrap_or_else(|e| e.into_inner());
-        for sig in SIGNALS {
-            // SAFETY: zeroed sigaction structs are valid; the handler is async-signal-safe.
-            unsafe {
-                let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(sig, std::ptr::null(), &mut old) != 0 || old.sa_sigaction == libc::SIG_IGN {
-                    // Ignored on purpose (nohup, a background job): stays ignored.
-                    continue;
-                }
-                let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-                action.sa_flags = libc::SA_RESTART;
-                libc::sigemptyset(&mut action.sa_mask);
-                if libc::sigaction(sig, &action, std::ptr::null_mut()) == 0 {
-                    saved.push((sig, old));
-                }
-            }
-        }
-    });
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for dir in &removed {
+        let _ = fs::remove_file(lock_path_of(dir));
+    }
+    removed
 }
 
 /// `<dir>.lock`: the lock file that guards a sandbox directory.

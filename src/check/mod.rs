@@ -9,11 +9,12 @@
 
 pub mod cache;
 pub mod compare;
-mod guard;
+pub mod guard;
 mod kept;
 pub mod probe;
 pub mod project;
 pub mod report;
+pub mod rerun;
 pub mod sandbox;
 pub mod test2json;
 pub mod vet;
@@ -74,6 +75,9 @@ pub struct Options {
     /// Trim `gocache` to these limits after the check (gomig's own cache; `None` for one the
     /// user named).
     pub trim: Option<cache::Limits>,
+    /// How many more times a test that passed with A and failed with B runs with each (0: not
+    /// rerun; see rerun.rs).
+    pub reruns: usize,
 }
 
 /// Progress, for a terminal display.
@@ -420,6 +424,9 @@ fn run_in(sandbox: &Sandbox, opts: &Options, progress: &(dyn Fn(Progress) + Sync
     }
 
     let mut cmp = compare::compare(&opts.from.label, &opts.to.label, (&a.test, &a.vet), (&b.test, &b.vet));
+    let rerun_started = Instant::now();
+    let flaky = rerun::rerun(sandbox, opts, &a.test, &mut cmp.regressions, progress)?;
+    let rerun_seconds = rerun_started.elapsed().as_secs_f64();
     for (step, err) in [("go test", &b.test.load_error), ("go vet", &b.vet.load_error)] {
         if let Some(output) = err {
             cmp.regressions.insert(
@@ -433,6 +440,7 @@ fn run_in(sandbox: &Sandbox, opts: &Options, progress: &(dyn Fn(Progress) + Sync
                     target: None,
                     message: format!("{step} runs with {}, fails with {}", opts.from.label, opts.to.label),
                     output: output.lines().map(str::to_string).collect(),
+                    runs: None,
                 },
             );
         }
@@ -475,6 +483,7 @@ fn run_in(sandbox: &Sandbox, opts: &Options, progress: &(dyn Fn(Progress) + Sync
             target: None,
             message: p.error.clone().unwrap_or_default(),
             output: Vec::new(),
+            runs: None,
         });
     }
     for c in &cross {
@@ -494,6 +503,7 @@ fn run_in(sandbox: &Sandbox, opts: &Options, progress: &(dyn Fn(Progress) + Sync
                     opts.to.label
                 ),
                 output: c.output.clone(),
+                runs: None,
             });
         }
     }
@@ -502,6 +512,7 @@ fn run_in(sandbox: &Sandbox, opts: &Options, progress: &(dyn Fn(Progress) + Sync
         to: compare::totals(&b.test, &b.vet),
         regressions: cmp.regressions.len(),
         fixed: cmp.fixed.len(),
+        flaky: flaky.len(),
         cross_ok: cross.iter().filter(|c| c.ok).count(),
         cross_targets: cross.len(),
         probe_ok: probe_result.as_ref().map(|p| p.ok),
@@ -515,6 +526,8 @@ fn run_in(sandbox: &Sandbox, opts: &Options, progress: &(dyn Fn(Progress) + Sync
         totals,
         regressions: cmp.regressions,
         fixed: cmp.fixed,
+        flaky,
+        rerun_seconds,
         probe: probe_result,
         cross,
         packages: cmp.packages,

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::compare::{Fixed, Kind, PackageRow, Regression, SideTotals};
 use super::probe::ProbeResult;
 use super::project::ProjectChange;
+use super::rerun::Flaky;
 use super::sandbox::Side;
 use super::vet::VetFinding;
 
@@ -31,6 +32,8 @@ pub struct Totals {
     pub to: SideTotals,
     pub regressions: usize,
     pub fixed: usize,
+    /// Tests that failed with B, and on rerun passed with B or failed with A too (rerun.rs).
+    pub flaky: usize,
     pub cross_ok: usize,
     pub cross_targets: usize,
     pub probe_ok: Option<bool>,
@@ -47,6 +50,9 @@ pub struct Report {
     pub totals: Totals,
     pub regressions: Vec<Regression>,
     pub fixed: Vec<Fixed>,
+    pub flaky: Vec<Flaky>,
+    /// The time the reruns took (included in `seconds`).
+    pub rerun_seconds: f64,
     pub probe: Option<ProbeResult>,
     pub cross: Vec<CrossResult>,
     pub packages: Vec<PackageRow>,
@@ -175,11 +181,40 @@ impl Report {
             let kind = format!("{:<15}", r.kind.label());
             let _ = writeln!(s, "  {} {}", style.red(&kind), what.join("  "));
             if r.kind != Kind::VetFinding {
-                let _ = writeln!(s, "      {}", r.message);
+                // The counts on the same line: the output's first lines come right after.
+                let runs = r.runs.map_or(String::new(), |n| {
+                    format!(
+                        "; failed {} of {} with {b}, {} of {} with {a} (not flaky)",
+                        n.failed_to, n.runs_to, n.failed_from, n.runs_from
+                    )
+                });
+                let _ = writeln!(s, "      {}{runs}", r.message);
             }
             for line in r.output.iter().filter(|l| !l.trim().is_empty()).take(TABLE_LINES) {
                 let _ = writeln!(s, "      | {}", line.trim_end());
             }
+        }
+        if !self.flaky.is_empty() {
+            let _ = writeln!(s);
+            for f in &self.flaky {
+                let _ = writeln!(
+                    s,
+                    "  {} {}  {}: {} (not a regression)",
+                    style.bold("flaky          "),
+                    f.package,
+                    f.test,
+                    f.message
+                );
+            }
+        }
+        let reran = self.flaky.len() + self.regressions.iter().filter(|r| r.runs.is_some()).count();
+        if reran > 0 {
+            let _ = writeln!(
+                s,
+                "  reran {reran} test{} that failed with {b} only, in {:.1}s",
+                if reran == 1 { "" } else { "s" },
+                self.rerun_seconds
+            );
         }
         if !self.fixed.is_empty() {
             let _ = writeln!(s);

@@ -123,7 +123,7 @@ fn show(store: &Store, check_dir: &Path, json: bool) -> Result<ExitCode> {
             "check",
             human_size(check),
             format!(
-                "{}  (trimmed to {}, {} unused)",
+                "{}  (trimmed after each check to {}; entries unused for {} removed)",
                 check_dir.display(),
                 human_size(limits.max_size),
                 humantime::format_duration(limits.max_age)

@@ -1,18 +1,47 @@
-//! A check's run options and its progress line on stderr (shared by check and migrate).
+//! A check's run options, its sides and its progress line on stderr (shared by check and migrate).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use anyhow::{Result, anyhow};
+
 use crate::check::report::Style;
-use crate::check::{self, Progress};
+use crate::check::{self, Progress, Side};
 use crate::config::{Config, ConfigError};
+use crate::integrity::manifest::Manifest;
+use crate::lookup;
+use crate::resolve::Resolution;
 use crate::store::Store;
 
 /// gomig check's own build cache (and the test binaries and probe it keeps).
 pub fn check_cache_dir(store: &Store) -> PathBuf {
     store.cache_dir().join("check-gocache")
+}
+
+/// A side of the comparison for a resolved toolchain.
+pub fn side_for(store: &Store, res: &Resolution) -> Result<Side> {
+    let name = lookup::text_of(res.name.as_bytes());
+    if name.is_empty() {
+        // The system Go: ask it where its tree is.
+        let exe = lookup::path_of(res.exe.as_bytes());
+        let out = Command::new(&exe)
+            .args(["env", "GOROOT"])
+            .env("GOTOOLCHAIN", "local")
+            .output()
+            .map_err(|e| anyhow!("cannot run {}: {e}", exe.display()))?;
+        let goroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        return Ok(Side::new("system", &goroot, None));
+    }
+    Ok(side_for_name(store, &name, &lookup::path_of(res.goroot.as_bytes())))
+}
+
+/// A side for the store's toolchain `name` at `goroot`, with its recorded manifest if any.
+pub fn side_for_name(store: &Store, name: &str, goroot: &Path) -> Side {
+    let recorded = Manifest::load(&store.manifest_path(name)).ok();
+    Side::new(name, goroot, recorded.as_ref().map(|m| &m.header))
 }
 
 /// How the checks run: the options `gomig check` and `gomig migrate` (stage 3) share.
@@ -29,6 +58,11 @@ pub struct RunArgs {
     /// "$(go env GOCACHE)" to reuse yours).
     #[arg(long, value_name = "DIR")]
     pub gocache: Option<PathBuf>,
+    /// How many more times a test that passed with A and failed with B runs with each, alone;
+    /// it is a regression only if it fails every time with B and passes every time with A,
+    /// else flaky (0: no reruns).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub reruns: usize,
 }
 
 impl RunArgs {

@@ -19,12 +19,9 @@ pub fn reason(res: &Resolution) -> String {
     let request = text_of(res.request.as_bytes());
     let base = text_of(res.base.as_bytes());
     let requirement = text_of(res.requirement.as_bytes());
-    let line_kind =
-        if requirement.is_empty() || version::compare_loose(request.as_bytes(), requirement.as_bytes()).is_ne() {
-            "toolchain"
-        } else {
-            "go"
-        };
+    // A toolchain line names a toolchain (`go1.23.9`), a go line a language version (`1.23.0`);
+    // the two can require the same release, so their values tell them apart, not the requirement.
+    let line_kind = if request.starts_with("go") { "toolchain" } else { "go" };
     match (res.source, res.rule) {
         (Source::Env, _) => format!("from GOMIG_GO_VERSION={request} (gomig shell)"),
         (Source::Argument, _) => format!("requested as {request}"),

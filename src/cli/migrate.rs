@@ -8,12 +8,14 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use super::Ctx;
-use super::checking::{ProgressLine, RunArgs, style};
+use super::checking::{ProgressLine, RunArgs, side_for, style};
+use super::explain;
 use crate::check::{self, Progress, Report};
 use crate::config::Config;
 use crate::install::Outcome as Installed;
-use crate::lookup::{self, Accept, ArgError};
-use crate::migrate::{self, Driver, Stage, Status};
+use crate::lookup::{self, Accept, ArgError, EnvSnapshot};
+use crate::migrate::{self, Baseline, Driver, Stage, Status};
+use crate::resolve::{ErrorKind, Tool};
 
 /// Upgrade the default Go safely, in four stages: install B beside the current default (A);
 /// verify both against their manifests; run gomig check (A against B) in each project (or the
@@ -36,6 +38,9 @@ pub struct Args {
     /// Check no project: skip stage 3 and switch on stage 2's verification alone (logged).
     #[arg(long, conflicts_with = "projects")]
     pub no_check: bool,
+    /// After a failure, keep the B this run installed (to examine the failure with it).
+    #[arg(long)]
+    pub keep: bool,
     /// Show what each stage would do; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -142,6 +147,31 @@ impl Driver for CliDriver<'_> {
     }
 }
 
+/// What the go shim runs in `dir` now: the baseline stage 3 checks B against there.
+fn baseline(store: &crate::store::Store, dir: &Path) -> Baseline {
+    let res = match lookup::resolve_in(&EnvSnapshot::capture(), dir, Tool::Go) {
+        Ok(res) => res,
+        Err(e) if e.kind == ErrorKind::NotInstalled => {
+            return Baseline::NotInstalled {
+                message: e.message.trim_end().to_string(),
+                requirement: e.value,
+            };
+        }
+        Err(e) => {
+            return Baseline::Error(format!("cannot tell which Go runs here now: {}", e.message.trim_end()));
+        }
+    };
+    let requirement = lookup::text_of(res.requirement.as_bytes());
+    match side_for(store, &res) {
+        Ok(side) => Baseline::Runs {
+            side,
+            reason: explain::reason(&res),
+            requirement: (!requirement.is_empty()).then_some(requirement),
+        },
+        Err(e) => Baseline::Error(format!("cannot use {} here: {e:#}", explain::version_label(&res))),
+    }
+}
+
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = if args.dry_run {
         ctx.store()?
@@ -159,23 +189,33 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let cwd = lookup::current_dir().map_err(|e| {
         anyhow::anyhow!("cannot determine the current directory ({e}); run gomig migrate from a directory that exists")
     })?;
-    let projects: Vec<PathBuf> = if args.no_check {
+    let dirs: Vec<PathBuf> = if args.no_check {
         Vec::new()
     } else if args.projects.is_empty() {
         check::module_root(&cwd).into_iter().collect()
     } else {
         args.projects.iter().map(|p| cwd.join(p)).collect()
     };
+    // Before stage 1 installs anything: what each project runs today.
+    let projects = dirs
+        .into_iter()
+        .map(|dir| migrate::Project {
+            baseline: baseline(&store, &dir),
+            dir,
+        })
+        .collect();
     let request = migrate::Request {
         to,
         installed,
         projects,
         no_check: args.no_check,
+        keep: args.keep,
         dry_run: args.dry_run,
         cross: args.run.targets()?,
         timeout: args.run.timeout.clone(),
         gocache: args.run.gocache(&store),
         trim: args.run.trim()?,
+        reruns: args.run.reruns,
         mirrors: super::source::mirrors(&args.mirrors, &Config::load()?),
         rebuild_tools: args.rebuild_tools,
     };
@@ -202,11 +242,15 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             println!("warning: {line}");
         }
         let b = crate::store::short(&outcome.to);
-        // A failed check is what one examines with B.
-        if n == 3 && outcome.installed_by_run && outcome.not_undone.is_empty() {
+        if let Some(kept) = &outcome.kept {
+            println!(
+                "kept {kept}, which this run installed (--keep); examine the failure with: gomig exec {b} -- go test ./... (remove it with gomig uninstall {b})"
+            );
+        } else if n == 3 && outcome.installed_by_run && outcome.not_undone.is_empty() {
+            // A failed check is what one examines with B.
             let mirrors: String = args.mirrors.iter().map(|m| format!(" --mirror {m}")).collect();
             println!(
-                "to examine the failure with {}: gomig install {b}{mirrors}, then gomig exec {b} -- go test ./...",
+                "to examine the failure with {}: gomig install {b}{mirrors}, then gomig exec {b} -- go test ./... (or run gomig migrate again with --keep)",
                 outcome.to
             );
         } else if n == 4 && outcome.installed_by_run && outcome.not_undone.is_empty() {

@@ -14,6 +14,9 @@ use crate::resolve::version::{self, Version};
 
 const MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
+/// The most of an index gomig reads (go.dev's full index is a few MB).
+pub const MAX_INDEX_BYTES: u64 = 64 << 20;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Release {
     pub version: String,
@@ -50,6 +53,13 @@ pub enum IndexError {
         "--offline: no cached download index for {mirror} in {cache}; run once without --offline to fetch it, or install with --archive FILE"
     )]
     NotCached { mirror: String, cache: String },
+}
+
+impl IndexError {
+    /// The network failed (worth checking it), as opposed to an answer gomig refused.
+    pub fn is_network(&self) -> bool {
+        matches!(self, IndexError::Fetch { source, .. } if source.is_transient())
+    }
 }
 
 /// The index of one mirror, newest release first.
@@ -106,10 +116,12 @@ impl Index {
                 });
             }
         }
-        let bytes = http.get_bytes(&index_url(mirror)).map_err(|source| IndexError::Fetch {
-            mirror: mirror.into(),
-            source,
-        })?;
+        let bytes = http
+            .get_bytes(&index_url(mirror), MAX_INDEX_BYTES)
+            .map_err(|source| IndexError::Fetch {
+                mirror: mirror.into(),
+                source,
+            })?;
         let releases = parse(&bytes, mirror)?;
         // The cache is an optimisation: failing to write it is not an error.
         let _ = crate::store::write_atomic(&cache, &bytes);

@@ -38,8 +38,9 @@ pub enum InstallError {
     #[error("{}", lines(.errors, "\n"))]
     IndexOffline { errors: Vec<IndexError> },
     #[error(
-        "no download site answered:\n  {}\ncheck the network, or name a mirror that works with --mirror URL (or GOMIG_MIRROR)",
-        lines(.errors, "\n  ")
+        "no download site gave its index:\n  {}\n{}name a mirror that works with --mirror URL (or GOMIG_MIRROR)",
+        lines(.errors, "\n  "),
+        if .errors.iter().any(IndexError::is_network) { "check the network, or " } else { "" }
     )]
     NoIndex { errors: Vec<IndexError> },
     #[error(
@@ -75,6 +76,19 @@ pub enum InstallError {
     )]
     NoChecksum { mirror: String, filename: String },
     #[error(
+        "the index of {mirror} lists {listed:?} as the SHA-256 of {filename}, which is not 64 hex digits: the index is damaged, and nothing was downloaded against it; run again with --refresh, use another mirror (--mirror URL), or pass the checksum go.dev lists with --sha256 HEX"
+    )]
+    MalformedChecksum {
+        mirror: String,
+        filename: String,
+        listed: String,
+    },
+    /// A further mirror's own index, asked when the first one's checksum is in doubt.
+    #[error(transparent)]
+    MirrorIndex(IndexError),
+    #[error("the index of {mirror} does not list {filename}; its index differs from the first mirror's")]
+    NotListed { mirror: String, filename: String },
+    #[error(
         "--offline: installing {name} needs its archive {filename} from {mirror}; run without --offline, or install from a copy of that file: gomig install --archive FILE --sha256 {sha256}"
     )]
     Offline {
@@ -97,10 +111,16 @@ pub enum InstallError {
         near: Vec<String>,
     },
     #[error(
-        "could not download {name}:\n  {}\ncheck the network and run the install again, or try another mirror with --mirror URL",
-        .failures.join("\n  ")
+        "could not download {name}:\n  {}\n{}try another mirror with --mirror URL",
+        .failures.join("\n  "),
+        if *.network { "check the network and run the install again, or " } else { "" }
     )]
-    DownloadFailed { name: String, failures: Vec<String> },
+    DownloadFailed {
+        name: String,
+        failures: Vec<String>,
+        /// Some failure was the network's (worth checking it, and trying again).
+        network: bool,
+    },
     #[error(transparent)]
     Download(#[from] DownloadError),
     /// Reading the rest of the body failed after the tree was out.
@@ -193,12 +213,24 @@ impl InstallError {
         }
     }
 
+    /// The network failed (as opposed to an answer that was wrong).
+    fn is_network(&self) -> bool {
+        match self {
+            InstallError::Download(e) => e.is_transient(),
+            InstallError::Transfer { .. } => true,
+            _ => false,
+        }
+    }
+
     /// Another mirror might serve what this one could not (a network fault, a damaged or short
     /// file); not so for an archive that is hostile by its verified checksum, or a local fault.
     fn next_mirror_may_help(&self) -> bool {
         matches!(
             self,
             InstallError::Download(_)
+                | InstallError::MalformedChecksum { .. }
+                | InstallError::NotListed { .. }
+                | InstallError::MirrorIndex(_)
                 | InstallError::Transfer { .. }
                 | InstallError::SizeMismatch { .. }
                 | InstallError::ChecksumMismatch { .. }
@@ -231,11 +263,22 @@ fn parse_sha256(hex: &str) -> Result<String> {
     Ok(hex.to_ascii_lowercase())
 }
 
+/// A checksum (and size) a download is held to, and where it came from, for messages.
+#[derive(Clone)]
+struct Listing {
+    sha256: String,
+    from: String,
+    size: u64,
+}
+
 /// Where an install came from, for the log.
 pub struct Origin {
     /// The URL or the file the archive came from, for messages.
     pub source: String,
+    /// The URL the bytes came from (after redirects).
     pub url: Option<String>,
+    /// The URL asked for, when redirects led elsewhere.
+    pub requested: Option<String>,
     pub mirror: Option<String>,
     pub sha256: String,
 }
@@ -265,11 +308,19 @@ impl Installer<'_> {
 
     /// The index from the first mirror that answers.
     pub fn index(&self) -> Result<Index> {
+        self.http.check_settings()?;
         let mut errors = Vec::new();
-        for mirror in &self.mirrors {
+        for (i, mirror) in self.mirrors.iter().enumerate() {
             match Index::load(&self.http, mirror, &self.store.cache_dir(), &self.fetch) {
                 Ok(index) => return Ok(index),
-                Err(e) => errors.push(e),
+                Err(e) => {
+                    if let Some(next) = self.mirrors.get(i + 1)
+                        && !self.fetch.offline
+                    {
+                        self.note(format!("warning: {e}\n  trying the next mirror, {next}"));
+                    }
+                    errors.push(e);
+                }
             }
         }
         if self.fetch.offline {
@@ -309,20 +360,37 @@ impl Installer<'_> {
                 mirror: index.mirror.clone(),
             });
         };
-        let listed = file.sha256.to_ascii_lowercase();
-        let from_index = format!("from the index of {}", index.mirror);
-        let (expected, checksum_source) = match (sha256_override, listed.is_empty()) {
-            (Some(given), true) => (given, "given with --sha256".to_string()),
-            (Some(given), false) if given == listed => (given, from_index),
-            (Some(given), false) => {
+        let listed = file.sha256.trim().to_ascii_lowercase();
+        // Checked before anything is downloaded: a damaged listing cannot verify anything.
+        let damaged = (!listed.is_empty() && parse_sha256(&listed).is_err()).then(|| InstallError::MalformedChecksum {
+            mirror: index.mirror.clone(),
+            filename: file.filename.clone(),
+            listed: file.sha256.clone(),
+        });
+        let from_index = |sha256: String| Listing {
+            sha256,
+            from: format!("from the index of {}", index.mirror),
+            size: file.size,
+        };
+        let given = |sha256: String| Listing {
+            sha256,
+            from: "given with --sha256".to_string(),
+            size: file.size,
+        };
+        let unusable = listed.is_empty() || damaged.is_some();
+        let mut listing = match (sha256_override.clone(), unusable) {
+            (Some(sha), true) => Some(given(sha)),
+            (Some(sha), false) if sha == listed => Some(from_index(sha)),
+            (Some(sha), false) => {
                 return Err(InstallError::Sha256DiffersFromIndex {
-                    given,
+                    given: sha,
                     mirror: index.mirror.clone(),
                     filename: file.filename.clone(),
                     listed,
                 });
             }
-            (None, false) => (listed, from_index),
+            (None, false) => Some(from_index(listed)),
+            (None, true) if damaged.is_some() => None,
             (None, true) => {
                 return Err(InstallError::NoChecksum {
                     mirror: index.mirror.clone(),
@@ -331,12 +399,18 @@ impl Installer<'_> {
             }
         };
         if self.fetch.offline {
-            return Err(InstallError::Offline {
-                name,
-                filename: file.filename.clone(),
-                mirror: index.mirror.clone(),
-                sha256: expected,
-            });
+            return match (listing, damaged) {
+                (Some(listing), _) => Err(InstallError::Offline {
+                    name,
+                    filename: file.filename.clone(),
+                    mirror: index.mirror.clone(),
+                    sha256: listing.sha256,
+                }),
+                (None, damaged) => Err(damaged.unwrap_or(InstallError::NoChecksum {
+                    mirror: index.mirror.clone(),
+                    filename: file.filename.clone(),
+                })),
+            };
         }
         let _lock = self.store.lock_toolchain(&name)?;
         if self.store.toolchain(&name).is_ok() {
@@ -344,30 +418,65 @@ impl Installer<'_> {
             return Ok(Outcome::AlreadyInstalled { name });
         }
 
-        // The index's mirror first, then the others, each checked against the index's checksum.
+        // The index's mirror first, then the others, each held to the index's checksum, unless
+        // that checksum is in doubt (damaged, or a download did not match it): then each further
+        // mirror is held to its own index's.
         let mut order = vec![index.mirror.clone()];
         order.extend(self.mirrors.iter().filter(|m| **m != index.mirror).cloned());
         let mut failures = Vec::new();
         let mut all_not_found = true;
+        let mut network = false;
+        let mut in_doubt = listing.is_none();
+        let mut fail = |e: &InstallError, next: Option<&String>| {
+            let error = with_causes(e);
+            if let Some(next) = next {
+                self.note(format!("warning: {error}\n  trying the next mirror, {next}"));
+            }
+            all_not_found &= matches!(e, InstallError::Download(DownloadError::NotFound { .. }));
+            network |= e.is_network();
+            failures.push(error);
+        };
+        if let Some(damaged) = &damaged
+            && listing.is_none()
+        {
+            fail(damaged, order.get(1));
+        }
         for (i, mirror) in order.iter().enumerate() {
+            if i == 0 && listing.is_none() {
+                continue;
+            }
+            if i > 0 && in_doubt && sha256_override.is_none() {
+                match self.own_listing(mirror, &name, &file.filename) {
+                    Ok(own) => listing = Some(own),
+                    // A mirror without an index of its own is held to the first one's checksum.
+                    Err(e) if listing.is_some() => self.note(format!("note: {}", with_causes(&e))),
+                    Err(e) => {
+                        fail(&e, order.get(i + 1));
+                        continue;
+                    }
+                }
+            }
+            let Some(Listing { sha256, from, size }) = listing.clone() else {
+                continue;
+            };
             let url = format!("{mirror}{}", file.filename);
-            match self.fetch_into_staging(&url, file.size, &expected, &checksum_source, &name) {
-                Ok((staging, extracted)) => {
+            match self.fetch_into_staging(&url, size, &sha256, &from, &name) {
+                Ok((staging, extracted, source)) => {
                     let origin = Origin {
-                        source: url.clone(),
-                        url: Some(url),
+                        source: source.clone(),
+                        requested: (source != url).then_some(url),
+                        url: Some(source),
                         mirror: Some(mirror.clone()),
-                        sha256: expected,
+                        sha256,
                     };
                     return self.commit(staging, extracted, &name, origin);
                 }
                 Err(e) if e.next_mirror_may_help() => {
-                    let error = with_causes(&e);
-                    if let Some(next) = order.get(i + 1) {
-                        self.note(format!("warning: {error}\n  trying the next mirror, {next}"));
-                    }
-                    all_not_found &= matches!(e, InstallError::Download(DownloadError::NotFound { .. }));
-                    failures.push(error);
+                    in_doubt |= matches!(
+                        e,
+                        InstallError::ChecksumMismatch { .. } | InstallError::SizeMismatch { .. }
+                    );
+                    fail(&e, order.get(i + 1));
                 }
                 Err(e) => return Err(e),
             }
@@ -381,7 +490,39 @@ impl Installer<'_> {
                 arch: arch.to_string(),
             });
         }
-        Err(InstallError::DownloadFailed { name, failures })
+        Err(InstallError::DownloadFailed {
+            name,
+            failures,
+            network,
+        })
+    }
+
+    /// What `mirror`'s own index lists for `filename` of release `name`, checked as the first
+    /// index's listing is.
+    fn own_listing(&self, mirror: &str, name: &str, filename: &str) -> Result<Listing> {
+        let index =
+            Index::load(&self.http, mirror, &self.store.cache_dir(), &self.fetch).map_err(InstallError::MirrorIndex)?;
+        let not_listed = || InstallError::NotListed {
+            mirror: mirror.to_string(),
+            filename: filename.to_string(),
+        };
+        let file = index
+            .releases
+            .iter()
+            .filter(|r| r.version == name)
+            .flat_map(|r| &r.files)
+            .find(|f| f.filename == filename)
+            .ok_or_else(not_listed)?;
+        let sha256 = parse_sha256(file.sha256.trim()).map_err(|_| InstallError::MalformedChecksum {
+            mirror: mirror.to_string(),
+            filename: filename.to_string(),
+            listed: file.sha256.clone(),
+        })?;
+        Ok(Listing {
+            sha256,
+            from: format!("from the index of {mirror}"),
+            size: file.size,
+        })
     }
 
     fn progress_bar(&self, len: Option<u64>, what: &str) -> indicatif::ProgressBar {
@@ -414,10 +555,11 @@ impl Installer<'_> {
         expected: &str,
         checksum_source: &str,
         name: &str,
-    ) -> Result<(Staging, Extracted)> {
+    ) -> Result<(Staging, Extracted, String)> {
         let mut body = self.http.open(url, (size > 0).then_some(size))?;
         let staging = self.store.staging(name)?;
         let bar = self.progress_bar((size > 0).then_some(size), name);
+        let _line = crate::interrupt::progress_line(&bar);
         let result = archive::extract_tar_gz(
             bar.wrap_read(&mut body),
             staging.path(),
@@ -437,6 +579,7 @@ impl Installer<'_> {
         if let Err(error) = drained {
             return Err(InstallError::Transfer { url: url.into(), error });
         }
+        let source = body.source().to_string();
         let (actual, received) = body.finish();
         if size > 0 && received != size {
             return Err(InstallError::SizeMismatch {
@@ -462,7 +605,7 @@ impl Installer<'_> {
                 "note: the download of {url} was resumed {resumed} time(s) after dropped connections"
             ));
         }
-        Ok((staging, extracted))
+        Ok((staging, extracted, source))
     }
 
     /// Installs from an archive file on disk (an official archive or a `gomig archive`).
@@ -481,6 +624,7 @@ impl Installer<'_> {
         // The version is known only once the tree is out.
         let staging = self.store.staging("archive")?;
         let bar = self.progress_bar(size, "unpacking");
+        let _line = crate::interrupt::progress_line(&bar);
         // Inflating (and hashing the raw bytes) on a second core while this one unpacks.
         let mut gunzip = archive::Gunzip::spawn(bar.wrap_read(file));
         let result = archive::extract_tar(&mut gunzip, staging.path(), Limits::default(), |_, files| {
@@ -529,6 +673,7 @@ impl Installer<'_> {
         let origin = Origin {
             source: path.display().to_string(),
             url: None,
+            requested: None,
             mirror: None,
             sha256: actual,
         };
@@ -556,6 +701,9 @@ impl Installer<'_> {
             .field("path", dest.display().to_string());
         if let Some(url) = origin.url {
             event = event.field("url", url);
+        }
+        if let Some(requested) = origin.requested {
+            event = event.field("requested", requested);
         }
         if let Some(mirror) = origin.mirror {
             event = event.field("mirror", mirror);

@@ -84,6 +84,14 @@ impl Proxies {
     }
 }
 
+/// The host of a URL (`https://user@go.dev:443/dl/` -> `go.dev`), for messages.
+pub fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    split_host_port(authority).0.to_string()
+}
+
 /// `host:port`, `[v6]:port`, `host`, `[v6]` -> (host without brackets, port).
 fn split_host_port(authority: &str) -> (&str, Option<u16>) {
     if let Some(rest) = authority.strip_prefix('[') {

@@ -8,6 +8,11 @@
 //! Dropped, the guard deletes the directory unless it was [committed](Staging::commit) (renamed
 //! into place), then its lock file.
 //!
+//! A `.staging-` guard is also listed in this process's live stagings: on SIGINT or SIGTERM,
+//! [`clean_on_interrupt`] removes them at once (a kill -9 leaves them to the next command). A
+//! rename of one into place runs under [`Staging::moving`], so that cleaner never deletes a
+//! tree half-way while it is being put in place.
+//!
 //! [`Store::clean_leftovers`] (run by every command that changes the store) removes the
 //! directories whose lock is free, and lock files left without a directory. A directory with no
 //! lock file of its own was made by an older gomig: its guard was the toolchain's lock
@@ -18,6 +23,8 @@ use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use super::atomic::{parse_unique_suffix, pid_is_gone, unique_suffix};
 use super::{Result, Store, io_err};
@@ -46,6 +53,24 @@ pub struct Staging {
     lock_path: PathBuf,
     _lock: File,
     committed: bool,
+    /// Its entry in [`LIVE`] (`.staging-` guards only).
+    live: Option<u64>,
+}
+
+/// A `.staging-` directory of this process, for [`clean_on_interrupt`].
+struct Live {
+    id: u64,
+    path: PathBuf,
+    lock_path: PathBuf,
+}
+
+/// This process's `.staging-` directories. Held by [`Staging::moving`] while one is renamed into
+/// place, and for good by [`clean_on_interrupt`] (nothing is staged or moved after it).
+static LIVE: Mutex<Vec<Live>> = Mutex::new(Vec::new());
+static NEXT_LIVE: AtomicU64 = AtomicU64::new(0);
+
+fn live() -> MutexGuard<'static, Vec<Live>> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Staging {
@@ -54,9 +79,22 @@ impl Staging {
         &self.path
     }
 
+    /// Runs `put_in_place` (the rename of this directory into place) with the interrupt cleaner
+    /// held off: it removes the directory before or not at all, never a part of it.
+    pub fn moving<R>(&self, put_in_place: impl FnOnce(&Path) -> R) -> R {
+        let _held = live();
+        put_in_place(&self.path)
+    }
+
     /// The directory was renamed into place: it is no longer ours to delete.
     pub fn commit(mut self) {
         self.committed = true;
+    }
+
+    fn unlist(&mut self) {
+        if let Some(id) = self.live.take() {
+            live().retain(|l| l.id != id);
+        }
     }
 }
 
@@ -68,13 +106,53 @@ impl Drop for Staging {
         // The directory is gone (or in place) before its lock file is: a cleaner that still
         // sees the directory also sees the lock, held.
         let _ = fs::remove_file(&self.lock_path);
+        self.unlist();
     }
+}
+
+/// Removes this process's `.staging-` directories and their lock files, on SIGINT or SIGTERM,
+/// and returns the directories removed. The process must exit right after: the list stays
+/// locked, so no staging directory is made or moved into place any more.
+pub fn clean_on_interrupt() -> Vec<PathBuf> {
+    let held = live();
+    let mut removed = Vec::new();
+    for l in held.iter() {
+        // The unpacking may still be writing into it: until the top is gone, nothing can be
+        // created below it again.
+        let mut gone = false;
+        for _ in 0..200 {
+            match fs::remove_dir_all(&l.path) {
+                Ok(()) => {
+                    gone = true;
+                    removed.push(l.path.clone());
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    gone = true;
+                    break;
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+            }
+        }
+        if gone {
+            let _ = fs::remove_file(&l.lock_path);
+        }
+    }
+    std::mem::forget(held);
+    removed
 }
 
 impl Store {
     /// A new, empty staging directory `.staging-LABEL-SUFFIX` in `toolchains/`, guarded.
     pub fn staging(&self, label: &str) -> Result<Staging> {
-        let guard = self.reserve(StagingKind::Staging, label)?;
+        let mut guard = self.reserve(StagingKind::Staging, label)?;
+        let id = NEXT_LIVE.fetch_add(1, Ordering::Relaxed);
+        live().push(Live {
+            id,
+            path: guard.path.clone(),
+            lock_path: guard.lock_path.clone(),
+        });
+        guard.live = Some(id);
         fs::create_dir(&guard.path).map_err(io_err("cannot create", &guard.path))?;
         Ok(guard)
     }
@@ -111,6 +189,7 @@ impl Store {
                     lock_path,
                     _lock: file,
                     committed: false,
+                    live: None,
                 });
             }
         }

@@ -629,7 +629,7 @@ impl Transaction<'_> {
         hook("install:before-manifest");
         let previous = self.write_manifest_first(name, manifest_text)?;
         hook("install:before-rename");
-        if let Err(source) = fs::rename(staging.path(), &dest) {
+        if let Err(source) = staging.moving(|path| fs::rename(path, &dest)) {
             self.undo_manifest(name, previous);
             return Err(TxnError::RenameFailed {
                 path: dest.display().to_string(),
@@ -687,7 +687,7 @@ impl Transaction<'_> {
         }
         hook("restore:before-swap");
         let mut aside = None;
-        if let Err(e) = exchange(staging.path(), &toolchain.path) {
+        if let Err(e) = staging.moving(|path| exchange(path, &toolchain.path)) {
             if !matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)) {
                 return Err(TxnError::RenameFailed {
                     path: toolchain.path.display().to_string(),
@@ -696,18 +696,23 @@ impl Transaction<'_> {
             }
             // A filesystem without RENAME_EXCHANGE: the old tree aside, the new into place.
             let trash = self.store.trash_slot(name)?;
-            fs::rename(&toolchain.path, trash.path()).map_err(|source| TxnError::RenameFailed {
-                path: toolchain.path.display().to_string(),
-                source,
-            })?;
-            hook("restore:aside");
-            if let Err(source) = fs::rename(staging.path(), &toolchain.path) {
-                let _ = fs::rename(trash.path(), &toolchain.path);
-                return Err(TxnError::RenameFailed {
+            // Both renames with the interrupt cleaner held off: never the old tree aside and
+            // the new one deleted.
+            staging.moving(|path| {
+                fs::rename(&toolchain.path, trash.path()).map_err(|source| TxnError::RenameFailed {
                     path: toolchain.path.display().to_string(),
                     source,
-                });
-            }
+                })?;
+                hook("restore:aside");
+                if let Err(source) = fs::rename(path, &toolchain.path) {
+                    let _ = fs::rename(trash.path(), &toolchain.path);
+                    return Err(TxnError::RenameFailed {
+                        path: toolchain.path.display().to_string(),
+                        source,
+                    });
+                }
+                Ok(())
+            })?;
             aside = Some(trash);
         }
         super::sync_dir(&self.store.toolchains_dir());

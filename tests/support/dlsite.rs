@@ -808,7 +808,19 @@ pub enum Fault {
     WrongSize,
     /// Answer 200 with the whole content even when a Range is asked.
     IgnoreRange,
+    /// Answer 302 to this Location (any URL: `http://`, `file:///etc/passwd`).
+    RedirectTo(String),
+    /// Answer 200 with an HTML page (a captive portal, a login page) instead of the content.
+    HtmlPage,
+    /// Serve the content padded with spaces to this many bytes (a JSON index stays valid).
+    PadTo(u64),
+    /// Send the body one byte at a time, this long apart (a server that never quite stalls).
+    Drip(Duration),
 }
+
+/// What [`Fault::HtmlPage`] serves.
+pub const HTML_PAGE: &str =
+    "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form>Sign in to continue</form></body></html>\n";
 
 #[derive(Debug)]
 struct ActiveFault {
@@ -1412,6 +1424,13 @@ fn deliver(
         let body = format!("dlsite: injected status {status}\n");
         return conn.simple(request, status, "text/plain", &body, &[]);
     }
+    if let Some(Fault::RedirectTo(location)) = conn.take(subject, |f| matches!(f, Fault::RedirectTo(_))) {
+        let body = format!("<a href=\"{location}\">Found</a>.\n");
+        return conn.simple(request, 302, "text/html", &body, &[("Location", location)]);
+    }
+    if conn.take(subject, |f| *f == Fault::HtmlPage).is_some() {
+        return conn.simple(request, 200, "text/html; charset=utf-8", HTML_PAGE, &[]);
+    }
     let mut body = match resource {
         Resource::Missing => {
             return conn.simple(request, 404, "text/plain", "not found\n", &[]);
@@ -1431,6 +1450,9 @@ fn deliver(
         Resource::Memory(bytes) => Body::Memory(bytes),
     };
     let head_only = request.method == "HEAD";
+    if let Some(Fault::PadTo(total)) = conn.take(subject, |f| matches!(f, Fault::PadTo(_))) {
+        body = Body::Padded(Box::new(body), total);
+    }
 
     let mut len = body.len();
     if let Some(Fault::Truncate(max)) = conn.take(subject, |f| matches!(f, Fault::Truncate(_))) {
@@ -1475,6 +1497,10 @@ fn deliver(
             matches!(f, Fault::Stall | Fault::StallAfter(_) | Fault::DropAfter(_))
         })
     };
+    let drip = match conn.take(subject, |f| !head_only && matches!(f, Fault::Drip(_))) {
+        Some(Fault::Drip(every)) => Some(every),
+        _ => None,
+    };
     conn.write_head(status, &headers)?;
     if head_only {
         return Ok(true);
@@ -1484,7 +1510,22 @@ fn deliver(
         Some(Fault::StallAfter(n) | Fault::DropAfter(n)) => n.min(end - start),
         _ => end - start,
     };
-    body.copy_to(&mut conn.stream, start, sent, flip)?;
+    match drip {
+        Some(every) => {
+            let mut byte = Vec::with_capacity(1);
+            for at in start..start + sent {
+                if conn.stopping() {
+                    return Ok(false);
+                }
+                byte.clear();
+                body.copy_to(&mut byte, at, 1, flip)?;
+                conn.stream.write_all(&byte)?;
+                conn.stream.flush()?;
+                thread::sleep(every);
+            }
+        }
+        None => body.copy_to(&mut conn.stream, start, sent, flip)?,
+    }
     conn.stream.flush()?;
     match cut {
         Some(Fault::DropAfter(_)) => {
@@ -1522,6 +1563,8 @@ fn parse_range(value: &str) -> Option<(u64, Option<u64>)> {
 enum Body {
     File(File, u64),
     Memory(Vec<u8>),
+    /// The content, then spaces up to the length.
+    Padded(Box<Body>, u64),
 }
 
 impl Body {
@@ -1534,11 +1577,27 @@ impl Body {
         match self {
             Body::File(_, len) => *len,
             Body::Memory(bytes) => bytes.len() as u64,
+            Body::Padded(inner, len) => inner.len().max(*len),
         }
     }
 
     /// Writes `count` bytes from `start`, the byte at absolute offset `flip` inverted.
     fn copy_to(&mut self, out: &mut impl Write, start: u64, count: u64, flip: Option<u64>) -> io::Result<()> {
+        if let Body::Padded(inner, _) = self {
+            let end = start + count;
+            let content = inner.len();
+            if start < content {
+                inner.copy_to(out, start, end.min(content) - start, flip)?;
+            }
+            let spaces = vec![b' '; 64 * 1024];
+            let mut pos = start.max(content);
+            while pos < end {
+                let n = (end - pos).min(spaces.len() as u64);
+                out.write_all(&spaces[..n as usize])?;
+                pos += n;
+            }
+            return Ok(());
+        }
         let mut chunk = vec![0u8; 64 * 1024];
         let mut pos = start;
         let end = start + count;
@@ -1555,6 +1614,7 @@ impl Body {
                     chunk[..n].copy_from_slice(&bytes[from..from + n]);
                     n
                 }
+                Body::Padded(..) => unreachable!("padded bodies are copied above"),
             };
             if n == 0 {
                 return Err(io::Error::new(

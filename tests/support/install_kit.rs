@@ -227,3 +227,41 @@ pub fn find_named(root: &Path, needle: &str) -> Vec<PathBuf> {
 pub fn sha256_of(path: &Path) -> String {
     dlsite::sha256_file(path).unwrap().0
 }
+
+/// Runs `cmd` and returns its output, or kills it and fails the test when it is still running
+/// after `limit` (a download that would hold an install forever).
+pub fn run_within(cmd: &mut Command, limit: std::time::Duration) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {limit:?}, killed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// [`install_fails`], with the run bounded by `limit` ([`run_within`]).
+pub fn install_fails_within(cmd: &mut Command, limit: std::time::Duration) -> String {
+    let out = run_within(cmd, limit);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    eprintln!("--- the error a user sees:\n{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error:") && err.contains("nothing was installed"),
+        "the error should say nothing was installed:\n{err}"
+    );
+    err
+}
