@@ -27,6 +27,8 @@ pub mod paint;
 pub mod resolve;
 pub mod store;
 pub mod switch;
+/// The programs in GOBIN and the Go that built them.
+pub mod tools;
 
 /// Go version parsing and ordering (lives with the resolver, which the shim shares).
 pub use resolve::version;

@@ -6,9 +6,9 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Ctx;
-use crate::paint::Paint;
 use crate::health::audit::{self, Context, Finding, Severity};
 use crate::lookup::{self, EnvSnapshot};
+use crate::paint::Paint;
 use crate::store::Store;
 use crate::store::events::{Action, Event};
 

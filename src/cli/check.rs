@@ -96,6 +96,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         Ok(t) => t,
         Err(e) => return Ok(could_not_run(e)),
     };
+    let to_goroot = to.goroot.clone();
     let opts = Options {
         dir,
         from,
@@ -114,7 +115,22 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         Ok(r) => r,
         Err(e) => return Ok(could_not_run(e)),
     };
-    print_report(&report, args.json)?;
+    // What B would leave behind in GOBIN: informative, never a regression.
+    let left = crate::tools::left_behind(&to_goroot).map_err(|e| e.to_string());
+    if args.json {
+        let mut value = serde_json::to_value(&report)?;
+        value["tools_left_behind"] = match &left {
+            Ok(l) => serde_json::to_value(l)?,
+            Err(e) => serde_json::json!({ "error": e }),
+        };
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print_report(&report, false)?;
+        match &left {
+            Ok(l) => l.lines(&args.to).iter().for_each(|line| println!("{line}")),
+            Err(e) => println!("tools: cannot tell which B would leave behind: {e}"),
+        }
+    }
     Ok(if report.ok {
         ExitCode::SUCCESS
     } else {

@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use super::Ctx;
-use crate::paint::Paint;
 use crate::config::Config;
 use crate::health::audit::Context;
 use crate::health::surroundings;
 use crate::install::shims;
 use crate::lookup;
+use crate::paint::Paint;
 use crate::resolve::Tool;
 use crate::store::Store;
 

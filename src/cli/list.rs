@@ -6,8 +6,8 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Ctx;
-use crate::paint::Paint;
 use crate::lookup;
+use crate::paint::Paint;
 use crate::resolve::Tool;
 
 /// List installed and adopted toolchains: default, rollback target, what selects one here.

@@ -10,12 +10,12 @@ use anyhow::Result;
 use super::Ctx;
 use super::checking::{ProgressLine, RunArgs, side_for, style};
 use super::explain;
-use crate::paint::Paint;
 use crate::check::{self, Progress, Report};
 use crate::config::Config;
 use crate::install::Outcome as Installed;
 use crate::lookup::{self, Accept, ArgError, EnvSnapshot};
 use crate::migrate::{self, Baseline, Driver, Stage, Status};
+use crate::paint::Paint;
 use crate::resolve::{ErrorKind, Tool};
 
 /// Upgrade the default Go safely, in four stages: install B beside the current default (A);
@@ -54,6 +54,10 @@ pub struct Args {
     /// Download site for stage 1 (as for gomig install).
     #[arg(long = "mirror", value_name = "URL")]
     pub mirrors: Vec<String>,
+    /// After the switch, rebuild the tools in GOBIN built with an older Go with B (as gomig
+    /// tools rebuild; a rollback leaves them as they are).
+    #[arg(long)]
+    pub rebuild_tools: bool,
     /// How stage 3 runs its checks (as for gomig check).
     #[command(flatten)]
     pub run: RunArgs,
@@ -218,6 +222,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         trim: args.run.trim()?,
         reruns: args.run.reruns,
         mirrors: super::source::mirrors(&args.mirrors, &Config::load()?),
+        rebuild_tools: args.rebuild_tools,
     };
     let driver = CliDriver {
         ctx,
@@ -273,6 +278,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         println!("dry run: nothing was changed");
     } else {
         println!();
+        for line in &outcome.tools {
+            println!("{line}");
+        }
         println!(
             "{}; to undo: gomig rollback",
             paint.good(&format!("migrated {} -> {}", outcome.from, outcome.to))

@@ -37,6 +37,7 @@ pub mod explain;
 pub mod snapshot;
 pub mod source;
 pub mod switch;
+pub mod tools;
 pub mod uninstall;
 pub mod verify;
 pub mod which;
@@ -93,6 +94,7 @@ pub enum Command {
     Check(check::Args),
     Cache(cache::Args),
     Migrate(migrate::Args),
+    Tools(tools::Args),
 }
 
 use std::process::ExitCode;
@@ -190,5 +192,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check(a) => check::run(a, &ctx),
         Command::Cache(a) => cache::run(a, &ctx),
         Command::Migrate(a) => migrate::run(a, &ctx),
+        Command::Tools(a) => tools::run(a, &ctx),
     }
 }

@@ -28,5 +28,19 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         switched.previous.as_deref().unwrap_or("(none)"),
         switched.current
     ));
+    // Tools rebuilt with the Go rolled back from stay so; say it (best effort: a GOBIN that
+    // cannot be read is not the rollback's failure).
+    if !ctx.quiet
+        && let Ok(t) = store.toolchain(&switched.current)
+        && let Ok((release, newer)) = crate::tools::built_with_newer(t.root())
+        && !newer.is_empty()
+    {
+        ctx.note(format!(
+            "rollback leaves the tools in GOBIN as they are: {} built with a Go newer than {release}; to rebuild them with it: gomig tools rebuild --with {} {}",
+            newer.join(", "),
+            crate::store::short(&switched.current),
+            newer.join(" ")
+        ));
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,9 +6,9 @@ use anyhow::{Result, bail};
 use serde_json::json;
 
 use super::Ctx;
-use crate::paint::Paint;
 use crate::integrity::verify::VerifyError;
 use crate::lookup;
+use crate::paint::Paint;
 use crate::store::events::{Action, Event};
 
 /// Check a toolchain against its manifest: every added, removed, modified, re-moded or

@@ -111,6 +111,10 @@ pub struct Outcome {
     pub not_undone: Vec<String>,
     /// After a failure with `--keep`: the B this run installed, kept.
     pub kept: Option<String>,
+    /// After the switch with `--rebuild-tools`: what happened to GOBIN's tools, one line each.
+    pub tools: Vec<String>,
+    /// The same as JSON (`name`, `result`: `rebuilt`/`failed`, `target`, ...).
+    pub tools_rebuilt: Value,
 }
 
 /// Why the migration could not start (before any stage).
@@ -163,6 +167,8 @@ pub struct Request {
     pub reruns: usize,
     /// Mirrors, for the plan's wording.
     pub mirrors: Vec<String>,
+    /// `--rebuild-tools`: rebuild GOBIN's tools with B after the switch.
+    pub rebuild_tools: bool,
 }
 
 struct Run<'a> {
@@ -292,6 +298,8 @@ pub fn run(store: &Store, req: &Request, driver: &dyn Driver) -> Result<Outcome,
             undone: Vec::new(),
             not_undone: Vec::new(),
             kept: None,
+            tools: Vec::new(),
+            tools_rebuilt: Value::Array(Vec::new()),
         },
         recorded: Vec::new(),
         keep: req.keep,
@@ -361,6 +369,95 @@ fn stages(run: &mut Run, req: &Request, from: &str) {
         return;
     }
     switch_stage(run, req.dry_run, from, &to);
+    if req.rebuild_tools && !req.dry_run && run.outcome.failed_stage.is_none() {
+        rebuild_tools(run, from, &to);
+    }
+}
+
+/// Stage 3's lines about the tools in GOBIN that B (`to`, empty when not installed yet) would
+/// leave behind, and the same as JSON. Informative: never a failure.
+fn left_behind_by(store: &Store, to: &str, rebuild: bool) -> (Vec<String>, Value) {
+    if to.is_empty() {
+        return (Vec::new(), Value::Null);
+    }
+    let left = store
+        .toolchain(to)
+        .map_err(|e| e.to_string())
+        .and_then(|t| crate::tools::left_behind(t.root()).map_err(|e| e.to_string()));
+    match left {
+        Ok(l) => {
+            let mut lines = l.lines(short(to));
+            if !l.rebuildable.is_empty() {
+                lines.pop(); // the command: migrate says what it does instead
+                lines.push(if rebuild {
+                    format!("they are rebuilt with {to} after the switch (--rebuild-tools)")
+                } else {
+                    format!(
+                        "they stay as they are; --rebuild-tools rebuilds them after the switch, or later: gomig tools rebuild --with {}",
+                        short(to)
+                    )
+                });
+            }
+            (lines, serde_json::to_value(&l).unwrap_or(Value::Null))
+        }
+        Err(e) => (
+            vec![format!("tools: cannot tell which {to} would leave behind: {e}")],
+            json!({ "error": e }),
+        ),
+    }
+}
+
+/// After the switch (`--rebuild-tools`): GOBIN's programs built with an older Go, rebuilt with
+/// B (`gomig tools rebuild`'s rules: the old binary stays when a build fails). A rollback does
+/// not touch them.
+fn rebuild_tools(run: &mut Run, from: &str, to: &str) {
+    let result = (|| -> Result<Vec<crate::tools::rebuild::Attempt>, String> {
+        let root = run.store.toolchain(to).map_err(|e| e.to_string())?.root().to_path_buf();
+        let version = crate::gotool::go_version(&root).map_err(|e| e.to_string())?;
+        let release = crate::gotool::release_word(&version).unwrap_or(&version).to_string();
+        let gobin = crate::tools::gobin(&root).map_err(|e| e.to_string())?;
+        crate::tools::rebuild::clean_stale_staging(&gobin);
+        let found = crate::tools::scan(&root, &gobin).map_err(|e| e.to_string())?;
+        let host = crate::tools::rebuild::host(&root).map_err(|e| e.to_string())?;
+        let plan = crate::tools::plan(&found, &[], &release, &host);
+        crate::tools::rebuild::rebuild_all(run.store, &plan.chosen, &root, &release, &|_| {})
+            .map_err(|e| format!("cannot open the event log: {e}"))
+    })();
+    let lines = &mut run.outcome.tools;
+    let mut rows = Vec::new();
+    match result {
+        Err(e) => lines.push(format!("tools: not rebuilt: {e}; try again: gomig tools rebuild")),
+        Ok(attempts) => {
+            for a in &attempts {
+                match &a.result {
+                    Ok(r) => {
+                        lines.push(format!(
+                            "tools: rebuilt {} ({}) {} -> {}",
+                            a.name, a.target, r.old_go, r.new_go
+                        ));
+                        rows.push(json!({"name": a.name, "result": "rebuilt", "target": a.target, "from": r.old_go, "to": r.new_go}));
+                    }
+                    Err(e) => {
+                        lines.push(format!(
+                            "tools: {} ({}) did not build with {to}; the old one ({}) is kept: {e}",
+                            a.name, a.target, a.old_go
+                        ));
+                        rows.push(json!({"name": a.name, "result": "failed", "target": a.target, "kept": a.old_go, "error": e.to_string()}));
+                    }
+                }
+                if let Some(w) = &a.log_warning {
+                    lines.push(format!("warning: {w}"));
+                }
+            }
+            if attempts.iter().any(|a| a.result.is_ok()) {
+                lines.push(format!(
+                    "gomig rollback leaves the rebuilt tools as they are, built with {to}; to build them with {from} again: gomig tools rebuild --with {} NAMES",
+                    short(from)
+                ));
+            }
+        }
+    }
+    run.outcome.tools_rebuilt = Value::Array(rows);
 }
 
 /// Stage 1: install B beside A. Returns B's name (empty in a dry run that would install it),
@@ -479,16 +576,22 @@ fn env_diff_lines(env_diff: Option<&Value>) -> Vec<String> {
 /// Returns whether the migration goes on.
 fn check_stage(run: &mut Run, req: &Request, from: &str, to: &str) -> bool {
     let projects = &req.projects;
+    let (tool_lines, tools) = left_behind_by(run.store, to, req.rebuild_tools);
+    let with_tools = |summary: String| {
+        let mut lines = vec![summary];
+        lines.extend(tool_lines.iter().cloned());
+        lines.join("\n")
+    };
     if req.no_check {
         run.push(
             3,
             "check",
             Status::Skipped,
-            format!(
+            with_tools(format!(
                 "skipped (--no-check): no project checked; the switch rests on stage 2's verification of {from} and {} alone",
                 run.outcome.to
-            ),
-            json!({"projects": [], "no_check": true}),
+            )),
+            json!({"projects": [], "no_check": true, "tools_left_behind": tools}),
         )
     } else if req.dry_run {
         let names: Vec<String> = projects.iter().map(|p| p.dir.display().to_string()).collect();
@@ -515,8 +618,8 @@ fn check_stage(run: &mut Run, req: &Request, from: &str, to: &str) -> bool {
             3,
             "check",
             Status::Planned,
-            lines.join("\n"),
-            json!({"projects": names}),
+            with_tools(lines.join("\n")),
+            json!({"projects": names, "tools_left_behind": tools}),
         )
     } else {
         let Ok(side_b) = side(run.store, to) else {
@@ -548,7 +651,13 @@ fn check_stage(run: &mut Run, req: &Request, from: &str, to: &str) -> bool {
         };
         let status = if ok { Status::Ok } else { Status::Failed };
         let dirs: Vec<String> = run.outcome.checks.iter().map(|c| c.dir.clone()).collect();
-        run.push(3, "check", status, summary, json!({"projects": dirs}))
+        run.push(
+            3,
+            "check",
+            status,
+            with_tools(summary),
+            json!({"projects": dirs, "tools_left_behind": tools}),
+        )
     }
 }
 

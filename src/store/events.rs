@@ -31,10 +31,12 @@ pub enum Action {
     Shims,
     Migrate,
     AuditFix,
+    /// A program in GOBIN replaced by one built with another Go (`gomig tools rebuild`).
+    ToolsRebuild,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::Install,
         Action::Add,
         Action::Switch,
@@ -50,6 +52,7 @@ impl Action {
         Action::Shims,
         Action::Migrate,
         Action::AuditFix,
+        Action::ToolsRebuild,
     ];
 
     /// The `action` value in the log.
@@ -70,6 +73,7 @@ impl Action {
             Action::Shims => "shims",
             Action::Migrate => "migrate",
             Action::AuditFix => "audit-fix",
+            Action::ToolsRebuild => "tools-rebuild",
         }
     }
 
@@ -278,7 +282,8 @@ mod tests {
                 "local",
                 "shims",
                 "migrate",
-                "audit-fix"
+                "audit-fix",
+                "tools-rebuild"
             ]
         );
     }

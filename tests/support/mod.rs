@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod disk;
+pub mod goproxy;
 #[allow(unused_imports)]
 pub use disk::SmallDisk;
 
