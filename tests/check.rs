@@ -701,7 +701,7 @@ fn a_check_that_cannot_run_exits_2_and_says_why() {
         .arg(GO_123));
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(
-        stderr(&out).contains("cannot determine the current directory") && stderr(&out).contains("was it deleted?"),
+        stderr(&out).contains("the current directory was deleted; cd to an existing directory"),
         "{}",
         describe(&out)
     );
