@@ -590,7 +590,7 @@ impl Transaction<'_> {
     fn record_pruned(&self, name: &str, archive: &Path) -> std::result::Result<(), String> {
         let link = self.store.pruned_link(name);
         let dir = link.parent().expect("state/pruned/<name> has a parent");
-        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        Store::create_private_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let archive = fs::canonicalize(archive).unwrap_or_else(|_| archive.to_path_buf());
         let tmp = dir.join(format!(".{name}.{}", super::atomic::unique_suffix()));
         std::os::unix::fs::symlink(&archive, &tmp)
