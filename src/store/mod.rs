@@ -356,6 +356,7 @@ impl Store {
             self.state_dir(),
             self.cache_dir(),
             self.archives_dir(),
+            self.home.join(std::ffi::OsStr::from_bytes(crate::resolve::PRUNED_DIR)),
         ];
         let mut removed = 0;
         for dir in dirs {
