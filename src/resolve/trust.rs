@@ -239,10 +239,20 @@ fn walk(path: &[u8], roles: Roles, euid: u32, name: &[u8], real: &mut PathBuf) -
 /// For what the store records by path outside its checked directories (a pruned toolchain's
 /// archive), which gomig would otherwise unpack and run on someone else's word.
 pub fn is_safe_file(path: &PathBuf) -> bool {
+    reaches_safe(path, FileKind::File)
+}
+
+/// Whether `path` leads (links followed) to a directory that only you or root could have
+/// changed, by the same walk: what gomig enters on a path's word (a distro's split GOROOT).
+pub fn is_safe_dir(path: &PathBuf) -> bool {
+    reaches_safe(path, FileKind::Dir)
+}
+
+fn reaches_safe(path: &PathBuf, kind: FileKind) -> bool {
     let mut real = PathBuf::default();
     matches!(
         walk(path.as_bytes(), store_links(), os::geteuid(), b"", &mut real),
-        Ok(Some(m)) if m.kind == FileKind::File
+        Ok(Some(m)) if m.kind == kind
     )
 }
 
