@@ -30,17 +30,32 @@ impl Mirrors {
     }
 }
 
+/// `proxy`: install from the Go module proxy; `true` reads GOPROXY as Go does, a string is a
+/// GOPROXY list of its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ProxyConfig {
+    On(bool),
+    List(String),
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Download site(s) for `gomig install`, tried in order.
     pub mirror: Option<Mirrors>,
+    /// Install from the Go module proxy instead of the download site.
+    pub proxy: Option<ProxyConfig>,
     /// Let the shim install a missing toolchain instead of failing.
     #[serde(default)]
     pub auto_install: bool,
     /// Directories whose `.go-version` pins protect toolchains from `gomig prune`.
     #[serde(default)]
     pub project_roots: Vec<PathBuf>,
+    /// Directories others can write whose `.go-version`, `.tool-versions`, go.work and go.mod
+    /// are obeyed although another user owns them (read by the resolver itself, `src/resolve`).
+    #[serde(default)]
+    pub trusted_dirs: Vec<PathBuf>,
 }
 
 pub fn config_path() -> Option<PathBuf> {

@@ -23,6 +23,9 @@ pub struct ResolveFailure {
     pub origin: resolve::Source,
     pub file: PathBuf,
     pub line: u32,
+    /// The go.mod/go.work `go` line as written, and its number, when one was read.
+    pub go_line: String,
+    pub go_line_number: u32,
 }
 
 impl From<resolve::Error> for ResolveFailure {
@@ -43,6 +46,8 @@ impl ResolveFailure {
             origin: err.source,
             file: path_of(err.file.as_bytes()),
             line: err.line,
+            go_line: String::new(),
+            go_line_number: 0,
         }
     }
 }
@@ -147,6 +152,8 @@ pub fn check_trust(home: &Path) -> Result<(), ResolveFailure> {
             origin: resolve::Source::Default,
             file: abs,
             line: 0,
+            go_line: String::new(),
+            go_line_number: 0,
         });
     };
     let mut checked = resolve::Name::default();
@@ -204,11 +211,16 @@ fn run_resolver(
     let mut res = Box::new(Resolution::new(tool));
     res.name_only = name_only;
     let cwd = dir.as_os_str().as_bytes();
-    if pins {
-        resolve::resolve(&env, cwd, shim_id, &mut res).map_err(|e| ResolveFailure::in_store(e, &res.home))?;
+    let result = if pins {
+        resolve::resolve(&env, cwd, shim_id, &mut res)
     } else {
         resolve::resolve_ignoring_pins(&env, cwd, shim_id, &mut res)
-            .map_err(|e| ResolveFailure::in_store(e, &res.home))?;
+    };
+    if let Err(err) = result {
+        let mut failure = ResolveFailure::in_store(err, &res.home);
+        failure.go_line = text_of(res.go_line.as_bytes());
+        failure.go_line_number = res.go_line_number;
+        return Err(failure);
     }
     Ok(res)
 }

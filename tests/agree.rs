@@ -72,6 +72,32 @@ const GO_LINES: &[&str] = &[
 ];
 const TOOLCHAIN_LINES: &[&str] = &["go1.22.10", "go1.23.4", "default", "go1.21.1", "go1.99.0", "bogus"];
 
+const GOTOOLCHAINS: &[&str] = &[
+    "local",
+    "auto",
+    "path",
+    "local+auto",
+    "go1.23.9",
+    "go1.22.10+auto",
+    "go1.21.13+path",
+    "go1.99.0",
+    "go1.22",
+    "bash",
+    "go1.23.9+never",
+];
+
+/// What the exec'd go must see for a GOTOOLCHAIN setting (docs/resolution.md, GOTOOLCHAIN).
+fn child_gotoolchain(setting: Option<&str>) -> String {
+    match setting {
+        None | Some("local") => "local".into(),
+        Some("auto" | "path" | "local+auto" | "local+path") => "path".into(),
+        Some(v) => match v.split_once('+') {
+            Some((name, _)) => format!("{name}+path"),
+            None => v.to_string(),
+        },
+    }
+}
+
 struct Layout {
     dir: PathBuf,
     vars: Vec<(String, String)>,
@@ -138,6 +164,9 @@ fn generate(env: &TestEnv, rng: &mut Rng, case: usize, system_bin: &Path) -> Lay
     }
     if rng.chance(8) {
         vars.push(("GOROOT".into(), "/stale/goroot".into()));
+    }
+    if rng.chance(12) {
+        vars.push(("GOTOOLCHAIN".into(), rng.pick(GOTOOLCHAINS).to_string()));
     }
     Layout { dir, vars }
 }
@@ -214,9 +243,15 @@ fn shim_and_current_agree_on_generated_layouts() {
                     assert_eq!(json["exe"].as_str().unwrap(), sys_go.to_str().unwrap(), "{context}");
                 } else {
                     let goroot = json["goroot"].as_str().unwrap();
+                    let setting = layout
+                        .vars
+                        .iter()
+                        .find(|(k, _)| k == "GOTOOLCHAIN")
+                        .map(|(_, v)| v.as_str());
+                    let seen = child_gotoolchain(setting);
                     assert_eq!(
                         printed.trim(),
-                        format!("{version} go GOROOT={goroot} GOTOOLCHAIN=local args=version"),
+                        format!("{version} go GOROOT={goroot} GOTOOLCHAIN={seen} args=version"),
                         "{context}\ncurrent: {json}"
                     );
                 }

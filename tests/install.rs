@@ -393,6 +393,30 @@ fn auto_install_true_in_the_config_file_lets_the_shim_install() {
 }
 
 #[test]
+fn a_gotoolchain_the_store_lacks_is_auto_installed_not_downloaded_by_go() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = Site::start(vec![mini_release(GO_122, tmp.path()), mini_release(GO_123, tmp.path())]);
+    let env = TestEnv::in_memory();
+    env.install_shims();
+    assert!(run(&mut gomig_site(&env, &site, &["install", GO_122])).status.success());
+    let go_version = |auto: &str| {
+        let mut go = env.go_in(&env.work, &["version"]);
+        go.env("GOMIG_MIRROR", site.url())
+            .env("GOMIG_AUTO_INSTALL", auto)
+            .env("GOTOOLCHAIN", "go1.23.9")
+            .env("GOPROXY", "off");
+        run(&mut go)
+    };
+    let out = go_version("0");
+    assert!(stderr(&out).contains("run: gomig install 1.23.9"), "{}", describe(&out));
+    let out = go_version("1");
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(stdout(&out).trim(), go_version_line(GO_123));
+    assert_eq!(site.downloads(&archive_name(GO_123)), 1);
+    assert_eq!(listed_versions(&env), ["go1.22.10", "go1.23.9"]);
+}
+
+#[test]
 fn no_progress_output_off_a_terminal_and_none_at_all_with_q() {
     let tmp = tempfile::tempdir().unwrap();
     let site = Site::start(vec![mini_release(GO_122, tmp.path()), mini_release(GO_123, tmp.path())]);
@@ -471,4 +495,22 @@ fn on_a_terminal_a_progress_bar_shows_bytes_rate_and_eta_unless_q() {
     assert!(ok_, "{shown}");
     assert!(!shown.contains("eta"), "-q still drew a progress bar:\n{shown:?}");
     assert_eq!(shown.trim(), "", "-q prints nothing on success:\n{shown:?}");
+}
+
+#[test]
+fn install_and_uninstall_keep_the_toolchain_commands_in_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = Site::start(vec![mini_release(GO_122, tmp.path()), mini_release(GO_123, tmp.path())]);
+    let env = TestEnv::in_memory();
+    env.install_shims();
+    let command = |v: &str| env.shims_dir().join(format!("go{v}"));
+    for v in [GO_122, GO_123] {
+        assert!(run(&mut gomig_site(&env, &site, &["install", v])).status.success());
+        assert!(command(v).is_file(), "no command for {v}");
+    }
+    let out = ok(env.command(command(GO_123), &env.work).arg("version"));
+    assert_eq!(out.trim(), go_version_line(GO_123));
+    assert!(run(&mut env.gomig(&["uninstall", GO_123])).status.success());
+    assert!(!command(GO_123).exists(), "the command outlived its toolchain");
+    assert!(command(GO_122).is_file());
 }

@@ -218,3 +218,31 @@ fn under_umask_000_prune_keeps_its_archive_and_record_writable_by_no_one_else() 
     let msg = fails(&mut env.go_in(&project, &["version"]));
     assert!(msg.contains("gomig restore"), "{msg}");
 }
+
+#[test]
+fn an_exported_gotoolchain_or_go_env_file_does_not_hide_the_pins_from_prune() {
+    let env = store_with_an_old_toolchain();
+    let projects = env.dir("projects");
+    env.write("projects/app/.go-version", "1.16.1\n");
+    fs::write(
+        env.root().join("config.toml"),
+        format!("project_roots = [{:?}]\n", projects.display().to_string()),
+    )
+    .unwrap();
+    // GOTOOLCHAIN naming a toolchain beats every pin where go runs; prune must still see them.
+    let go_env = env.home.join(".config/go/env");
+    fs::create_dir_all(go_env.parent().unwrap()).unwrap();
+    fs::write(&go_env, "GOTOOLCHAIN=go1.22.1\n").unwrap();
+    for exported in [None, Some("go1.21.1+auto")] {
+        let mut cmd = env.gomig(&["prune", "--dry-run"]);
+        if let Some(v) = exported {
+            cmd.env("GOTOOLCHAIN", v);
+        }
+        let out = run(&mut cmd);
+        assert!(
+            stdout(&out).contains("keep    go1.16.1     pinned by"),
+            "GOTOOLCHAIN={exported:?}: {}",
+            describe(&out)
+        );
+    }
+}

@@ -180,6 +180,31 @@ fn tool_versions_counts_as_a_version_file_after_go_version() {
     c.picks("other", "go1.21.13");
 }
 
+/// Version files are first read through a small buffer and, past it, again through the full
+/// one: the answer must not depend on where a line falls against either.
+#[test]
+fn version_files_longer_than_the_first_read_give_the_same_answer() {
+    let c = Case::new(&["go1.21.13", "go1.22.10", "go1.23.9"], Some("go1.21.13"));
+    let comments: String = (0..200).map(|i| format!("# comment line {i}\n")).collect();
+    c.write("comments/.go-version", &format!("{comments}1.22.10\n"));
+    let res = c.picks("comments", "go1.22.10");
+    assert_eq!(res.line, 201);
+    // A line longer than every buffer is cut and skipped, the line after it still counts.
+    c.write(
+        "longline/.tool-versions",
+        &format!("nodejs {}\ngolang 1.23.9\n", "9".repeat(40_000)),
+    );
+    let res = c.picks("longline", "go1.23.9");
+    assert_eq!(res.line, 2);
+    // The version right at the small buffer's edge, with no newline after it.
+    for pad in [1000, 1010, 1017, 1018, 1019, 1024, 1030] {
+        let text = format!("{}\n1.22.10", "#".repeat(pad));
+        let dir = format!("edge{pad}");
+        c.write(&format!("{dir}/.go-version"), &text);
+        assert_eq!(c.picks(&dir, "go1.22.10").line, 2, "pad {pad}");
+    }
+}
+
 #[test]
 fn go_mod_go_line_is_a_minimum_met_by_the_default_when_it_can() {
     let c = Case::new(&["go1.21.13", "go1.22.3", "go1.22.10", "go1.23.9"], Some("go1.22.3"));
@@ -304,6 +329,16 @@ fn a_huge_go_mod_with_the_go_line_at_the_end_is_read() {
     c.write("big/go.mod", &text);
     let res = c.picks("big", "go1.23.9");
     assert!(res.line > 15_000, "line {}", res.line);
+}
+
+#[test]
+fn a_comment_longer_than_two_read_buffers_stays_one_comment() {
+    let c = Case::new(&["go1.21.13", "go1.23.9"], Some("go1.21.13"));
+    // Where the reader cuts this line (at 16 KiB), its rest begins with what looks like a go line.
+    let comment = format!("// {}go 1.99.0 {}", "x".repeat(16 * 1024 - 3), "y".repeat(20_000));
+    c.write("long/go.mod", &format!("module long\n{comment}\ngo 1.23.0\n"));
+    let res = c.picks("long", "go1.23.9");
+    assert_eq!(res.line, 3);
 }
 
 #[test]
@@ -451,4 +486,58 @@ fn current_and_doctor_show_a_pin_older_than_go_mod_requires_installed_or_not() {
         "{}",
         support::describe(&current)
     );
+    // A newer toolchain line alone is a suggestion Go does not enforce: no conflict.
+    c.write("app/go.mod", "module app\n\ngo 1.22.0\n\ntoolchain go1.23.9\n");
+    let current = support::run(&mut c.env.gomig_in(&dir, &["current"]));
+    assert!(
+        !support::stderr(&current).contains("warning"),
+        "{}",
+        support::describe(&current)
+    );
+}
+
+#[test]
+fn current_names_the_line_that_decided_by_kind_and_number() {
+    let c = Case::new(&["go1.21.13", "go1.23.9"], Some("go1.21.13"));
+    // (go.mod, the line that decides, its number, as written)
+    let cases = [
+        (
+            "module a\n\ngo 1.23.0\n\ntoolchain go1.23.9\n",
+            "toolchain",
+            5,
+            "go1.23.9",
+        ),
+        ("module a\n\ngo 1.23.9\n\ntoolchain go1.23.0\n", "go", 3, "1.23.9"),
+        ("module a\n\ngo 1.23.0\n", "go", 3, "1.23.0"),
+        ("module a\ntoolchain go1.23.2\n", "toolchain", 2, "go1.23.2"),
+        // Base satisfies: still the line that set the requirement.
+        (
+            "module a\n\ngo 1.21.0\ntoolchain go1.21.5\n",
+            "toolchain",
+            4,
+            "go1.21.5",
+        ),
+    ];
+    for (i, (gomod, kind, line, text)) in cases.into_iter().enumerate() {
+        let rel = format!("m{i}");
+        c.write(&format!("{rel}/go.mod"), gomod);
+        let dir = c.env.dir(&rel);
+        let out = support::ok(&mut c.env.gomig_in(&dir, &["current"]));
+        let want = format!("{} {kind} line {line} ({text})", dir.join("go.mod").display());
+        assert!(out.contains(&want), "{gomod:?}: want {want:?} in:\n{out}");
+        let other = if kind == "go" { "toolchain line" } else { "go line" };
+        assert!(!out.contains(other), "{gomod:?}: {out}");
+        let json: serde_json::Value =
+            serde_json::from_str(&support::ok(&mut c.env.gomig_in(&dir, &["current", "--json"]))).unwrap();
+        assert_eq!(json["decided_by"]["kind"], kind, "{json}");
+        assert_eq!(json["decided_by"]["line"], line, "{json}");
+        assert_eq!(json["decided_by"]["text"], text, "{json}");
+        assert_eq!(json["line"], line, "{json}");
+    }
+    // No go.mod: nothing decided by a line.
+    let json: serde_json::Value = serde_json::from_str(&support::ok(
+        &mut c.env.gomig_in(&c.env.dir("plain"), &["current", "--json"]),
+    ))
+    .unwrap();
+    assert!(json["decided_by"].is_null(), "{json}");
 }

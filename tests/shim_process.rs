@@ -1031,7 +1031,7 @@ fn fifo_version_files_are_refused_not_waited_on() {
         assert_eq!(
             line,
             format!(
-                "gomig: cannot read {}: not a regular file (a FIFO, socket or device); fix its permissions or remove it",
+                "gomig: {0} is a FIFO, not a regular file, so gomig does not read it (a read might never end); remove it: rm {0}",
                 file.display()
             )
         );
@@ -1091,12 +1091,23 @@ fn goroot_is_overridden_and_gotoolchain_defaults_to_local() {
     let e = env_entries(&run(&mut cmd));
     assert_eq!(values_of(&e, "GOROOT"), [external.display().to_string()]);
 
-    // A caller's GOTOOLCHAIN is passed unchanged, whatever it says.
-    for value in ["go1.23.4+auto", "auto", "path", "local"] {
+    // A caller's GOTOOLCHAIN is read as Go reads it, and the exec'd go sees one that never
+    // lets it download; for a toolchain it may switch from, also what cmd/go's own switch
+    // tells its child (it is that toolchain), replacing a stale one.
+    let switch = "GOTOOLCHAIN_INTERNAL_SWITCH_VERSION";
+    for (value, seen, told) in [
+        ("go1.22.10+auto", "go1.22.10+path", Some("go1.22.10")),
+        ("go1.22.10+path", "go1.22.10+path", Some("go1.22.10")),
+        ("go1.22.10", "go1.22.10", Some("go1.22.10")),
+        ("auto", "path", Some("go1.22.10")),
+        ("path", "path", Some("go1.22.10")),
+        ("local", "local", None),
+    ] {
         let mut cmd = env.go_in(&env.work, &[]);
-        cmd.env("GOTOOLCHAIN", value);
+        cmd.env("GOTOOLCHAIN", value).env(switch, "go1.1");
         let e = env_entries(&run(&mut cmd));
-        assert_eq!(values_of(&e, "GOTOOLCHAIN"), [value]);
+        assert_eq!(values_of(&e, "GOTOOLCHAIN"), [seen], "{value}");
+        assert_eq!(values_of(&e, switch), told.into_iter().collect::<Vec<_>>(), "{value}");
         assert_eq!(values_of(&e, "GOROOT"), [managed.display().to_string()]);
     }
 
@@ -1160,12 +1171,12 @@ fn goroot_printed_by_a_script_toolchain() {
         )
     );
     let mut cmd = env.command(env.shims_dir().join("gofmt"), &env.work);
-    cmd.arg("-l").env("GOTOOLCHAIN", "go1.21.0+path");
+    cmd.arg("-l").env("GOTOOLCHAIN", "go1.22.10+auto");
     let out = run(&mut cmd);
     assert_eq!(
         stdout(&out),
         format!(
-            "go1.22.10 gofmt GOROOT={} GOTOOLCHAIN=go1.21.0+path args=-l\n",
+            "go1.22.10 gofmt GOROOT={} GOTOOLCHAIN=go1.22.10+path args=-l\n",
             root.display()
         )
     );

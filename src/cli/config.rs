@@ -12,7 +12,7 @@ use crate::config::{self, Config};
 /// Show or change gomig's settings (config.toml).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Keys:\n  mirror         download site(s), tried in order: URL, or URL,URL,...\n  auto_install   true: the shim installs a missing toolchain, then runs the command\n  project_roots  directories whose .go-version pins gomig prune keeps: DIR,DIR,...\n\nExamples:\n  gomig config                                   # every setting and the file\n  gomig config set mirror https://golang.google.cn/dl/\n  gomig config set auto_install true\n  gomig config unset mirror"
+    after_help = "Keys:\n  mirror         download site(s), tried in order: URL, or URL,URL,...\n  proxy          true: install from the Go module proxy (GOPROXY as Go reads it), or a GOPROXY list\n  auto_install   true: the shim installs a missing toolchain, then runs the command\n  project_roots  directories whose .go-version pins gomig prune keeps: DIR,DIR,...\n  trusted_dirs   directories others can write whose version files, go.mod and go.work are\n                 obeyed even when another user owns them: DIR,DIR,...\n\nExamples:\n  gomig config                                   # every setting and the file\n  gomig config set mirror https://golang.google.cn/dl/\n  gomig config set auto_install true\n  gomig config unset mirror"
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -33,16 +33,20 @@ pub enum Action {
 #[value(rename_all = "snake_case")]
 pub enum Key {
     Mirror,
+    Proxy,
     AutoInstall,
     ProjectRoots,
+    TrustedDirs,
 }
 
 impl Key {
     fn name(self) -> &'static str {
         match self {
             Key::Mirror => "mirror",
+            Key::Proxy => "proxy",
             Key::AutoInstall => "auto_install",
             Key::ProjectRoots => "project_roots",
+            Key::TrustedDirs => "trusted_dirs",
         }
     }
 
@@ -53,12 +57,26 @@ impl Key {
         Ok(match self {
             Key::Mirror if text.contains(',') => toml_edit::value(list(text)),
             Key::Mirror => toml_edit::value(text.trim()),
+            Key::Proxy => match text.trim() {
+                "true" => toml_edit::value(true),
+                "false" => toml_edit::value(false),
+                list => toml_edit::value(list),
+            },
             Key::AutoInstall => match text.trim() {
                 "true" => toml_edit::value(true),
                 "false" => toml_edit::value(false),
                 other => bail!("auto_install is true or false, not {other:?}; run: gomig config set auto_install true"),
             },
             Key::ProjectRoots => toml_edit::value(list(text)),
+            Key::TrustedDirs => {
+                let dirs = list(text);
+                if let Some(bad) = dirs.iter().filter_map(|d| d.as_str()).find(|d| !d.starts_with('/')) {
+                    bail!(
+                        "trusted_dirs holds absolute directories, not {bad:?}; run: gomig config set trusted_dirs \"$(realpath {bad})\""
+                    );
+                }
+                toml_edit::value(dirs)
+            }
         })
     }
 
@@ -70,9 +88,20 @@ impl Key {
                 .map_or("(not set: GOMIG_MIRROR, else https://go.dev/dl/)".into(), |m| {
                     m.to_vec().join(",")
                 }),
+            Key::Proxy => match &config.proxy {
+                None => "(not set: installs come from the download site)".into(),
+                Some(crate::config::ProxyConfig::On(on)) => on.to_string(),
+                Some(crate::config::ProxyConfig::List(list)) => list.clone(),
+            },
             Key::AutoInstall => config.auto_install.to_string(),
             Key::ProjectRoots => config
                 .project_roots
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            Key::TrustedDirs => config
+                .trusted_dirs
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
@@ -91,7 +120,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         None => {
             let config = Config::load()?;
             println!("# {}", path.display());
-            for key in [Key::Mirror, Key::AutoInstall, Key::ProjectRoots] {
+            for key in [Key::Mirror, Key::AutoInstall, Key::ProjectRoots, Key::TrustedDirs] {
                 println!("{:<14} {}", key.name(), key.show(&config));
             }
         }

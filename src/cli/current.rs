@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::Ctx;
 use super::explain::{pin_conflict, reason, version_label};
-use crate::lookup::{self, path_of};
+use crate::lookup::{self, path_of, text_of};
 use crate::resolve::Tool;
 
 /// Print the Go version this directory resolves to, and why.
@@ -16,7 +16,7 @@ use crate::resolve::Tool;
     after_help = "Examples:\n  gomig current           go1.22.10 (from /src/app/.go-version)\n  gomig current --json"
 )]
 pub struct Args {
-    /// {"version","goroot","source","path","line","reason"} on stdout.
+    /// {"version","goroot","exe","source","path","line","decided_by","reason","conflict"} on stdout.
     #[arg(long)]
     pub json: bool,
 }
@@ -32,6 +32,12 @@ pub fn run(args: Args, _ctx: &Ctx) -> Result<ExitCode> {
             "source": res.source.as_str(),
             "path": if res.file.is_empty() { None } else { Some(path_of(res.file.as_bytes())) },
             "line": if res.line == 0 { None } else { Some(res.line) },
+            // For go.mod/go.work: the line that decided, by kind and number, as written.
+            "decided_by": res.decided.as_str().map(|kind| json!({
+                "kind": kind,
+                "line": res.line,
+                "text": text_of(res.request.as_bytes()),
+            })),
             "reason": reason(&res),
             "conflict": conflict,
         });

@@ -8,9 +8,9 @@ use anyhow::{Result, anyhow};
 
 use super::Ctx;
 use super::explain::selection_env;
-use crate::lookup::{self, Accept};
+use crate::lookup::{self, Accept, text_of};
 
-/// Run a command with a given Go: its bin first on PATH, GOROOT set, GOTOOLCHAIN=local.
+/// Run a command with a given Go: its bin first on PATH, GOROOT set, GOTOOLCHAIN that never downloads.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  gomig exec 1.22.10 -- go test ./...")]
 pub struct Args {
@@ -37,8 +37,20 @@ pub fn run(args: Args, _ctx: &Ctx) -> Result<ExitCode> {
         Some(root) => cmd.env("GOROOT", root),
         None => cmd.env_remove("GOROOT"),
     };
-    if std::env::var_os("GOTOOLCHAIN").is_none() {
-        cmd.env("GOTOOLCHAIN", "local");
+    // As the shim does: a GOTOOLCHAIN that never lets go download. Without the shim's
+    // handshake (the command may not be go), a toolchain name may switch only through PATH.
+    let seen = text_of(res.child_gotoolchain.as_bytes());
+    match seen.as_str() {
+        "" => {}
+        "local" | "path" => {
+            cmd.env("GOTOOLCHAIN", &seen);
+        }
+        name if name.ends_with("+path") => {
+            cmd.env("GOTOOLCHAIN", name);
+        }
+        name => {
+            cmd.env("GOTOOLCHAIN", format!("{name}+path"));
+        }
     }
     let err = cmd.exec();
     Err(anyhow!("cannot run {}: {err}", args.command[0].to_string_lossy()))

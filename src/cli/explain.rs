@@ -2,7 +2,8 @@
 //! go.mod, and the environment that selects it (shared by current, doctor, shell, exec, env).
 
 use crate::lookup::{self, EnvSnapshot, path_of, text_of};
-use crate::resolve::{ErrorKind, Resolution, Rule, Source, Tool, version};
+use crate::resolve::version::Version;
+use crate::resolve::{Resolution, Rule, Source, Tool};
 
 /// The version name to show: the toolchain, or `system`.
 pub fn version_label(res: &Resolution) -> String {
@@ -17,30 +18,43 @@ pub fn version_label(res: &Resolution) -> String {
 pub fn reason(res: &Resolution) -> String {
     let file = path_of(res.file.as_bytes()).display().to_string();
     let request = text_of(res.request.as_bytes());
-    let base = text_of(res.base.as_bytes());
+    let base = match res.base_from_gotoolchain {
+        true => format!(
+            "{} (GOTOOLCHAIN={})",
+            text_of(res.base.as_bytes()),
+            text_of(res.gotoolchain.as_bytes())
+        ),
+        false => text_of(res.base.as_bytes()),
+    };
     let requirement = text_of(res.requirement.as_bytes());
-    let line_kind =
-        if requirement.is_empty() || version::compare_loose(request.as_bytes(), requirement.as_bytes()).is_ne() {
-            "toolchain"
-        } else {
-            "go"
-        };
+    // The line that decided, by its kind and number (`go.mod toolchain line 5 go1.23.9`).
+    let line_kind = res.decided.as_str().unwrap_or("go");
+    let line = res.line;
     match (res.source, res.rule) {
         (Source::Env, _) => format!("from GOMIG_GO_VERSION={request} (gomig shell)"),
         (Source::Argument, _) => format!("requested as {request}"),
+        (Source::Command, _) => format!("run as the command {request}"),
+        (Source::Gotoolchain, _) => match res.gotoolchain_file.is_empty() {
+            true => format!("from GOTOOLCHAIN={}", text_of(res.gotoolchain.as_bytes())),
+            false => format!(
+                "from GOTOOLCHAIN={} in {} (go env -w)",
+                text_of(res.gotoolchain.as_bytes()),
+                path_of(res.gotoolchain_file.as_bytes()).display()
+            ),
+        },
         (Source::GoVersionFile, _) => format!("from {file}"),
         (Source::ToolVersions, _) => format!("from {file} line {}", res.line),
         (Source::GoMod | Source::GoWork, Rule::ToolchainDefault) => {
             format!("{file} says toolchain default: the global default")
         }
         (Source::GoMod | Source::GoWork, Rule::BaseSatisfies) => {
-            format!("{file} {line_kind} line {request} requires {requirement}; the default {base} satisfies it")
+            format!("{file} {line_kind} line {line} ({request}) asks for {requirement}; the base {base} satisfies it")
         }
         (Source::GoMod | Source::GoWork, Rule::Upgrade) if base.is_empty() => {
-            format!("required by {file} {line_kind} line {request}; no default is set")
+            format!("required by {file} {line_kind} line {line} ({request}); no default is set")
         }
         (Source::GoMod | Source::GoWork, Rule::Upgrade) => {
-            format!("required by {file} {line_kind} line {request}; base {base} is older")
+            format!("required by {file} {line_kind} line {line} ({request}); base {base} is older")
         }
         (Source::GoMod | Source::GoWork, _) => format!("the global default ({file} requires no version)"),
         (Source::Default, _) => "the global default".into(),
@@ -56,22 +70,27 @@ pub fn pin_conflict(res: &Resolution) -> Option<String> {
         return None;
     }
     let dir = lookup::current_dir().ok()?;
-    let (file, line, requirement) = match lookup::resolve_with(&EnvSnapshot::capture(), &dir, Tool::Go, false) {
-        Ok(go_files) if !go_files.requirement.is_empty() => (
+    // Go refuses a toolchain older than the go line (compared as written: `go 1.22` is met by
+    // go1.22rc1); a toolchain line is only a suggestion, which GOTOOLCHAIN=local ignores.
+    let (file, go_line, number) = match lookup::resolve_with(&EnvSnapshot::capture(), &dir, Tool::Go, false) {
+        Ok(go_files) => (
             path_of(go_files.file.as_bytes()),
-            go_files.line,
-            text_of(go_files.requirement.as_bytes()),
+            text_of(go_files.go_line.as_bytes()),
+            go_files.go_line_number,
         ),
-        Err(failure)
-            if failure.kind == ErrorKind::NotInstalled && matches!(failure.origin, Source::GoMod | Source::GoWork) =>
-        {
-            (failure.file, failure.line, failure.value)
+        Err(failure) if matches!(failure.origin, Source::GoMod | Source::GoWork) => {
+            (failure.file, failure.go_line, failure.go_line_number)
         }
-        _ => return None,
+        Err(_) => return None,
     };
-    if version::compare_go(res.name.as_bytes(), requirement.as_bytes()).is_ge() {
+    if go_line.is_empty()
+        || Version::parse(go_line.as_bytes())
+            .compare(&Version::parse_go(res.name.as_bytes()))
+            .is_le()
+    {
         return None;
     }
+    let (line, requirement) = (number, format!("go{go_line}"));
     let pin = if res.source == Source::Env {
         "GOMIG_GO_VERSION".to_string()
     } else {

@@ -6,10 +6,11 @@ use std::io::IsTerminal;
 use anyhow::Result;
 
 use super::Ctx;
-use crate::config::Config;
+use crate::config::{Config, ProxyConfig};
 use crate::install::download::Http;
+use crate::install::goenv::GoSetting;
 use crate::install::index::{FetchOptions, normalize_mirror};
-use crate::install::{InstallError, Installer};
+use crate::install::{InstallError, Installer, ProxySource, modproxy, sumdb};
 
 /// Where releases come from when nothing else is set.
 pub const DEFAULT_MIRROR: &str = "https://go.dev/dl/";
@@ -26,6 +27,34 @@ pub struct SourceArgs {
     /// Use only the cached index (and --archive files).
     #[arg(long)]
     pub offline: bool,
+    /// Install from the Go module proxy (golang.org/toolchain), verified by the checksum
+    /// database (GOSUMDB): --proxy reads GOPROXY as Go does, --proxy=LIST takes a GOPROXY list.
+    #[arg(long, value_name = "LIST", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub proxy: Option<String>,
+}
+
+/// The module proxy source, if the flag or the config asks for one: the flag's list, else the
+/// config's, else GOPROXY as Go reads it.
+pub fn proxy_source(flag: Option<&str>, config: &Config) -> Result<Option<ProxySource>> {
+    let setting = match (flag, &config.proxy) {
+        (Some(list), _) if !list.trim().is_empty() => GoSetting {
+            value: list.to_string(),
+            from: "--proxy".into(),
+        },
+        (Some(_), _) | (None, Some(ProxyConfig::On(true))) => modproxy::goproxy_from_go(),
+        (None, Some(ProxyConfig::List(list))) => GoSetting {
+            value: list.clone(),
+            from: format!(
+                "proxy in {}",
+                crate::config::config_path().map_or("the config".into(), |p| p.display().to_string())
+            ),
+        },
+        (None, None | Some(ProxyConfig::On(false))) => return Ok(None),
+    };
+    Ok(Some(ProxySource {
+        list: modproxy::parse(setting)?,
+        sumdb: sumdb::gosumdb_from_go(),
+    }))
 }
 
 /// Mirrors in priority order: flags, then GOMIG_MIRROR (comma-separated), then the config.
@@ -61,6 +90,17 @@ pub fn nothing_installed(err: InstallError, store: &crate::store::Store) -> anyh
 
 pub fn installer<'a>(store: &'a crate::store::Store, ctx: &Ctx, source: &SourceArgs) -> Result<Installer<'a>> {
     let config = Config::load()?;
+    let proxy = proxy_source(source.proxy.as_deref(), &config)?;
+    if proxy.is_some() && source.offline {
+        anyhow::bail!(
+            "--offline: a module proxy install needs the proxy and the checksum database; run without --offline, or install from a file with --archive FILE --sha256 HEX"
+        );
+    }
+    if source.proxy.is_some() && !source.mirrors.is_empty() {
+        anyhow::bail!(
+            "--proxy and --mirror name two sources: use one (--proxy=LIST takes proxies in GOPROXY's syntax)"
+        );
+    }
     Ok(Installer {
         store,
         http: Http::new(),
@@ -71,5 +111,6 @@ pub fn installer<'a>(store: &'a crate::store::Store, ctx: &Ctx, source: &SourceA
         },
         progress: !ctx.quiet && std::io::stderr().is_terminal(),
         quiet: ctx.quiet,
+        proxy,
     })
 }

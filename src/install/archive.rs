@@ -198,7 +198,39 @@ struct Extractor<'a> {
     buf: Vec<u8>,
 }
 
-impl Extractor<'_> {
+impl<'a> Extractor<'a> {
+    fn new(dest: &'a Path, limits: Limits) -> Extractor<'a> {
+        Extractor {
+            dest,
+            limits,
+            bytes: 0,
+            count: 0,
+            seen: HashMap::new(),
+            entries: Vec::new(),
+            dir_modes: Vec::new(),
+            dropped: Vec::new(),
+            expected: None,
+            buf: vec![0; 256 << 10],
+        }
+    }
+
+    fn finish(self, embedded_manifest: Option<String>) -> Result<Extracted, ArchiveError> {
+        if self.entries.is_empty() {
+            return Err(ArchiveError::Empty);
+        }
+        // Directory modes last: a read-only directory would have blocked its own contents.
+        for (path, mode) in self.dir_modes.iter().rev() {
+            fs::set_permissions(path, fs::Permissions::from_mode(*mode)).map_err(Extractor::write_err(path))?;
+        }
+        let mut entries = self.entries;
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Extracted {
+            entries,
+            embedded_manifest,
+            dropped_special_bits: self.dropped,
+        })
+    }
+
     fn check_expected(&self, rel: &[u8]) -> Result<(), ArchiveError> {
         let (Some(expected), Some(&i)) = (&self.expected, self.seen.get(rel)) else {
             return Ok(());
@@ -375,8 +407,21 @@ impl Extractor<'_> {
         raw: &[u8],
         mode: u32,
     ) -> Result<(), ArchiveError> {
-        let path = self.ensure_parents(comps, raw)?;
         let size = entry.header().size().map_err(ArchiveError::Corrupt)?;
+        self.write_file(entry, size, comps, rel, raw, mode)
+    }
+
+    /// Writes one regular file of `size` bytes from `from` (a tar member, a zip entry).
+    fn write_file(
+        &mut self,
+        from: &mut impl Read,
+        size: u64,
+        comps: &[&[u8]],
+        rel: &[u8],
+        raw: &[u8],
+        mode: u32,
+    ) -> Result<(), ArchiveError> {
+        let path = self.ensure_parents(comps, raw)?;
         if self.bytes.saturating_add(size) > self.limits.max_bytes {
             return Err(self.too_many_bytes());
         }
@@ -388,7 +433,7 @@ impl Extractor<'_> {
             .mode(0o600)
             .open(&path)
             .map_err(Self::write_err(&path))?;
-        let (written, sha256) = self.copy_hashed(entry, &mut out, &path)?;
+        let (written, sha256) = self.copy_hashed(from, &mut out, &path)?;
         if written != size {
             return Err(ArchiveError::Corrupt(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -550,18 +595,7 @@ pub fn extract_tar<R: Read>(
     mut on_progress: impl FnMut(u64, u64),
 ) -> Result<Extracted, ArchiveError> {
     let mut archive = tar::Archive::new(reader);
-    let mut x = Extractor {
-        dest,
-        limits,
-        bytes: 0,
-        count: 0,
-        seen: HashMap::new(),
-        entries: Vec::new(),
-        dir_modes: Vec::new(),
-        dropped: Vec::new(),
-        expected: None,
-        buf: vec![0; 256 << 10],
-    };
+    let mut x = Extractor::new(dest, limits);
     let mut embedded_manifest = None;
     for entry in archive.entries().map_err(ArchiveError::Corrupt)? {
         let entry = entry.map_err(ArchiveError::Corrupt)?;
@@ -574,20 +608,154 @@ pub fn extract_tar<R: Read>(
         }
         on_progress(x.bytes, x.count);
     }
-    if x.entries.is_empty() {
-        return Err(ArchiveError::Empty);
+    x.finish(embedded_manifest)
+}
+
+/// A module path below the zip's `module@version/` prefix, as components; refused like Go's
+/// module.CheckFilePath would (absolute, `.`, `..`, empty elements, NUL, backslashes).
+fn module_path(rel: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
+    if rel.is_empty() {
+        return Err("empty path");
     }
-    // Directory modes last: a read-only directory would have blocked its own contents.
-    for (path, mode) in x.dir_modes.iter().rev() {
-        fs::set_permissions(path, fs::Permissions::from_mode(*mode)).map_err(Extractor::write_err(path))?;
+    let mut comps = Vec::new();
+    for c in rel.split(|&b| b == b'/') {
+        match c {
+            b"" => return Err("empty path element (absolute path, or //)"),
+            b"." | b".." => return Err("path contains . or .."),
+            c if c.contains(&0) || c.contains(&b'\\') => return Err("NUL or backslash in path"),
+            c => comps.push(c),
+        }
     }
-    let mut entries = x.entries;
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Extracted {
-        entries,
-        embedded_manifest,
-        dropped_special_bits: x.dropped,
+    Ok(comps)
+}
+
+/// Go's filepath.Match("go_?*_?*_exec", name): the wasm and other exec wrappers in lib/.
+fn is_exec_wrapper(name: &[u8]) -> bool {
+    let Some(mid) = name.strip_prefix(b"go_").and_then(|n| n.strip_suffix(b"_exec")) else {
+        return false;
+    };
+    (1..mid.len().saturating_sub(1)).any(|i| mid[i] == b'_')
+}
+
+/// The mode cmd/go leaves a file of a downloaded toolchain with (toolchain/select.go: the module
+/// zip has no modes; it restores the exec bits of everything in bin/ and pkg/tool/ and of the
+/// `go_*_*_exec` wrappers in lib/). gomig's trees are the owner's to write, as tarball installs.
+fn toolchain_mode(comps: &[&[u8]]) -> u32 {
+    let exec = match comps {
+        [b"bin", _, ..] => true,
+        [b"pkg", b"tool", _, ..] => true,
+        [b"lib", .., last] if comps.len() > 1 => is_exec_wrapper(last),
+        _ => false,
+    };
+    if exec { 0o755 } else { 0o644 }
+}
+
+/// A toolchain module zip unpacked into a GOROOT, and the zip's `h1:` hash.
+pub struct ExtractedModule {
+    pub extracted: Extracted,
+    pub h1: String,
+}
+
+/// Unpacks the toolchain module zip `file` into `dest` (existing and empty) as cmd/go turns it
+/// into a GOROOT: every name must start with `prefix` (`golang.org/toolchain@VERSION/`), which is
+/// stripped; exec bits as [`toolchain_mode`]; each `_go.mod` (distpack's name for the go.mod
+/// files a module cannot hold) copied to `go.mod` beside it, as cmd/go copies them. Only regular
+/// files (and directory entries) are allowed; the caps, duplicate (and case-folded duplicate)
+/// names and the parent-directory checks are those of tarballs. Computes Go's dirhash `h1:` of
+/// the zip (names with the prefix, as HashZip) from the same read.
+pub fn extract_module_zip(
+    file: File,
+    prefix: &str,
+    dest: &Path,
+    limits: Limits,
+    mut on_progress: impl FnMut(u64, u64),
+) -> Result<ExtractedModule, ArchiveError> {
+    let corrupt = |e: zip::result::ZipError| ArchiveError::Corrupt(io::Error::other(e));
+    let mut zip = zip::ZipArchive::new(io::BufReader::with_capacity(256 << 10, file)).map_err(corrupt)?;
+    let mut x = Extractor::new(dest, limits);
+    let mut sums: Vec<(String, String)> = Vec::new();
+    let mut folded = std::collections::HashSet::new();
+    let mut go_mods = Vec::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).map_err(corrupt)?;
+        let raw = f.name_raw().to_vec();
+        x.count_entry()?;
+        let unsafe_entry = |why| Extractor::unsafe_entry(&raw, why);
+        let name = std::str::from_utf8(&raw).map_err(|_| unsafe_entry("its name is not UTF-8"))?;
+        if name.contains('\n') {
+            return Err(unsafe_entry("newline in name"));
+        }
+        let rel = name
+            .strip_prefix(prefix)
+            .ok_or_else(|| unsafe_entry("entry outside the module's golang.org/toolchain@VERSION/ prefix"))?;
+        if !folded.insert(name.to_lowercase()) {
+            return Err(unsafe_entry(
+                "duplicate entry (or one that differs from another only in case)",
+            ));
+        }
+        let unix_type = f.unix_mode().map(|m| m & libc::S_IFMT);
+        if f.is_dir() && matches!(unix_type, None | Some(0) | Some(libc::S_IFDIR)) {
+            // Nothing to write (directories are implied), but HashZip hashes its (empty) data.
+            sums.push((name.to_string(), hex(&Sha256::digest(b""))));
+            continue;
+        }
+        if !f.is_file() || !matches!(unix_type, None | Some(0) | Some(libc::S_IFREG)) {
+            return Err(unsafe_entry(
+                "a module zip holds only regular files (no links or devices)",
+            ));
+        }
+        let comps = module_path(rel.as_bytes()).map_err(unsafe_entry)?;
+        if comps.len() > 1 && comps[comps.len() - 1] == b"go.mod" {
+            return Err(unsafe_entry(
+                "a go.mod below the module root (Go's toolchain modules hold _go.mod)",
+            ));
+        }
+        let rel_bytes = join(&comps);
+        x.refuse_duplicate(&rel_bytes, tar::EntryType::Regular, &raw)?;
+        let size = f.size();
+        x.write_file(&mut f, size, &comps, &rel_bytes, &raw, toolchain_mode(&comps))?;
+        let sha = x
+            .seen
+            .get(&rel_bytes)
+            .and_then(|&j| x.entries[j].sha256.clone())
+            .unwrap_or_default();
+        sums.push((name.to_string(), sha));
+        if comps[comps.len() - 1] == b"_go.mod" {
+            go_mods.push(rel_bytes);
+        }
+        on_progress(x.bytes, x.count);
+    }
+    for rel in go_mods {
+        x.copy_go_mod(&rel)?;
+    }
+    let h1 = crate::install::sumdb::hash1(&mut sums);
+    Ok(ExtractedModule {
+        extracted: x.finish(None)?,
+        h1,
     })
+}
+
+impl Extractor<'_> {
+    /// `DIR/_go.mod` copied to `DIR/go.mod` (never through a link: there are none in the tree).
+    fn copy_go_mod(&mut self, rel: &[u8]) -> Result<(), ArchiveError> {
+        let from = self.dest.join(std::ffi::OsStr::from_bytes(rel));
+        let data = fs::read(&from).map_err(Self::write_err(&from))?;
+        let mut to_rel = rel[..rel.len() - b"_go.mod".len()].to_vec();
+        to_rel.extend_from_slice(b"go.mod");
+        if self.seen.contains_key(&to_rel) {
+            return Err(Self::unsafe_entry(&to_rel, "go.mod beside _go.mod"));
+        }
+        let comps: Vec<&[u8]> = to_rel.split(|&b| b == b'/').collect();
+        let comps = comps.clone();
+        self.write_file(
+            &mut data.as_slice(),
+            data.len() as u64,
+            &comps,
+            &to_rel.clone(),
+            &to_rel.clone(),
+            0o644,
+        )
+    }
 }
 
 /// Opens an archive file for [`extract_tar_gz`].

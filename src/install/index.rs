@@ -188,9 +188,12 @@ impl Index {
 impl Release {
     /// The archive for a platform.
     pub fn archive_for(&self, os: &str, arch: &str) -> Option<&FileInfo> {
-        self.files
-            .iter()
-            .find(|f| f.os == os && f.arch == arch && f.kind == "archive" && f.filename.ends_with(".tar.gz"))
+        self.files.iter().find(|f| {
+            f.os == os
+                && f.arch == arch
+                && ((f.kind == "archive" && f.filename.ends_with(".tar.gz"))
+                    || (f.kind == "module" && f.filename.ends_with(".zip")))
+        })
     }
 }
 

@@ -9,19 +9,27 @@
 pub mod adopt;
 pub mod archive;
 pub mod download;
+pub mod goenv;
 pub mod index;
+pub mod modproxy;
 pub mod proxy;
 pub mod shims;
+pub mod sumdb;
 
 use std::fs;
-use std::io;
+use std::io::{self, Read, Write};
 use std::path::Path;
+
+use sha2::Digest;
 
 use crate::gotool::GoToolError;
 use crate::install::adopt::AdoptError;
 use crate::install::archive::{ArchiveError, Extracted, Limits};
 use crate::install::download::{DownloadError, Http};
+use crate::install::goenv::GoSetting;
 use crate::install::index::{FetchOptions, Index, IndexError};
+use crate::install::modproxy::{ModProxyError, ProxyList, TOOLCHAIN_MODULE};
+use crate::install::sumdb::SumDbError;
 use crate::integrity::manifest::{self, Manifest, ManifestError};
 use crate::store::events::{Action, Event};
 use crate::store::staging::Staging;
@@ -123,6 +131,50 @@ pub enum InstallError {
     },
     #[error(transparent)]
     Download(#[from] DownloadError),
+    #[error(
+        "--sha256 does not apply to an install from the module proxy: the checksum database vouches for the module; drop --sha256, or drop --proxy to check a download-site archive against it"
+    )]
+    Sha256WithProxy,
+    #[error(transparent)]
+    ModProxy(#[from] ModProxyError),
+    #[error(transparent)]
+    SumDb(#[from] SumDbError),
+    #[error(
+        "the checksum database ({url}) has no h1: line for {module}: it does not vouch for this toolchain, so gomig will not install it; check that GOSUMDB names Go's checksum database"
+    )]
+    NotInSumDb { module: String, url: String },
+    #[error(
+        "{url}: the proxy answers for {got:?} when asked for {want}; it is broken or not a Go module proxy: try another (--proxy=https://proxy.golang.org)"
+    )]
+    InfoMismatch { url: String, want: String, got: String },
+    #[error(
+        "{url}: this go.mod hashes to {got}, but the checksum database records {want} for {module}: the proxy serves a file that is not the published one; try another proxy (--proxy=https://proxy.golang.org)"
+    )]
+    ModHashMismatch {
+        url: String,
+        module: String,
+        got: String,
+        want: String,
+    },
+    #[error(
+        "{url}: the module zip hashes to {got}, but the checksum database records {want} for {module}: the proxy served a toolchain that is not the published release (tampered with, or damaged); try another proxy (--proxy=https://proxy.golang.org)"
+    )]
+    ZipHashMismatch {
+        url: String,
+        module: String,
+        got: String,
+        want: String,
+    },
+    #[error(
+        "{url}: the module zip is damaged or was altered, so it cannot be the release the checksum database records ({want}); try again, or another proxy (--proxy=https://proxy.golang.org)"
+    )]
+    ZipDamaged {
+        url: String,
+        want: String,
+        source: ArchiveError,
+    },
+    #[error("cannot write {path}")]
+    ZipWrite { path: String, source: io::Error },
     /// Reading the rest of the body failed after the tree was out.
     #[error("{url}: {error}")]
     Transfer { url: String, error: io::Error },
@@ -204,7 +256,9 @@ impl InstallError {
                 source: ArchiveError::Write { error, .. },
                 ..
             } => enospc(error),
-            InstallError::Open { source, .. } | InstallError::Stat { source, .. } => enospc(source),
+            InstallError::Open { source, .. }
+            | InstallError::Stat { source, .. }
+            | InstallError::ZipWrite { source, .. } => enospc(source),
             InstallError::GoTool(GoToolError::Run { source, .. }) => enospc(source),
             InstallError::Manifest(ManifestError::Io { source, .. }) => enospc(source),
             InstallError::TreeVersion(AdoptError::Store(e)) | InstallError::Store(e) => e.is_disk_full(),
@@ -281,6 +335,16 @@ pub struct Origin {
     pub requested: Option<String>,
     pub mirror: Option<String>,
     pub sha256: String,
+    /// More for the event (a proxy install: the module, its h1, the checksum database).
+    pub fields: Vec<(&'static str, String)>,
+    /// The manifest's `source` line.
+    pub manifest_source: Option<String>,
+}
+
+/// Installs from the Go module proxy: the GOPROXY list and the GOSUMDB setting.
+pub struct ProxySource {
+    pub list: ProxyList,
+    pub sumdb: GoSetting,
 }
 
 pub enum Outcome {
@@ -297,6 +361,8 @@ pub struct Installer<'a> {
     pub progress: bool,
     /// `-q`: no notes (resumed downloads, mirrors skipped); errors still go to stderr.
     pub quiet: bool,
+    /// Install from the Go module proxy instead of the download site.
+    pub proxy: Option<ProxySource>,
 }
 
 impl Installer<'_> {
@@ -306,9 +372,12 @@ impl Installer<'_> {
         }
     }
 
-    /// The index from the first mirror that answers.
+    /// The index from the first mirror that answers, or the module proxy's `@v/list`.
     pub fn index(&self) -> Result<Index> {
         self.http.check_settings()?;
+        if let Some(source) = &self.proxy {
+            return self.proxy_index(source);
+        }
         let mut errors = Vec::new();
         for (i, mirror) in self.mirrors.iter().enumerate() {
             match Index::load(&self.http, mirror, &self.store.cache_dir(), &self.fetch) {
@@ -335,6 +404,12 @@ impl Installer<'_> {
     /// and whether the disk is full: `cli::source::nothing_installed`).
     pub fn install(&self, spec: &str, sha256_override: Option<&str>) -> Result<Outcome> {
         let sha256_override = sha256_override.map(parse_sha256).transpose()?;
+        if let Some(source) = &self.proxy {
+            if sha256_override.is_some() {
+                return Err(InstallError::Sha256WithProxy);
+            }
+            return self.install_from_proxy(spec, source);
+        }
         let index = self.index()?;
         let (os, arch) = manifest::host_platform();
         let Some(release) = index.select(spec) else {
@@ -468,6 +543,8 @@ impl Installer<'_> {
                         url: Some(source),
                         mirror: Some(mirror.clone()),
                         sha256,
+                        fields: Vec::new(),
+                        manifest_source: None,
                     };
                     return self.commit(staging, extracted, &name, origin);
                 }
@@ -523,6 +600,257 @@ impl Installer<'_> {
             from: format!("from the index of {mirror}"),
             size: file.size,
         })
+    }
+
+    /// The releases of this platform in the proxy's `@v/list`, as an index (`latest`, `1.22`).
+    fn proxy_index(&self, source: &ProxySource) -> Result<Index> {
+        let (os, arch) = manifest::host_platform();
+        let (names, base) = source.list.releases(&self.http, os, arch)?;
+        let releases = names
+            .into_iter()
+            .map(|name| index::Release {
+                stable: !crate::resolve::version::Version::parse_go(name.as_bytes()).is_prerelease(),
+                files: vec![index::FileInfo {
+                    filename: format!("{}.zip", modproxy::module_version(&name, os, arch)),
+                    os: os.to_string(),
+                    arch: arch.to_string(),
+                    version: name.clone(),
+                    sha256: String::new(),
+                    size: 0,
+                    kind: "module".to_string(),
+                }],
+                version: name,
+            })
+            .collect();
+        Ok(Index {
+            mirror: modproxy::url(&base, "@v/list"),
+            releases,
+            from_cache: false,
+        })
+    }
+
+    /// `spec` from the module proxy: the checksum database's record first (GOSUMDB=off, an
+    /// unknown key, a forked log are refused before any download), then `.info`, `.mod` (its
+    /// hash checked) and the zip, unpacked as cmd/go makes a GOROOT of it and checked against
+    /// the record's `h1:`, then committed as every install is.
+    fn install_from_proxy(&self, spec: &str, source: &ProxySource) -> Result<Outcome> {
+        let (os, arch) = manifest::host_platform();
+        let index = self.proxy_index(source)?;
+        let Some(release) = index.select(spec) else {
+            return Err(InstallError::NoSuchRelease {
+                spec: spec.to_string(),
+                mirror: index.mirror.clone(),
+                os: os.to_string(),
+                arch: arch.to_string(),
+                near: index.closest(spec, os, arch, 5, None),
+            });
+        };
+        let name = release.version.clone();
+        store::check_name(&name)?;
+        if self.store.toolchain(&name).is_ok() {
+            return Ok(Outcome::AlreadyInstalled { name });
+        }
+        let db = sumdb::parse(source.sumdb.clone())?;
+        let _lock = self.store.lock_toolchain(&name)?;
+        if self.store.toolchain(&name).is_ok() {
+            return Ok(Outcome::AlreadyInstalled { name });
+        }
+        let version = modproxy::module_version(&name, os, arch);
+        let module = format!("{TOOLCHAIN_MODULE}@{version}");
+        let client = sumdb::Client {
+            http: &self.http,
+            db: db.clone(),
+            proxies: Some(&source.list),
+            state_dir: self.store.sumdb_dir(),
+        };
+        let verified = client.lookup(TOOLCHAIN_MODULE, &version)?;
+        let recorded = |v: &str| {
+            verified
+                .lines
+                .iter()
+                .find_map(|line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                    [path, ver, hash] if path == TOOLCHAIN_MODULE && ver == v => Some(hash.to_string()),
+                    _ => None,
+                })
+        };
+        let want_zip = recorded(&version).ok_or_else(|| InstallError::NotInSumDb {
+            module: module.clone(),
+            url: verified.url.clone(),
+        })?;
+        let want_mod = recorded(&format!("{version}/go.mod"));
+
+        let (info, _) = source.list.try_each(&format!("{module} (.info)"), |e| {
+            self.http.get_bytes(
+                &modproxy::url(&e.base, &format!("@v/{version}.info")),
+                modproxy::MAX_DOCUMENT,
+            )
+        })?;
+        let got = serde_json::from_slice::<serde_json::Value>(&info)
+            .ok()
+            .and_then(|v| v.get("Version").and_then(|v| v.as_str()).map(str::to_string))
+            .unwrap_or_default();
+        if got != version {
+            return Err(InstallError::InfoMismatch {
+                url: format!("{version}.info"),
+                want: version,
+                got,
+            });
+        }
+        let (go_mod, entry) = source.list.try_each(&format!("{module} (.mod)"), |e| {
+            self.http.get_bytes(
+                &modproxy::url(&e.base, &format!("@v/{version}.mod")),
+                modproxy::MAX_DOCUMENT,
+            )
+        })?;
+        if let Some(want) = want_mod {
+            let got = sumdb::hash1(&mut [(
+                "go.mod".to_string(),
+                crate::integrity::hex(&sha2::Sha256::digest(&go_mod)),
+            )]);
+            if got != want {
+                return Err(InstallError::ModHashMismatch {
+                    url: modproxy::url(&entry.base, &format!("@v/{version}.mod")),
+                    module,
+                    got,
+                    want,
+                });
+            }
+        }
+
+        // The zip is read twice (central directory, then entries): it goes to a guarded
+        // directory of its own, removed whatever happens.
+        let zip_dir = self.store.staging(&format!("{name}-zip"))?;
+        let zip_path = zip_dir.path().join("module.zip");
+        let local = std::cell::RefCell::new(None);
+        let fetched = source.list.try_each(&format!("{module} (.zip)"), |e| {
+            let url = modproxy::url(&e.base, &format!("@v/{version}.zip"));
+            self.download_zip(&url, &zip_path, &name, &local).map(|sha| (sha, url))
+        });
+        if let Some(source) = local.take() {
+            return Err(InstallError::ZipWrite {
+                path: zip_path.display().to_string(),
+                source,
+            });
+        }
+        let ((sha256, zip_url), entry) = fetched?;
+        let file = fs::File::open(&zip_path).map_err(|source| InstallError::ZipWrite {
+            path: zip_path.display().to_string(),
+            source,
+        })?;
+        let staging = self.store.staging(&name)?;
+        let bar = self.progress_bar(None, &format!("{name} (unpacking)"));
+        let unpacked = archive::extract_module_zip(
+            file,
+            &modproxy::zip_prefix(&version),
+            staging.path(),
+            Limits::default(),
+            |_, files| {
+                if files.is_multiple_of(64) {
+                    bar.set_message(format!("{files} files"));
+                }
+            },
+        );
+        bar.finish_and_clear();
+        drop(zip_dir);
+        let unpacked = unpacked.map_err(|source| match source {
+            ArchiveError::Corrupt(_) => InstallError::ZipDamaged {
+                url: zip_url.clone(),
+                want: want_zip.clone(),
+                source,
+            },
+            source => InstallError::Unpack {
+                what: zip_url.clone(),
+                source,
+            },
+        })?;
+        if unpacked.h1 != want_zip {
+            return Err(InstallError::ZipHashMismatch {
+                url: zip_url,
+                module,
+                got: unpacked.h1,
+                want: want_zip,
+            });
+        }
+        let origin = Origin {
+            source: zip_url.clone(),
+            url: Some(zip_url),
+            requested: None,
+            mirror: Some(entry.base.clone()),
+            sha256,
+            fields: vec![
+                ("module", module.clone()),
+                ("h1", want_zip.clone()),
+                ("sumdb", db.name.clone()),
+                ("sumdb_tree_size", verified.tree_size.to_string()),
+            ],
+            manifest_source: Some(format!("{module} {want_zip} proxy={} sumdb={}", entry.base, db.name)),
+        };
+        self.commit(staging, unpacked.extracted, &name, origin)
+    }
+
+    /// Downloads a module zip to `path` (truncated first: a `|` list may retry another proxy),
+    /// resuming dropped transfers; returns its SHA-256.
+    fn download_zip(
+        &self,
+        url: &str,
+        path: &Path,
+        name: &str,
+        local: &std::cell::RefCell<Option<io::Error>>,
+    ) -> std::result::Result<String, DownloadError> {
+        // Go's codehost.MaxZipFile.
+        const MAX_ZIP: u64 = 500 << 20;
+        *local.borrow_mut() = None;
+        let mut body = self.http.open(url, None)?;
+        // A fault of this machine (a full disk), not of the proxy: reported as such by the caller.
+        let write_failed = |e: io::Error| {
+            let message = format!("cannot write {}: {e}", path.display());
+            *local.borrow_mut() = Some(e);
+            DownloadError::Network {
+                url: url.to_string(),
+                message,
+            }
+        };
+        let mut out = fs::File::create(path).map_err(write_failed)?;
+        let bar = self.progress_bar(None, name);
+        let mut reader = bar.wrap_read((&mut body).take(MAX_ZIP + 1));
+        let mut buf = vec![0; 256 << 10];
+        let mut copied = 0u64;
+        let read_result = loop {
+            match reader.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => {
+                    copied += n as u64;
+                    if let Err(e) = out.write_all(&buf[..n]) {
+                        bar.finish_and_clear();
+                        return Err(write_failed(e));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        drop(reader);
+        bar.finish_and_clear();
+        if let Some(failure) = body.failure() {
+            return Err(failure.clone());
+        }
+        read_result.map_err(|e| DownloadError::Network {
+            url: url.to_string(),
+            message: e.to_string(),
+        })?;
+        if copied > MAX_ZIP {
+            return Err(DownloadError::Network {
+                url: url.to_string(),
+                message: "the module zip is larger than Go's limit of 500 MiB".into(),
+            });
+        }
+        if body.resumed() > 0 {
+            self.note(format!(
+                "note: the download of {url} was resumed {} time(s) after dropped connections",
+                body.resumed()
+            ));
+        }
+        Ok(body.finish().0)
     }
 
     fn progress_bar(&self, len: Option<u64>, what: &str) -> indicatif::ProgressBar {
@@ -676,6 +1004,8 @@ impl Installer<'_> {
             requested: None,
             mirror: None,
             sha256: actual,
+            fields: Vec::new(),
+            manifest_source: None,
         };
         self.commit(staging, extracted, &name, origin)
     }
@@ -691,7 +1021,9 @@ impl Installer<'_> {
                 name: name.to_string(),
             });
         }
-        let m = Manifest::new(manifest::header_for(staging.path(), name), extracted.entries);
+        let mut header = manifest::header_for(staging.path(), name);
+        header.source = origin.manifest_source;
+        let m = Manifest::new(header, extracted.entries);
         let digest = m.tree_digest();
         let dest = self.store.toolchain_path(name);
         let mut event = Event::new(Action::Install)
@@ -707,6 +1039,9 @@ impl Installer<'_> {
         }
         if let Some(mirror) = origin.mirror {
             event = event.field("mirror", mirror);
+        }
+        for (key, value) in origin.fields {
+            event = event.field(key, value);
         }
         if !extracted.dropped_special_bits.is_empty() {
             event = event.field("dropped_setuid_setgid", extracted.dropped_special_bits);

@@ -1,11 +1,14 @@
-//! Installing the shim into the store as `shims/go` and `shims/gofmt`.
+//! Installing the shim into the store as `shims/go` and `shims/gofmt`, and one command per
+//! toolchain (`shims/go1.22.10`, as golang.org/dl provides them), which runs that toolchain.
 //!
 //! Real files, not symlinks: tools that canonicalize paths would otherwise run the wrong
-//! program (rustup #4224). `go` and `gofmt` are hardlinks of one copy, each renamed into
-//! place so a running `go` never finds a half-written shim.
+//! program (rustup #4224). Every shim is a hardlink of one copy, each renamed into place so a
+//! running `go` never finds a half-written shim. The toolchain commands also let Go's own
+//! switch (`GOTOOLCHAIN=go1.22.10+path`, which looks for `go1.22.10` on PATH) find gomig's
+//! trees, through the shim and its checks.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -76,6 +79,56 @@ pub fn ensure(store: &Store) -> Result<()> {
             .field("source", source.display().to_string())
             .field("dir", store.shims_dir().display().to_string())
             .append(store)?;
+    }
+    // Under the store lock, like every other change of the commands.
+    let _txn = store.transaction()?;
+    sync_commands(store)
+}
+
+/// Is `name` a toolchain command this module manages (`go1.22.10`, `go1.22.10-mine`), rather
+/// than `go`, `gofmt` or a temporary file?
+fn is_toolchain_command(name: &str) -> bool {
+    name.starts_with("go1") || (name.starts_with("go") && name.as_bytes().get(2).is_some_and(u8::is_ascii_digit))
+}
+
+/// Makes `shims/` hold one command per toolchain in the store, each the installed shim, and
+/// no command for a toolchain that is gone. Nothing to do before the shims are installed
+/// (`gomig init` calls this once they are). Called by every change to `toolchains/` (the
+/// store transaction), so the commands stay in step with install, uninstall, adopt and remove.
+pub fn sync_commands(store: &Store) -> Result<()> {
+    let dir = store.shims_dir();
+    let shim = dir.join("go");
+    let Ok(shim_meta) = fs::metadata(&shim) else {
+        return Ok(());
+    };
+    let wanted: Vec<String> = store
+        .toolchains()?
+        .into_iter()
+        .map(|t| t.name)
+        .filter(|n| is_toolchain_command(n))
+        .collect();
+    let entries = fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if is_toolchain_command(&name) && !wanted.contains(&name) {
+            let path = dir.join(&name);
+            fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    for name in &wanted {
+        let path = dir.join(name);
+        // Already this very shim (same file): nothing to do; anything else is replaced.
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.dev() == shim_meta.dev() && m.ino() == shim_meta.ino()) {
+            continue;
+        }
+        let staged = dir.join(format!(".{name}.tmp-{}", unique_suffix()));
+        fs::hard_link(&shim, &staged)
+            .or_else(|_| fs::copy(&shim, &staged).map(|_| ()))
+            .with_context(|| format!("cannot create {}", staged.display()))?;
+        if let Err(e) = fs::rename(&staged, &path) {
+            let _ = fs::remove_file(&staged);
+            return Err(e).with_context(|| format!("cannot install {}", path.display()));
+        }
     }
     Ok(())
 }

@@ -97,6 +97,9 @@ pub struct Header {
     pub goarch: String,
     pub created: String,
     pub env_fingerprint: Option<String>,
+    /// Where the tree came from, when gomig knows it better than the event log alone (a
+    /// module proxy install: the module, its `h1:` and the checksum database that vouched for it).
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +193,10 @@ impl Manifest {
         let _ = writeln!(text, "goarch {}", h.goarch);
         let _ = writeln!(text, "created {}", h.created);
         let _ = writeln!(text, "env-fingerprint {}", h.env_fingerprint.as_deref().unwrap_or("-"));
+        if let Some(source) = &h.source {
+            // One line whatever it holds (a newline would end the header).
+            let _ = writeln!(text, "source {}", source.replace(['\n', '\r'], " "));
+        }
         let _ = writeln!(text, "tree-digest {}", hex(&Sha256::digest(body.as_bytes())));
         let _ = writeln!(text, "entries {}", self.entries.len());
         text.push('\n');
@@ -251,6 +258,7 @@ impl Manifest {
                 "created" => header.created = value.into(),
                 "env-fingerprint" => header.env_fingerprint = (value != "-").then(|| value.to_string()),
                 "tree-digest" => digest = Some(value.to_string()),
+                "source" => header.source = Some(value.to_string()),
                 _ => {} // entries count and future keys
             }
         }
@@ -427,6 +435,7 @@ pub fn header_for(root: &Path, name: &str) -> Header {
         goarch,
         created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         env_fingerprint: env.map(|e| crate::integrity::fingerprint::Fingerprint::from_env(None, &e).fingerprint),
+        source: None,
     }
 }
 
@@ -477,6 +486,7 @@ mod tests {
             goarch: "amd64".into(),
             created: "2026-11-30T00:00:00Z".into(),
             env_fingerprint: None,
+            source: None,
         };
         let list = dir.path().join("list.sha256");
         let m = Manifest::new(header, scan(&root).unwrap());

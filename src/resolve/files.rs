@@ -11,6 +11,16 @@ use super::sys::{Fd, PathBuf};
 
 const READ_BUF: usize = 16 * 1024;
 
+/// Returned by a [`LineReader::small`] instead of moving or cutting a line: not an errno.
+pub const GROW: i32 = -1;
+/// Returned once a reader has read its [`LineReader::limit`] without an answer: not an errno.
+pub const TOO_LONG: i32 = -2;
+/// How much of a `.go-version` or `.tool-versions` is read: far more than a version needs.
+pub const PIN_LIMIT: usize = 64 * 1024;
+/// How much of a go.mod or go.work is read for its go and toolchain lines: four times the
+/// largest go.mod in the tests, where a 1 GB (sparse) file would take seconds on every `go`.
+pub const GO_FILE_LIMIT: usize = 4 * 1024 * 1024;
+
 /// One line as read: its 1-based number and bytes (without the newline). A line longer than
 /// the buffer is cut, flagged `truncated`, and the rest of it skipped.
 pub struct Line<'b> {
@@ -22,27 +32,75 @@ pub struct Line<'b> {
 /// Reads a file line by line through one stack buffer, so a 1 MB go.mod costs a few reads
 /// and no allocation, and reading stops as soon as the caller has what it needs. The buffer
 /// is uninitialised past `end`, so nothing zeroes 16 KiB for the 8 bytes of a `.go-version`.
-pub struct LineReader {
+///
+/// A *small* reader (a few hundred bytes, [`LineReader::small`]) never moves or cuts a line:
+/// it holds the file from its first byte, and where the 16 KiB reader would move or cut a
+/// line it fails with [`GROW`]; [`LineReader::grown`] then hands what it read to a 16 KiB
+/// reader, which reads the lines again from the first. Lines depend only on the bytes, so
+/// the answer is the 16 KiB reader's; a version file then costs no stack page for the big
+/// buffer (the stack probes of a 16 KiB frame touch all four of its pages).
+pub struct LineReader<const N: usize = READ_BUF> {
     fd: Fd,
-    buf: [MaybeUninit<u8>; READ_BUF],
+    buf: [MaybeUninit<u8>; N],
     start: usize,
     end: usize,
     eof: bool,
     number: u32,
     skip_rest_of_line: bool,
+    small: bool,
+    /// Bytes still to be read before [`TOO_LONG`].
+    left: usize,
 }
 
 impl LineReader {
     pub fn new(fd: Fd) -> LineReader {
+        LineReader::with(fd, false)
+    }
+}
+
+impl<const N: usize> LineReader<N> {
+    /// A reader of `N` bytes that fails with [`GROW`] rather than move or cut a line.
+    pub fn small(fd: Fd) -> LineReader<N> {
+        LineReader::with(fd, true)
+    }
+
+    fn with(fd: Fd, small: bool) -> LineReader<N> {
         LineReader {
             fd,
-            buf: [const { MaybeUninit::uninit() }; READ_BUF],
+            buf: [const { MaybeUninit::uninit() }; N],
             start: 0,
             end: 0,
             eof: false,
             number: 0,
             skip_rest_of_line: false,
+            small,
+            left: usize::MAX,
         }
+    }
+
+    /// Reads at most `bytes` bytes of the file; past them, [`TOO_LONG`] instead of a line.
+    pub fn limit(mut self, bytes: usize) -> Self {
+        self.left = bytes;
+        self
+    }
+
+    /// The 16 KiB reader that takes over from a small one after [`GROW`]: the bytes read so
+    /// far (the file's first ones), to be read as lines again from the first.
+    pub fn grown(self) -> LineReader {
+        debug_assert!(self.small);
+        let LineReader {
+            fd,
+            buf,
+            end,
+            eof,
+            left,
+            ..
+        } = self;
+        let mut big = LineReader::new(fd).limit(left);
+        big.buf[..end].copy_from_slice(&buf[..end]);
+        big.end = end;
+        big.eof = eof;
+        big
     }
 
     /// `buf[s..e]`, which `read` has filled (`e <= end`).
@@ -70,7 +128,17 @@ impl LineReader {
                 }
                 return Ok(None);
             }
-            if self.start > 0 {
+            // A small reader is full: the 16 KiB one decides whether this line is cut.
+            if self.small && self.end == N {
+                return Err(GROW);
+            }
+            // The rest of a cut line, with no newline yet: dropped unread, never handed out
+            // as a line of its own (a piece of a long comment could read as a `go` line).
+            if self.skip_rest_of_line {
+                self.start = 0;
+                self.end = 0;
+            }
+            if self.start > 0 && !self.small {
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end -= self.start;
                 self.start = 0;
@@ -79,14 +147,18 @@ impl LineReader {
                 // A line longer than the buffer: hand out what we have, skip the rest.
                 self.start = self.end;
                 self.skip_rest_of_line = true;
-                return Ok(Some(self.make_line(0, READ_BUF, true)));
+                return Ok(Some(self.make_line(0, N, true)));
+            }
+            if self.left == 0 {
+                return Err(TOO_LONG);
             }
             let free = &mut self.buf[self.end..];
-            let n = self.fd.read_into(free.as_mut_ptr().cast(), free.len())?;
+            let n = self.fd.read_into(free.as_mut_ptr().cast(), free.len().min(self.left))?;
             if n == 0 {
                 self.eof = true;
             } else {
                 self.end += n;
+                self.left -= n;
             }
         }
     }
@@ -132,7 +204,7 @@ pub struct Found {
 
 /// `.go-version`: the first line that is neither empty nor a `#` comment, trimmed.
 /// `Ok(None)` means the file holds no version at all.
-pub fn read_go_version(reader: &mut LineReader, out: &mut [u8]) -> Result<Option<Found>, i32> {
+pub fn read_go_version<const N: usize>(reader: &mut LineReader<N>, out: &mut [u8]) -> Result<Option<Found>, i32> {
     while let Some(line) = reader.next_line()? {
         let text = trim(line.text);
         if text.is_empty() || text[0] == b'#' {
@@ -145,7 +217,7 @@ pub fn read_go_version(reader: &mut LineReader, out: &mut [u8]) -> Result<Option
 
 /// `.tool-versions` (asdf, mise): the first version on a `golang` or `go` line.
 /// `Ok(None)` means the file does not mention Go, so it does not pin anything.
-pub fn read_tool_versions(reader: &mut LineReader, out: &mut [u8]) -> Result<Option<Found>, i32> {
+pub fn read_tool_versions<const N: usize>(reader: &mut LineReader<N>, out: &mut [u8]) -> Result<Option<Found>, i32> {
     while let Some(line) = reader.next_line()? {
         let text = trim(strip_hash_comment(line.text));
         let mut words = text.split(|c| c.is_ascii_whitespace()).filter(|w| !w.is_empty());
@@ -225,7 +297,7 @@ fn strip_line_comment(s: &[u8]) -> &[u8] {
     }
 }
 
-/// Opens `path` for reading line by line.
+/// Opens `path` for reading line by line (at most [`GO_FILE_LIMIT`] bytes of it).
 pub fn open_lines(path: &PathBuf) -> Result<LineReader, i32> {
-    Ok(LineReader::new(Fd::open_read(path)?))
+    Ok(LineReader::new(Fd::open_read(path)?).limit(GO_FILE_LIMIT))
 }

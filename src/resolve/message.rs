@@ -89,6 +89,17 @@ fn put_where(sink: &mut impl Sink, err: &Error) {
     match err.source {
         Source::Env => sink.put(b"GOMIG_GO_VERSION"),
         Source::Argument => sink.put(b"the command line"),
+        Source::Command => {
+            sink.put(b"the command ");
+            sink.put(err.value.as_bytes());
+        }
+        Source::Gotoolchain => {
+            sink.put(b"GOTOOLCHAIN");
+            if !err.file.is_empty() {
+                sink.put(b" in ");
+                sink.put(err.file.as_bytes());
+            }
+        }
         _ if !err.file.is_empty() => {
             sink.put(err.file.as_bytes());
             if err.line > 0 {
@@ -184,6 +195,27 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
                 &b"\"; fix the toolchain line (e.g. toolchain go1.22.10 or toolchain default)"[..]
             });
         }
+        ErrorKind::BadGotoolchain => {
+            sink.put(b"GOTOOLCHAIN=");
+            sink.put(value);
+            if !err.file.is_empty() {
+                sink.put(b" (in ");
+                sink.put(err.file.as_bytes());
+                sink.put(b")");
+            }
+            if super::gotoolchain::is_language_version(value.split(|&c| c == b'+').next().unwrap_or(value)) {
+                sink.put(b" names a language version, not a toolchain; name a release such as ");
+                sink.put(value.split(|&c| c == b'+').next().unwrap_or(value));
+                sink.put(b".0");
+            } else {
+                sink.put(b" is not valid: Go accepts local, auto, path, a toolchain (go1.22.10), or go1.22.10+auto / go1.22.10+path");
+            }
+            if err.file.is_empty() {
+                sink.put(b"; run: unset GOTOOLCHAIN");
+            } else {
+                sink.put(b"; run: go env -u GOTOOLCHAIN");
+            }
+        }
         ErrorKind::GoworkNotAbsolute => {
             sink.put(b"GOWORK=");
             sink.put(value);
@@ -224,6 +256,107 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
             Some(finding) => write_untrusted(err, finding, sink),
             None => sink.put(b"the gomig store is not trusted"),
         },
+        ErrorKind::NotRegular => {
+            let file = err.file.as_bytes();
+            if value == b"GOWORK" {
+                sink.put(b"GOWORK=");
+                sink.put(file);
+                sink.put(b" is ");
+                sink.put(kind_text(err.detail as u32));
+                sink.put(b", not a go.work file; set GOWORK to a go.work file, or off, or unset it");
+                return;
+            }
+            sink.put(file);
+            sink.put(b" is ");
+            sink.put(kind_text(err.detail as u32));
+            sink.put(b", not a regular file, so gomig does not read it (a read might never end); remove it: rm ");
+            put_shell_word(sink, file);
+        }
+        ErrorKind::DanglingLink => {
+            let file = err.file.as_bytes();
+            sink.put(file);
+            sink.put(b" is a symbolic link to ");
+            let mut target = PathBuf::default();
+            if super::sys::readlink(&err.file, &mut target).is_ok() {
+                sink.put(target.as_bytes());
+            } else {
+                sink.put(b"a file");
+            }
+            sink.put(b", which does not exist, so the version it pins cannot be read; point it at a file holding a version (ln -sfn FILE ");
+            put_shell_word(sink, file);
+            sink.put(b") or remove it: rm ");
+            put_shell_word(sink, file);
+        }
+        ErrorKind::TooLong => {
+            sink.put(err.file.as_bytes());
+            if matches!(err.source, Source::GoMod | Source::GoWork) {
+                sink.put(b": no go and toolchain lines within its first ");
+            } else {
+                sink.put(b": no version within its first ");
+            }
+            put_size(sink, err.detail);
+            sink.put(b", all that gomig reads of it; ");
+            if matches!(err.source, Source::GoMod | Source::GoWork) {
+                sink.put(b"move the go and toolchain lines to the top of the file");
+            } else {
+                sink.put(b"put the version on its first line");
+            }
+        }
+        ErrorKind::GoworkIsDir => {
+            let file = err.file.as_bytes();
+            sink.put(b"GOWORK=");
+            sink.put(file);
+            sink.put(b": read ");
+            sink.put(file);
+            sink.put(b": is a directory (go fails the same way); set GOWORK to the go.work file (GOWORK=");
+            let mut work = err.file.clone();
+            if work.push(b"go.work").is_some() {
+                put_shell_word(sink, work.as_bytes());
+            }
+            sink.put(b"), or off, or unset it");
+        }
+        ErrorKind::ForeignFile => {
+            let file = err.file.as_bytes();
+            let dir = match file.iter().rposition(|&c| c == b'/') {
+                Some(0) => &b"/"[..],
+                Some(i) => &file[..i],
+                None => file,
+            };
+            sink.put(file);
+            sink.put(b" belongs to user id ");
+            sink.put_u64(err.detail);
+            sink.put(b", not to you, and ");
+            sink.put(dir);
+            sink.put(b" can be written by others, so anyone could have put it there: it is not obeyed; if you trust that directory, run: gomig config set trusted_dirs ");
+            put_shell_word(sink, dir);
+            sink.put(b" (or make the file yours: sudo chown $(id -u) ");
+            put_shell_word(sink, file);
+            sink.put(b")");
+        }
+    }
+}
+
+/// What a file that is not regular is, from its `st_mode`.
+// The casts are no-ops on Linux but not on macOS, where the `S_IF*` constants are `u16`.
+#[allow(clippy::unnecessary_cast)]
+fn kind_text(mode: u32) -> &'static [u8] {
+    match mode & libc::S_IFMT as u32 {
+        m if m == libc::S_IFCHR as u32 => b"a character device",
+        m if m == libc::S_IFBLK as u32 => b"a block device",
+        m if m == libc::S_IFIFO as u32 => b"a FIFO",
+        m if m == libc::S_IFSOCK as u32 => b"a socket",
+        _ => b"not a plain file",
+    }
+}
+
+/// `64 KiB`, `4 MiB`: a read limit for messages.
+fn put_size(sink: &mut impl Sink, bytes: u64) {
+    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
+        sink.put_u64(bytes / (1024 * 1024));
+        sink.put(b" MiB");
+    } else {
+        sink.put_u64(bytes / 1024);
+        sink.put(b" KiB");
     }
 }
 

@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod files;
+pub mod gotoolchain;
 pub mod message;
 pub mod os;
 pub mod sys;
@@ -119,6 +120,13 @@ pub struct Env<'a> {
     /// `GOMIG_CONFIG` and `XDG_CONFIG_HOME`: where the config file is, for the trust check.
     pub gomig_config: Option<&'a [u8]>,
     pub xdg_config_home: Option<&'a [u8]>,
+    /// `GOTOOLCHAIN` and `GOENV` (where `go env -w` keeps GOTOOLCHAIN), read as cmd/go reads them.
+    pub gotoolchain: Option<&'a [u8]>,
+    pub goenv: Option<&'a [u8]>,
+    /// What the go command line asks for, where that changes Go's choice (the shim sets it).
+    pub command: gotoolchain::GoCommand,
+    /// The shim runs as a toolchain's command (`go1.22.10`): its name.
+    pub command_name: Option<&'a [u8]>,
 }
 
 impl<'a> Env<'a> {
@@ -136,6 +144,8 @@ impl<'a> Env<'a> {
             b"PWD" => &mut self.pwd,
             b"GOMIG_CONFIG" => &mut self.gomig_config,
             b"XDG_CONFIG_HOME" => &mut self.xdg_config_home,
+            b"GOTOOLCHAIN" => &mut self.gotoolchain,
+            b"GOENV" => &mut self.goenv,
             _ => return,
         };
         *slot = if value.is_empty() { None } else { Some(value) };
@@ -149,6 +159,10 @@ pub enum Source {
     Argument,
     /// `GOMIG_GO_VERSION` (set by `gomig shell`).
     Env,
+    /// `GOTOOLCHAIN` naming a toolchain, from the environment or the go env file.
+    Gotoolchain,
+    /// The shim run as a toolchain's own command (`go1.22.10 build`).
+    Command,
     GoVersionFile,
     ToolVersions,
     GoWork,
@@ -164,6 +178,8 @@ impl Source {
         match self {
             Source::Argument => "argument",
             Source::Env => "env",
+            Source::Gotoolchain => "GOTOOLCHAIN",
+            Source::Command => "command",
             Source::GoVersionFile => "go-version",
             Source::ToolVersions => "tool-versions",
             Source::GoWork => "go.work",
@@ -193,6 +209,26 @@ pub enum Rule {
     System,
 }
 
+/// Which line of a go.mod or go.work decided the requirement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Directive {
+    None,
+    /// The `go` line.
+    Go,
+    /// The `toolchain` line.
+    Toolchain,
+}
+
+impl Directive {
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            Directive::None => None,
+            Directive::Go => Some("go"),
+            Directive::Toolchain => Some("toolchain"),
+        }
+    }
+}
+
 /// The answer: which binary runs, and why.
 pub struct Resolution {
     pub tool: Tool,
@@ -205,8 +241,24 @@ pub struct Resolution {
     pub line: u32,
     /// The request as written (`1.22`, `go1.23.0`, `system`), for explanations.
     pub request: Name,
-    /// For go.mod/go.work: the minimum toolchain they require, canonical.
+    /// For go.mod/go.work: the minimum toolchain they require, canonical: the toolchain Go
+    /// itself would ask for.
     pub requirement: Name,
+    /// For go.mod/go.work: the line that set `requirement` (`line` is its number).
+    pub decided: Directive,
+    /// For go.mod/go.work: the `go` line as written (`1.22`), empty without one. Go refuses to
+    /// build with a toolchain older than this, whatever the toolchain line says.
+    pub go_line: Name,
+    pub go_line_number: u32,
+    /// GOTOOLCHAIN as set (empty: not set, or not read for this command).
+    pub gotoolchain: Name,
+    /// The go env file GOTOOLCHAIN came from (empty: the environment, or not set).
+    pub gotoolchain_file: PathBuf,
+    /// The base came from GOTOOLCHAIN (`NAME+auto`), not from the default.
+    pub base_from_gotoolchain: bool,
+    /// What the exec'd go must see as GOTOOLCHAIN so that it never switches (or downloads)
+    /// behind gomig's back; empty: leave the caller's environment as it is.
+    pub child_gotoolchain: Name,
     /// The global default, when it was consulted.
     pub base: Name,
     /// The chosen toolchain (a directory name under `toolchains/`); empty for system.
@@ -221,6 +273,13 @@ pub struct Resolution {
     /// left to whoever runs it (the shim, exec, the switch gate). The store is checked all the same.
     pub name_only: bool,
     pub checked: Name,
+    /// Whether that entry is a directory (not a link), as the trust check's `lstat` found it.
+    pub checked_dir: bool,
+    /// The identity of `exe` (links followed) as the trust check reached it; `None` when it
+    /// was not checked (name only, `system`) or is missing.
+    pub exe_id: Option<FileId>,
+    /// Who resolves: the effective user id, asked once.
+    pub euid: u32,
 }
 
 impl Resolution {
@@ -234,12 +293,22 @@ impl Resolution {
             line: 0,
             request: Name::default(),
             requirement: Name::default(),
+            decided: Directive::None,
+            go_line: Name::default(),
+            go_line_number: 0,
+            gotoolchain: Name::default(),
+            gotoolchain_file: PathBuf::default(),
+            base_from_gotoolchain: false,
+            child_gotoolchain: Name::default(),
             base: Name::default(),
             name: Name::default(),
             goroot: PathBuf::default(),
             exe: PathBuf::default(),
             checked: Name::default(),
+            checked_dir: false,
+            exe_id: None,
             name_only: false,
+            euid: 0,
         }
     }
 }
@@ -272,11 +341,26 @@ pub enum ErrorKind {
     SystemNotFound,
     /// Nothing asked for a version, there is no default and no system Go.
     NoToolchain,
+    /// `GOTOOLCHAIN` is not a form Go accepts, or names a language version (`go1.22`).
+    BadGotoolchain,
     /// The working directory cannot be determined, or a path is too long.
     BadPath,
     /// The store, the config file or the chosen toolchain could be changed by another user
     /// (`Error::file` names the path, `Error::untrusted` says what is wrong; see [`trust`]).
     Untrusted,
+    /// A version file, go.mod or go.work (or what its link leads to) is a device, FIFO or
+    /// socket: never read (`Error::detail` holds its `st_mode`).
+    NotRegular,
+    /// A `.go-version` or `.tool-versions` is a symbolic link to nothing: a pin that cannot
+    /// be read (`Error::file` names the link; the message reads its target).
+    DanglingLink,
+    /// No answer within the first bytes of the file that gomig reads (`Error::detail`: how many).
+    TooLong,
+    /// `GOWORK` names a directory; Go fails the same way (`read DIR: is a directory`).
+    GoworkIsDir,
+    /// A version file, go.work or go.mod owned by another user (`Error::detail`: the uid) in
+    /// a directory others can write: anyone could have planted it, so it is not obeyed.
+    ForeignFile,
 }
 
 /// A resolution failure, with everything needed for a one-line message naming the file.
@@ -290,6 +374,9 @@ pub struct Error {
     pub errno: i32,
     /// For [`ErrorKind::Untrusted`]: what is wrong with `file`.
     pub untrusted: Option<trust::Finding>,
+    /// The owner's uid ([`ErrorKind::ForeignFile`]), the `st_mode` ([`ErrorKind::NotRegular`])
+    /// or the bytes read ([`ErrorKind::TooLong`]).
+    pub detail: u64,
 }
 
 impl Error {
@@ -304,6 +391,7 @@ impl Error {
             value: Name::default(),
             errno: 0,
             untrusted: None,
+            detail: 0,
         }
     }
     #[cold]
@@ -317,6 +405,7 @@ impl Error {
             value: Name::from_bytes(value),
             errno: 0,
             untrusted: None,
+            detail: 0,
         }
     }
 }
@@ -562,12 +651,20 @@ fn better(v: &Version<'_>, cur: &Version<'_>, want: &Want<'_>) -> bool {
 
 /// Sets `goroot` and `exe` for the installed toolchain `name`. An adopted toolchain is a
 /// link to a GOROOT elsewhere; the link is resolved so GOROOT names the real tree.
-fn locate_toolchain(home: &PathBuf, name: &Name, tool: Tool, goroot: &mut PathBuf, exe: &mut PathBuf) -> Option<()> {
+/// `link`: whether it may be one (false when the trust check saw a directory).
+fn locate_toolchain(
+    home: &PathBuf,
+    name: &Name,
+    tool: Tool,
+    link: bool,
+    goroot: &mut PathBuf,
+    exe: &mut PathBuf,
+) -> Option<()> {
     goroot.set(home.as_bytes())?;
     goroot.push(b"toolchains")?;
     goroot.push(name.as_bytes())?;
     let mut target = PathBuf::default();
-    if sys::readlink(goroot, &mut target).is_ok() {
+    if link && sys::readlink(goroot, &mut target).is_ok() {
         if target.as_bytes().first() == Some(&b'/') {
             goroot.set(target.as_bytes())?;
         } else {
@@ -581,9 +678,18 @@ fn locate_toolchain(home: &PathBuf, name: &Name, tool: Tool, goroot: &mut PathBu
     Some(())
 }
 
+/// Is this the default's entry, which the trust check found to be a directory (not a link)?
+/// Then it is installed, and GOROOT is the entry itself, with no system call to ask.
+fn known_dir(out: &Resolution, name: &[u8]) -> bool {
+    out.checked_dir && out.checked.as_bytes() == name
+}
+
 /// Is this toolchain directory present?
-fn is_installed(home: &PathBuf, name: &[u8]) -> bool {
-    let mut p = home.clone();
+fn is_installed(out: &Resolution, name: &[u8]) -> bool {
+    if known_dir(out, name) {
+        return true;
+    }
+    let mut p = out.home.clone();
     p.push(b"toolchains").is_some()
         && p.push(name).is_some()
         && matches!(sys::stat(&p), Ok(m) if m.kind == FileKind::Dir)
@@ -615,14 +721,73 @@ fn resolve_with(
     pins: bool,
 ) -> Result<(), Error> {
     home_dir(env, &mut out.home)?;
+    out.euid = os::geteuid();
     // Before anything in the store is believed: whoever could change it picks what runs.
-    trust::check_store(env, &out.home, &mut out.checked)?;
+    out.checked_dir = trust::check_store_noting(env, &out.home, &mut out.checked, out.euid)?;
+
+    // GOTOOLCHAIN as Go reads it. A toolchain it names beats the pins, as it would in Go
+    // (the pinned go would switch to it); `local`, `auto` and `path` leave gomig's rules.
+    let mut setting_text = Name::default();
+    let mut setting = None;
+    if env.command != gotoolchain::GoCommand::EnvQuery {
+        if gotoolchain::find(env, &mut setting_text, &mut out.gotoolchain_file) {
+            out.gotoolchain = setting_text;
+            setting = Some(gotoolchain_setting(&setting_text, out)?);
+        } else {
+            out.child_gotoolchain.set(b"local");
+        }
+    }
+    let named = setting.and_then(|s| s.min.map(|m| (m, s.switching)));
 
     let explicit = match (env.argument, env.gomig_go_version) {
         (Some(text), _) => Some((text, Source::Argument)),
-        (None, Some(text)) => Some((text, Source::Env)),
+        (None, Some(text)) if named.is_none() => Some((text, Source::Env)),
         _ => None,
     };
+    // A `go1.22.10` command (the shim under a toolchain's name) runs that toolchain, as
+    // golang.org/dl's commands do, whatever GOTOOLCHAIN or the files say.
+    let exact = match env.command_name {
+        Some(cmd) => Some((cmd, Source::Command)),
+        None => named
+            .filter(|(_, switching)| *switching == gotoolchain::Switching::None)
+            .map(|(min, _)| (min, Source::Gotoolchain)),
+    };
+    if let Some((text, source)) = exact.filter(|_| pins && env.argument.is_none()) {
+        // `GOTOOLCHAIN=go1.23.9`: that toolchain, whatever the files say.
+        out.source = source;
+        if source == Source::Gotoolchain {
+            out.file = out.gotoolchain_file.clone();
+        }
+        out.request.set(text);
+        out.rule = Rule::Exact;
+        let name = exact_name(text).ok_or_else(|| Error::at(ErrorKind::NameTooLong, source, &out.file, 0, text))?;
+        if !is_installed(out, name.as_bytes()) {
+            let mut e = Error::at(ErrorKind::NotInstalled, source, &out.file, 0, b"");
+            e.value = name;
+            return Err(e);
+        }
+        out.name = name;
+        return finish_toolchain(out);
+    }
+    if let Some((min, _)) = named.filter(|_| pins && env.argument.is_none()) {
+        out.source = Source::Gotoolchain;
+        out.file = out.gotoolchain_file.clone();
+        out.request.set(min);
+        let name =
+            exact_name(min).ok_or_else(|| Error::at(ErrorKind::NameTooLong, Source::Gotoolchain, &out.file, 0, min))?;
+        // `GOTOOLCHAIN=go1.22.10+auto`: the base is that toolchain, go.mod/go.work may raise it.
+        out.base = name;
+        out.base_from_gotoolchain = true;
+        let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
+        let mut gofiles = GoFiles::new(env)?;
+        while gofiles.observe(&mut dir) && dir.pop() {}
+        let mut path = PathBuf::default();
+        if let Some(chosen) = gofiles.chosen(cwd, &mut path)? {
+            return select_from_go_file(env, &chosen, &path, shim_id, out);
+        }
+        out.rule = Rule::Default;
+        return use_base(env, true, shim_id, out);
+    }
     if let Some((text, source)) = explicit.filter(|_| pins) {
         out.source = source;
         out.request.set(text);
@@ -632,85 +797,326 @@ fn resolve_with(
 
     let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
     let mut gofiles = GoFiles::new(env)?;
-    let mut text = [0u8; 256];
-    loop {
-        if let Some((source, found)) = if pins {
-            version_file_in(&mut dir, &mut text)?
-        } else {
-            None
-        } {
-            let value = &text[..found.len];
-            out.source = source;
-            out.file = dir.clone();
-            out.line = found.line;
-            out.request.set(value);
-            let spec = match parse_request(value) {
-                Ok(spec) if !found.truncated => spec,
-                Ok(_) => return Err(Error::at(ErrorKind::NameTooLong, source, &dir, found.line, value)),
-                Err(kind) => return Err(Error::at(kind, source, &dir, found.line, value)),
-            };
-            return select_spec(env, spec, shim_id, out);
+    // Two passes, the pins first: a pin anywhere above beats every go.work and go.mod, so
+    // those are looked for only when no pin is found, and a pinned project (the common case
+    // of a shim call) costs two probes per directory instead of four.
+    if pins {
+        let mut text = [0u8; 256];
+        loop {
+            if let Some((source, found)) = version_file_in(&mut dir, &mut text, env, out.euid)? {
+                let value = &text[..found.len];
+                out.source = source;
+                out.file = dir.clone();
+                out.line = found.line;
+                out.request.set(value);
+                let spec = match parse_request(value) {
+                    Ok(spec) if !found.truncated => spec,
+                    Ok(_) => return Err(Error::at(ErrorKind::NameTooLong, source, &dir, found.line, value)),
+                    Err(kind) => return Err(Error::at(kind, source, &dir, found.line, value)),
+                };
+                return select_spec(env, spec, shim_id, out);
+            }
+            if !dir.pop() {
+                break;
+            }
         }
-        gofiles.observe(&mut dir);
-        if !dir.pop() {
+        dir.set(cwd)
+            .ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
+    }
+    loop {
+        if !gofiles.observe(&mut dir) || !dir.pop() {
             break;
         }
     }
 
     let mut path = PathBuf::default();
-    if let Some(source) = gofiles.chosen(cwd, &mut path) {
-        return select_from_go_file(env, source, &path, shim_id, out);
+    if let Some(chosen) = gofiles.chosen(cwd, &mut path)? {
+        return select_from_go_file(env, &chosen, &path, shim_id, out);
     }
     select_default(env, shim_id, out)
 }
 
+/// Reads a GOTOOLCHAIN value as Go does and records what the exec'd go must see: `local`
+/// stays `local`; a setting that lets Go switch becomes `path`, so it may switch only to a
+/// toolchain on PATH (gomig's `go1.X.Y` commands), never download one; a toolchain name is
+/// passed on (the shim also tells the exec'd go it is that toolchain, as Go's own switch does).
+#[cold]
+#[inline(never)]
+fn gotoolchain_setting<'t>(text: &'t Name, out: &mut Resolution) -> Result<gotoolchain::Setting<'t>, Error> {
+    let bad = |out: &Resolution| {
+        Error::at(
+            ErrorKind::BadGotoolchain,
+            Source::Gotoolchain,
+            &out.gotoolchain_file,
+            0,
+            text.as_bytes(),
+        )
+    };
+    let setting = gotoolchain::parse(text.as_bytes()).ok_or_else(|| bad(out))?;
+    if setting.min.is_some_and(gotoolchain::is_language_version) {
+        return Err(bad(out));
+    }
+    let child = &mut out.child_gotoolchain;
+    let fits = match (setting.min, setting.switching) {
+        (None, gotoolchain::Switching::None) => child.extend(b"local"),
+        (None, _) => child.extend(b"path"),
+        (Some(min), gotoolchain::Switching::None) => child.extend(min),
+        (Some(min), _) => child.extend(min) && child.extend(b"+path"),
+    };
+    if !fits {
+        return Err(bad(out));
+    }
+    Ok(setting)
+}
+
+/// The store name of an exact toolchain name (`go1.20.0` is `go1.20`, a `-suffix` kept).
+fn exact_name(text: &[u8]) -> Option<Name> {
+    let bare = text.strip_prefix(b"go")?;
+    let (core, suffix) = match bare.iter().position(|&c| c == b'-') {
+        Some(i) => (&bare[..i], &bare[i..]),
+        None => (bare, &b""[..]),
+    };
+    let mut name = Name::default();
+    (name.set_canonical(&Version::parse(core)) && name.extend(suffix)).then_some(name)
+}
+
 /// Looks for `.go-version`, then `.tool-versions`, in `dir`. On a hit, `dir` is left holding
-/// the file's path; otherwise it is restored. Out of line: its 16 KiB line buffer then shares
+/// the file's path; otherwise it is restored. Out of line: its line buffer then shares
 /// stack pages with the calls that follow the walk instead of adding to them.
 #[inline(never)]
-fn version_file_in(dir: &mut PathBuf, text: &mut [u8]) -> Result<Option<(Source, Found)>, Error> {
+fn version_file_in(
+    dir: &mut PathBuf,
+    text: &mut [u8],
+    env: &Env<'_>,
+    euid: u32,
+) -> Result<Option<(Source, Found)>, Error> {
     let len = dir.len();
     for (name, source) in [
         (&b".go-version"[..], Source::GoVersionFile),
         (b".tool-versions", Source::ToolVersions),
     ] {
         dir.push(name).ok_or_else(|| Error::new(ErrorKind::BadPath, source))?;
-        let fail = |kind: ErrorKind, errno: i32, dir: &PathBuf| {
-            let mut e = Error::at(kind, source, dir, 0, b"");
-            e.errno = errno;
-            e
+        // An `lstat` first: where the file is missing (almost everywhere) it answers as `open`
+        // would, ENOENT or ENOTDIR, without the open file `open` sets up before its lookup;
+        // and it tells a link to nothing (an explicit pin that cannot be read) from no file.
+        let probe = match sys::lstat(dir) {
+            Err(libc::ENOENT) | Err(libc::ENOTDIR) => {
+                dir.truncate(len);
+                continue;
+            }
+            Err(e) => return Err(file_error(ErrorKind::Unreadable, source, dir, e)),
+            Ok(meta) => meta,
         };
-        match sys::Fd::open_read(dir) {
-            Err(libc::ENOENT) | Err(libc::ENOTDIR) => {}
-            Err(e) => return Err(fail(ErrorKind::Unreadable, e, dir)),
-            Ok(fd) => match sys::fstat(fd.0) {
-                Ok(m) if m.kind == FileKind::Dir => {
-                    if source == Source::GoVersionFile {
-                        return Err(fail(ErrorKind::VersionFileIsDir, 0, dir));
-                    }
-                }
-                Err(e) => return Err(fail(ErrorKind::Unreadable, e, dir)),
-                Ok(_) => {
-                    let mut reader = LineReader::new(fd);
-                    let found = if source == Source::GoVersionFile {
-                        files::read_go_version(&mut reader, text)
-                    } else {
-                        files::read_tool_versions(&mut reader, text)
-                    };
-                    match found {
-                        Ok(Some(found)) => return Ok(Some((source, found))),
-                        Ok(None) if source == Source::GoVersionFile => {
-                            return Err(fail(ErrorKind::EmptyVersionFile, 0, dir));
-                        }
-                        Ok(None) => {}
-                        Err(e) => return Err(fail(ErrorKind::Unreadable, e, dir)),
-                    }
-                }
-            },
+        let Some((fd, _)) = open_version_file(dir, len, &probe, source, env, Some(euid))? else {
+            if source == Source::GoVersionFile {
+                return Err(file_error(ErrorKind::VersionFileIsDir, source, dir, 0));
+            }
+            dir.truncate(len);
+            continue;
+        };
+        let mut reader = LineReader::<SMALL_READ>::small(fd).limit(files::PIN_LIMIT);
+        let found = match read_version_file(source, &mut reader, text) {
+            Err(files::GROW) => read_version_file_grown(source, reader, text),
+            found => found,
+        };
+        match found {
+            Ok(Some(found)) => return Ok(Some((source, found))),
+            Ok(None) if source == Source::GoVersionFile => {
+                return Err(file_error(ErrorKind::EmptyVersionFile, source, dir, 0));
+            }
+            Ok(None) => {}
+            Err(files::TOO_LONG) => return Err(too_long(source, dir, files::PIN_LIMIT)),
+            Err(e) => return Err(file_error(ErrorKind::Unreadable, source, dir, e)),
         }
         dir.truncate(len);
     }
     Ok(None)
+}
+
+#[cold]
+#[inline(never)]
+fn file_error(kind: ErrorKind, source: Source, file: &PathBuf, errno: i32) -> Error {
+    let mut e = Error::at(kind, source, file, 0, b"");
+    e.errno = errno;
+    e
+}
+
+#[cold]
+#[inline(never)]
+fn too_long(source: Source, file: &PathBuf, limit: usize) -> Error {
+    let mut e = Error::at(ErrorKind::TooLong, source, file, 0, b"");
+    e.detail = limit as u64;
+    e
+}
+
+/// Opens the version file, go.work or go.mod at `path` (whose directory is `path[..dir_len]`
+/// and whose `lstat` is `probe`) for reading, if it is one to read: `Ok(None)` for a
+/// directory. Refused, never opened: a device, FIFO or socket, even behind a link (a read of
+/// `/dev/zero` never ends); a link to nothing; and a file another user owns in a directory
+/// others can write ([`check_owner`], for user `owner_rule`; `None`: the owner is not questioned).
+fn open_version_file(
+    path: &PathBuf,
+    dir_len: usize,
+    probe: &sys::Meta,
+    source: Source,
+    env: &Env<'_>,
+    owner_rule: Option<u32>,
+) -> Result<Option<(sys::Fd, sys::Meta)>, Error> {
+    let meta = if probe.kind == FileKind::Link {
+        match sys::stat(path) {
+            Err(libc::ENOENT) => return Err(file_error(ErrorKind::DanglingLink, source, path, libc::ENOENT)),
+            Err(e) => return Err(file_error(ErrorKind::Unreadable, source, path, e)),
+            Ok(meta) => meta,
+        }
+    } else {
+        *probe
+    };
+    match meta.kind {
+        FileKind::Dir => return Ok(None),
+        FileKind::File => {}
+        _ => return Err(not_regular(source, path, meta.mode)),
+    }
+    let (fd, opened) = sys::Fd::open_read_meta(path).map_err(|e| file_error(ErrorKind::Unreadable, source, path, e))?;
+    // Replaced between the `stat` and the `open`: judged by what was opened.
+    if opened.kind != FileKind::File {
+        return Err(not_regular(source, path, opened.mode));
+    }
+    if let Some(euid) = owner_rule {
+        let link_owner = (probe.kind == FileKind::Link).then_some(probe.uid);
+        check_owner(path, dir_len, opened.uid, link_owner, source, env, euid)?;
+    }
+    Ok(Some((fd, opened)))
+}
+
+#[cold]
+#[inline(never)]
+fn not_regular(source: Source, file: &PathBuf, mode: u32) -> Error {
+    let mut e = Error::at(ErrorKind::NotRegular, source, file, 0, b"");
+    e.detail = mode as u64;
+    e
+}
+
+/// git's `safe.directory` rule for the files that choose a Go: one owned by another user
+/// (not you, not root), or reached through a link of theirs, is obeyed only where others
+/// cannot write its directory (an ordinary shared checkout), or where the config's
+/// `trusted_dirs` lists that directory. The owner comes from the `fstat` already made; the
+/// directory is looked at only for another user's file.
+fn check_owner(
+    path: &PathBuf,
+    dir_len: usize,
+    owner: u32,
+    link_owner: Option<u32>,
+    source: Source,
+    env: &Env<'_>,
+    euid: u32,
+) -> Result<(), Error> {
+    let foreign = match link_owner {
+        Some(uid) if !trust::owner_ok(uid, euid) => uid,
+        _ if !trust::owner_ok(owner, euid) => owner,
+        _ => return Ok(()),
+    };
+    check_foreign(path, dir_len, foreign, source, env)
+}
+
+#[cold]
+#[inline(never)]
+fn check_foreign(path: &PathBuf, dir_len: usize, owner: u32, source: Source, env: &Env<'_>) -> Result<(), Error> {
+    let mut dir = path.clone();
+    dir.truncate(dir_len.max(1));
+    let open_to_others = match sys::stat(&dir) {
+        Ok(meta) => trust::writable_bits(meta.mode) != 0,
+        // Its directory cannot be looked at: nothing says it is safe.
+        Err(_) => true,
+    };
+    if !open_to_others || config_trusts_dir(env, dir.as_bytes()) {
+        return Ok(());
+    }
+    let mut e = Error::at(ErrorKind::ForeignFile, source, path, 0, b"");
+    e.detail = owner as u64;
+    Err(e)
+}
+
+/// Does the config's `trusted_dirs` list `dir`? The config file itself passed the trust check
+/// already. A small scanner for `trusted_dirs = ["DIR", 'DIR', ...]` (one line or several):
+/// only read when another user's file was found in a directory others can write.
+#[cold]
+#[inline(never)]
+pub fn config_trusts_dir(env: &Env<'_>, dir: &[u8]) -> bool {
+    let mut path = PathBuf::default();
+    if trust::config_path(env, &mut path).is_none() {
+        return false;
+    }
+    let Ok(mut reader) = files::open_lines(&path) else {
+        return false;
+    };
+    let mut in_list = false;
+    let want = trim_slash(dir);
+    while let Ok(Some(line)) = reader.next_line() {
+        let mut text = files::trim(line.text);
+        if !in_list {
+            let Some(rest) = text.strip_prefix(b"trusted_dirs") else {
+                continue;
+            };
+            let rest = files::trim(rest);
+            let Some(rest) = rest.strip_prefix(b"=") else { continue };
+            let Some(rest) = files::trim(rest).strip_prefix(b"[") else {
+                return false;
+            };
+            in_list = true;
+            text = rest;
+        }
+        // The quoted items on this line, up to `]` or a comment.
+        let mut rest = text;
+        loop {
+            rest = files::trim(rest);
+            match rest.first() {
+                Some(b',') => rest = &rest[1..],
+                Some(&q @ (b'"' | b'\'')) => {
+                    let body = &rest[1..];
+                    let Some(end) = body.iter().position(|&c| c == q) else {
+                        return false;
+                    };
+                    let item = &body[..end];
+                    // A basic string with escapes is not compared (never matches by accident).
+                    if !(q == b'"' && item.contains(&b'\\')) && trim_slash(item) == want {
+                        return true;
+                    }
+                    rest = &body[end + 1..];
+                }
+                Some(b']') => return false,
+                _ => break,
+            }
+        }
+    }
+    false
+}
+
+/// The small reader's buffer for version files: they hold a line or a few, and a frame
+/// under a page has no stack probe touching pages it does not use.
+const SMALL_READ: usize = 1024;
+
+fn read_version_file<const N: usize>(
+    source: Source,
+    reader: &mut LineReader<N>,
+    text: &mut [u8],
+) -> Result<Option<Found>, i32> {
+    if source == Source::GoVersionFile {
+        files::read_go_version(reader, text)
+    } else {
+        files::read_tool_versions(reader, text)
+    }
+}
+
+/// A version file with more than [`SMALL_READ`] bytes before its answer: read again in the
+/// full buffer, in a frame of its own, off the common path.
+#[cold]
+#[inline(never)]
+fn read_version_file_grown(
+    source: Source,
+    reader: LineReader<SMALL_READ>,
+    text: &mut [u8],
+) -> Result<Option<Found>, i32> {
+    read_version_file(source, &mut reader.grown(), text)
 }
 
 /// Tracks the nearest go.work and go.mod during the walk up, by the length of their
@@ -721,6 +1127,9 @@ struct GoFiles<'a> {
     tmpdir: &'a [u8],
     work_dir_len: Option<usize>,
     mod_dir_len: Option<usize>,
+    /// The `lstat`s of the go.work and go.mod found: the owner of a link, the kind of a file.
+    work_probe: Option<sys::Meta>,
+    mod_probe: Option<sys::Meta>,
 }
 
 enum WorkMode<'a> {
@@ -746,50 +1155,91 @@ impl<'a> GoFiles<'a> {
             }
         };
         Ok(GoFiles {
-            enabled: env.go111module != Some(b"off"),
+            // `go install m@v` and `go run m@v` ignore the module here, as cmd/go does.
+            enabled: env.go111module != Some(b"off") && env.command != gotoolchain::GoCommand::ModuleAtVersion,
             work,
             tmpdir: env.tmpdir.unwrap_or(b"/tmp"),
             work_dir_len: None,
             mod_dir_len: None,
+            work_probe: None,
+            mod_probe: None,
         })
     }
 
-    fn observe(&mut self, dir: &mut PathBuf) {
+    /// Looks in `dir`; false once nothing above can change the answer.
+    fn observe(&mut self, dir: &mut PathBuf) -> bool {
         if !self.enabled {
-            return;
+            return false;
         }
         let len = dir.len();
-        if matches!(self.work, WorkMode::Search) && self.work_dir_len.is_none() && is_file_in(dir, b"go.work") {
+        if matches!(self.work, WorkMode::Search)
+            && self.work_dir_len.is_none()
+            && let Some(probe) = file_in(dir, b"go.work")
+        {
             self.work_dir_len = Some(len);
+            self.work_probe = Some(probe);
         }
-        if self.mod_dir_len.is_none() && self.work_dir_len.is_none() && is_file_in(dir, b"go.mod") {
+        if self.mod_dir_len.is_none() && self.work_dir_len.is_none() {
             // Like cmd/go, ignore a go.mod at the root of the temp directory (golang/go#26708).
-            if trim_slash(dir.as_bytes()) != trim_slash(self.tmpdir) {
+            if let Some(probe) = file_in(dir, b"go.mod")
+                && trim_slash(dir.as_bytes()) != trim_slash(self.tmpdir)
+            {
                 self.mod_dir_len = Some(len);
+                self.mod_probe = Some(probe);
             }
         }
         dir.truncate(len);
+        // Only a go.work above can still win, and only while go.work is searched for.
+        self.work_dir_len.is_none() && (matches!(self.work, WorkMode::Search) || self.mod_dir_len.is_none())
     }
 
-    /// The file Go would read: the workspace file if any, else the module file.
-    fn chosen(&self, cwd: &[u8], path: &mut PathBuf) -> Option<Source> {
+    /// The file Go would read: the workspace file if any, else the module file; with its
+    /// `lstat`, the length of its directory in `path`, and whether `GOWORK` named it.
+    fn chosen(&self, cwd: &[u8], path: &mut PathBuf) -> Result<Option<Chosen>, Error> {
         if !self.enabled {
-            return None;
+            return Ok(None);
         }
         if let WorkMode::File(p) = self.work {
+            let fail = || Error::at(ErrorKind::BadPath, Source::GoWork, &PathBuf::default(), 0, p);
+            path.set(p).ok_or_else(fail)?;
             // GOWORK may name a file that does not exist yet (`go work init`): then go.mod.
-            if path.set(p).is_some() && matches!(sys::stat(path), Ok(m) if m.kind != FileKind::Dir) {
-                return Some(Source::GoWork);
+            // A directory is read by Go all the same, and fails: so here.
+            if let Ok(probe) = sys::lstat(path) {
+                let kind = if probe.kind == FileKind::Link {
+                    sys::stat(path).map(|m| m.kind).ok()
+                } else {
+                    Some(probe.kind)
+                };
+                if kind == Some(FileKind::Dir) {
+                    let mut e = Error::at(ErrorKind::GoworkIsDir, Source::GoWork, path, 0, b"");
+                    e.errno = libc::EISDIR;
+                    return Err(e);
+                }
+                if kind.is_some() {
+                    let dir_len = p.iter().rposition(|&c| c == b'/').unwrap_or(0);
+                    return Ok(Some(Chosen {
+                        source: Source::GoWork,
+                        probe,
+                        dir_len,
+                        from_env: true,
+                    }));
+                }
             }
         }
-        let (len, name, source) = match (self.work_dir_len, self.mod_dir_len) {
-            (Some(len), _) => (len, &b"go.work"[..], Source::GoWork),
-            (None, Some(len)) => (len, &b"go.mod"[..], Source::GoMod),
-            (None, None) => return None,
+        let (len, name, source, probe) = match (self.work_dir_len, self.mod_dir_len) {
+            (Some(len), _) => (len, &b"go.work"[..], Source::GoWork, self.work_probe),
+            (None, Some(len)) => (len, &b"go.mod"[..], Source::GoMod, self.mod_probe),
+            (None, None) => return Ok(None),
         };
-        path.set(&cwd[..len.min(cwd.len())])?;
-        path.push(name)?;
-        Some(source)
+        let fail = || Error::new(ErrorKind::BadPath, source);
+        path.set(&cwd[..len.min(cwd.len())]).ok_or_else(fail)?;
+        path.push(name).ok_or_else(fail)?;
+        Ok(probe.map(|probe| Chosen {
+            source,
+            probe,
+            dir_len: len,
+            from_env: false,
+        }))
     }
 }
 
@@ -801,11 +1251,30 @@ fn trim_slash(p: &[u8]) -> &[u8] {
     }
 }
 
-fn is_file_in(dir: &mut PathBuf, name: &[u8]) -> bool {
+/// The go.work or go.mod Go would see in `dir` (anything but a directory, links followed, as
+/// cmd/go's `os.Stat` test): its `lstat`, which for a plain file is its `stat` as well.
+fn file_in(dir: &mut PathBuf, name: &[u8]) -> Option<sys::Meta> {
     let len = dir.len();
-    let ok = dir.push(name).is_some() && matches!(sys::stat(dir), Ok(m) if m.kind != FileKind::Dir);
+    let found = dir.push(name).and_then(|_| {
+        let probe = sys::lstat(dir).ok()?;
+        let kind = if probe.kind == FileKind::Link {
+            sys::stat(dir).ok()?.kind
+        } else {
+            probe.kind
+        };
+        (kind != FileKind::Dir).then_some(probe)
+    });
     dir.truncate(len);
-    ok
+    found
+}
+
+/// The file [`GoFiles::chosen`] picked.
+struct Chosen {
+    source: Source,
+    probe: sys::Meta,
+    dir_len: usize,
+    /// Named by `GOWORK`: chosen by whoever set it, so its owner is not questioned.
+    from_env: bool,
 }
 
 fn select_spec(env: &Env<'_>, spec: Spec<'_>, shim_id: Option<FileId>, out: &mut Resolution) -> Result<(), Error> {
@@ -835,7 +1304,7 @@ fn select_spec(env: &Env<'_>, spec: Spec<'_>, shim_id: Option<FileId>, out: &mut
                     req.as_bytes(),
                 ));
             }
-            if !is_installed(&out.home, name.as_bytes()) {
+            if !is_installed(out, name.as_bytes()) {
                 return Err(not_installed(out, name.as_bytes()));
             }
             out.name = name;
@@ -865,49 +1334,68 @@ fn select_spec(env: &Env<'_>, spec: Spec<'_>, shim_id: Option<FileId>, out: &mut
 
 fn finish_toolchain(out: &mut Resolution) -> Result<(), Error> {
     let name = out.name;
-    locate_toolchain(&out.home, &name, out.tool, &mut out.goroot, &mut out.exe)
+    let link = !known_dir(out, name.as_bytes());
+    locate_toolchain(&out.home, &name, out.tool, link, &mut out.goroot, &mut out.exe)
         .ok_or_else(|| Error::new(ErrorKind::BadPath, out.source))?;
     if out.name_only {
         return Ok(());
     }
     // The tree about to run, which may lie outside the store (an adopted GOROOT).
-    trust::check_toolchain(&out.home, &name, &out.checked, &out.goroot, out.tool.name())
+    out.exe_id = trust::check_toolchain(&out.home, &name, &out.checked, &out.goroot, out.tool.name(), out.euid)?;
+    Ok(())
 }
 
 // Out of line like `version_file_in`: its line buffer must not add to the walk's frame.
 #[inline(never)]
 fn select_from_go_file(
     env: &Env<'_>,
-    source: Source,
+    chosen: &Chosen,
     path: &PathBuf,
     shim_id: Option<FileId>,
     out: &mut Resolution,
 ) -> Result<(), Error> {
+    let source = chosen.source;
     let mut go_text = [0u8; 64];
     let mut tc_text = [0u8; 64];
-    let unreadable = |e: i32| {
-        let mut err = Error::at(ErrorKind::Unreadable, source, path, 0, b"");
-        err.errno = e;
-        err
+    // GOWORK's file is the choice of whoever set it: its owner is not questioned.
+    let owner_rule = (!chosen.from_env).then_some(out.euid);
+    let opened = open_version_file(path, chosen.dir_len, &chosen.probe, source, env, owner_rule).map_err(|mut e| {
+        if chosen.from_env {
+            e.value.set(b"GOWORK");
+        }
+        e
+    });
+    let Some((fd, _)) = opened? else {
+        // A directory now, where the walk saw a file: as if it had not been there.
+        return select_default(env, shim_id, out);
     };
-    let mut reader = files::open_lines(path).map_err(unreadable)?;
-    let found = files::read_go_directives(&mut reader, &mut go_text, &mut tc_text).map_err(unreadable)?;
+    let mut reader = LineReader::new(fd).limit(files::GO_FILE_LIMIT);
+    let found = match files::read_go_directives(&mut reader, &mut go_text, &mut tc_text) {
+        Ok(found) => found,
+        Err(files::TOO_LONG) => return Err(too_long(source, path, files::GO_FILE_LIMIT)),
+        Err(e) => return Err(file_error(ErrorKind::Unreadable, source, path, e)),
+    };
     out.source = source;
     out.file = path.clone();
 
-    let mut base = Name::default();
-    let has_base = read_default(&out.home, &mut base)?;
+    let mut base = out.base;
+    let has_base = out.base_from_gotoolchain || read_default(&out.home, &mut base)?;
     if has_base {
         out.base = base;
     }
 
-    // The toolchain line: `default`, or a toolchain name newer than the go line.
+    // cmd/go's order (toolchain/select.go): a toolchain line newer than the base replaces it;
+    // then a go line newer than that, compared as written (`1.22`, not `1.22.0`), wins and
+    // only then becomes a release (`go1.22.0`). So `go 1.22` with `toolchain go1.22rc1` asks
+    // for go1.22rc1, and with `toolchain go1.22` for go1.22. Equivalently: the toolchain
+    // line unless the go line is newer, and the base unless that is newer than the base.
     let mut toolchain: Option<(Version<'_>, u32)> = None;
     if let Some(tc) = &found.toolchain {
         let value = &tc_text[..tc.len];
         out.line = tc.line;
         if value == b"default" {
             out.request.set(value);
+            out.decided = Directive::Toolchain;
             out.rule = Rule::ToolchainDefault;
             return use_base(env, has_base, shim_id, out);
         }
@@ -917,30 +1405,41 @@ fn select_from_go_file(
         }
         toolchain = Some((v, tc.line));
     }
-    let mut requirement: Option<(Version<'_>, u32, &[u8])> = None;
+    let mut go_line: Option<(Version<'_>, u32)> = None;
     if let Some(go) = &found.go {
         let value = &go_text[..go.len];
         let v = Version::parse(value);
         if go.truncated || !v.is_valid() {
             return Err(Error::at(ErrorKind::BadGoLine, source, path, go.line, value));
         }
-        requirement = Some((v.lang_to_release(), go.line, value));
+        out.go_line.set(value);
+        out.go_line_number = go.line;
+        go_line = Some((v, go.line));
     }
-    if let Some((t, line)) = toolchain {
-        // A toolchain line older than (or equal to) the go line is ignored.
-        if requirement.is_none_or(|(r, _, _)| t.compare(&r) == Ordering::Greater) {
-            requirement = Some((t, line, &tc_text[..found.toolchain.as_ref().map_or(0, |f| f.len)]));
+    // (what decides, as written; the toolchain Go would ask for; which line; its number)
+    let decision = match (go_line, toolchain) {
+        (Some((g, line)), Some((t, _))) if g.compare(&t) == Ordering::Greater => {
+            Some((g, g.lang_to_release(), Directive::Go, line))
         }
-    }
-    let Some((min, line, text)) = requirement else {
+        (_, Some((t, line))) => Some((t, t, Directive::Toolchain, line)),
+        (Some((g, line)), None) => Some((g, g.lang_to_release(), Directive::Go, line)),
+        (None, None) => None,
+    };
+    let Some((min, asked, decided, line)) = decision else {
         // Neither line: nothing is required; the default applies.
         out.line = 0;
         out.rule = Rule::Default;
         return use_base(env, has_base, shim_id, out);
     };
     out.line = line;
-    out.request.set(text);
-    out.requirement.set_canonical(&min);
+    out.decided = decided;
+    match decided {
+        Directive::Go => out.request.set(&go_text[..found.go.as_ref().map_or(0, |f| f.len)]),
+        _ => out
+            .request
+            .set(&tc_text[..found.toolchain.as_ref().map_or(0, |f| f.len)]),
+    }
+    out.requirement.set_canonical(&asked);
 
     if has_base && Version::parse_go(base.as_bytes()).compare(&min) != Ordering::Less {
         out.rule = Rule::BaseSatisfies;
@@ -948,7 +1447,7 @@ fn select_from_go_file(
     }
     out.rule = Rule::Upgrade;
     let mut name = Name::default();
-    if !pick_installed(&out.home, &Want::AtLeast(min), &mut name) {
+    if !pick_installed(&out.home, &Want::AtLeast(asked), &mut name) {
         let req = out.requirement;
         let mut e = Error::at(ErrorKind::NotInstalled, source, path, line, b"");
         e.value = req;
@@ -962,7 +1461,18 @@ fn select_from_go_file(
 fn use_base(env: &Env<'_>, has_base: bool, shim_id: Option<FileId>, out: &mut Resolution) -> Result<(), Error> {
     if has_base {
         out.name = out.base;
-        if !is_installed(&out.home, out.name.as_bytes()) {
+        if !is_installed(out, out.name.as_bytes()) {
+            if out.base_from_gotoolchain {
+                let mut e = Error::at(
+                    ErrorKind::NotInstalled,
+                    Source::Gotoolchain,
+                    &out.gotoolchain_file,
+                    0,
+                    b"",
+                );
+                e.value = out.name;
+                return Err(e);
+            }
             let mut e = Error::new(ErrorKind::DefaultBroken, Source::Default);
             e.value = out.name;
             return Err(e);
@@ -1021,6 +1531,7 @@ fn find_system(env: &Env<'_>, shim_id: Option<FileId>, out: &mut Resolution) -> 
             continue;
         }
         out.exe = dir;
+        out.exe_id = Some(meta.id);
         return Ok(());
     }
     let mut e = Error::at(ErrorKind::SystemNotFound, out.source, &out.file, out.line, b"");

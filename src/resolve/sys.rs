@@ -277,6 +277,13 @@ pub fn readlink(path: &PathBuf, out: &mut PathBuf) -> Result<(), i32> {
     }
 }
 
+/// [`getcwd`] into the buffer `out` has now, never a bigger one: `Err(ERANGE)` if it is too small.
+pub fn getcwd_inline(out: &mut PathBuf) -> Result<(), i32> {
+    os::getcwd(out.base_mut(), out.capacity()).inspect_err(|_| out.clear())?;
+    out.set_len_to_nul();
+    Ok(())
+}
+
 pub fn getcwd(out: &mut PathBuf) -> Result<(), i32> {
     loop {
         match os::getcwd(out.base_mut(), out.capacity()) {
@@ -286,14 +293,22 @@ pub fn getcwd(out: &mut PathBuf) -> Result<(), i32> {
             Ok(()) => break,
         }
     }
-    // The kernel wrote a NUL-terminated path that fits: read up to its NUL only.
-    let base = out.base();
-    // SAFETY: every byte before and at the NUL was written by getcwd.
-    out.len = (0..out.capacity()).find(|&i| unsafe { *base.add(i) } == 0).unwrap_or(0);
-    if out.len == 0 {
-        out.clear();
-    }
+    out.set_len_to_nul();
     Ok(())
+}
+
+impl PathBuf {
+    /// After `getcwd` wrote a NUL-terminated path that fits: the length up to its NUL.
+    fn set_len_to_nul(&mut self) {
+        let base = self.base();
+        // SAFETY: every byte before and at the NUL was written by getcwd.
+        self.len = (0..self.capacity())
+            .find(|&i| unsafe { *base.add(i) } == 0)
+            .unwrap_or(0);
+        if self.len == 0 {
+            self.clear();
+        }
+    }
 }
 
 /// An open file descriptor, closed on drop.
@@ -304,12 +319,18 @@ impl Fd {
     /// (`O_NONBLOCK`, so the open cannot wait for a writer) succeeds, but reading it could
     /// block every `go` command forever.
     pub fn open_read(path: &PathBuf) -> Result<Fd, i32> {
+        Fd::open_read_meta(path).map(|(fd, _)| fd)
+    }
+
+    /// [`Fd::open_read`], with what its `fstat` found, so the caller need not ask again.
+    pub fn open_read_meta(path: &PathBuf) -> Result<(Fd, Meta), i32> {
         let flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK;
         let fd = Fd(os::open(path.as_ptr(), flags)?);
-        if os::fstat_of(fd.0)?.st_mode & libc::S_IFMT == libc::S_IFIFO {
+        let st = os::fstat_of(fd.0)?;
+        if st.st_mode & libc::S_IFMT == libc::S_IFIFO {
             return Err(libc::ENXIO);
         }
-        Ok(fd)
+        Ok((fd, meta_from(&st)))
     }
 
     pub fn open_dir(path: &PathBuf) -> Result<Fd, i32> {

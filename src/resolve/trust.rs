@@ -40,7 +40,7 @@
 //! Everything here is `core` and `libc` only, on fixed stack buffers, like the rest of the
 //! resolver: the shim runs it on every call.
 
-use super::sys::{self, FileKind, Meta, PathBuf};
+use super::sys::{self, FileId, FileKind, Meta, PathBuf};
 use super::{Env, Error, ErrorKind, Name, Source, os};
 
 /// The kernel's limit on symbolic links followed in one path resolution.
@@ -92,11 +92,11 @@ fn untrusted(path: &[u8], problem: Problem, role: Role, toolchain: &[u8]) -> Err
     e
 }
 
-fn owner_ok(uid: u32, euid: u32) -> bool {
+pub fn owner_ok(uid: u32, euid: u32) -> bool {
     uid == euid || uid == 0
 }
 
-fn writable_bits(mode: u32) -> u32 {
+pub fn writable_bits(mode: u32) -> u32 {
     mode & 0o022
 }
 
@@ -110,15 +110,45 @@ struct Roles {
 /// Checks one entry of an already trusted directory with a single `lstat`: a link is walked
 /// in full (`link_roles`), anything else must be safe itself (`role`). `Ok(None)` if absent.
 fn check_entry(path: &PathBuf, role: Role, link_roles: Roles, euid: u32, name: &[u8]) -> Result<Option<Meta>, Error> {
+    Ok(check_entry_linked(path, role, link_roles, euid, name)?.map(|(meta, _)| meta))
+}
+
+/// [`check_entry`], also saying whether the entry is a link (the `Meta` is then its target's).
+fn check_entry_linked(
+    path: &PathBuf,
+    role: Role,
+    link_roles: Roles,
+    euid: u32,
+    name: &[u8],
+) -> Result<Option<(Meta, bool)>, Error> {
     let Ok(meta) = sys::lstat(path) else {
         return Ok(None);
     };
     if meta.kind == FileKind::Link {
-        let mut real = PathBuf::default();
-        return walk(path.as_bytes(), link_roles, euid, name, &mut real);
+        return Ok(walk_link(path, &meta, link_roles, euid, name)?.map(|m| (m, true)));
     }
     check_self(path.as_bytes(), &meta, role, euid, name)?;
-    Ok(Some(meta))
+    Ok(Some((meta, false)))
+}
+
+/// Walks the link at `path` (its `lstat` is `meta`), an entry of a directory that has passed
+/// already, as [`walk`] of the whole `path` would: every directory above it passed, so an
+/// absolute target is walked from `/` straight away, without an `lstat` of each directory
+/// above the link again. A relative target goes through [`walk`] of the whole path, which
+/// knows the real directory it continues from.
+fn walk_link(path: &PathBuf, meta: &Meta, roles: Roles, euid: u32, name: &[u8]) -> Result<Option<Meta>, Error> {
+    let mut real = PathBuf::default();
+    let mut target = PathBuf::default();
+    // Only a link that passes its own checks is taken apart here: whatever is to be reported
+    // comes from the whole walk, which names the real path of what it found.
+    let absolute = owner_ok(meta.uid, euid)
+        && sys::readlink(path, &mut target).is_ok()
+        && target.as_bytes().first() == Some(&b'/')
+        && target.extend(b"/").is_some();
+    if absolute {
+        return walk_from(target.as_bytes(), roles, euid, name, &mut real, 1);
+    }
+    walk(path.as_bytes(), roles, euid, name, &mut real)
 }
 
 /// The checked object itself: yours or root's, not writable by group or others.
@@ -136,13 +166,24 @@ fn check_self(path: &[u8], meta: &Meta, role: Role, euid: u32, name: &[u8]) -> R
 /// checks each directory traversed, each link and the object reached (see the module doc).
 /// On success `real` holds the path reached, free of links. `Ok(None)`: it cannot be reached.
 fn walk(path: &[u8], roles: Roles, euid: u32, name: &[u8], real: &mut PathBuf) -> Result<Option<Meta>, Error> {
+    walk_from(path, roles, euid, name, real, 0)
+}
+
+/// [`walk`], with `links` symbolic links followed already.
+fn walk_from(
+    path: &[u8],
+    roles: Roles,
+    euid: u32,
+    name: &[u8],
+    real: &mut PathBuf,
+    mut links: u32,
+) -> Result<Option<Meta>, Error> {
     let unchecked = |p: &[u8]| untrusted(p, Problem::Unchecked, roles.above, name);
     if path.first() != Some(&b'/') {
         return Err(unchecked(path));
     }
     let mut rest = PathBuf::from_bytes(path).ok_or_else(|| unchecked(path))?;
     let mut pos = 0;
-    let mut links = 0;
     real.set(b"/").ok_or_else(|| unchecked(path))?;
     let Ok(root) = sys::lstat(real) else {
         return Ok(None);
@@ -261,15 +302,20 @@ fn reaches_safe(path: &PathBuf, kind: FileKind) -> bool {
 /// of the toolchain the default names, whose entry this checked (empty if none), so that
 /// [`check_toolchain`] need not walk it again.
 pub fn check_store(env: &Env<'_>, home: &PathBuf, checked: &mut Name) -> Result<(), Error> {
+    check_store_noting(env, home, checked, os::geteuid()).map(drop)
+}
+
+/// [`check_store`], also saying whether the default's entry is a directory (not a link): its
+/// `lstat` then answers what the resolver would `stat` and `readlink` it for.
+pub fn check_store_noting(env: &Env<'_>, home: &PathBuf, checked: &mut Name, euid: u32) -> Result<bool, Error> {
     *checked = Name::default();
-    let euid = os::geteuid();
     let store = Roles {
         target: Role::Store,
         above: Role::AboveStore,
     };
     let mut real = PathBuf::default();
     if walk(home.as_bytes(), store, euid, b"", &mut real)?.is_none() {
-        return check_config(env, euid);
+        return check_config(env, euid).map(|()| false);
     }
     let len = real.len();
     let fail = || Error::new(ErrorKind::BadPath, Source::Default);
@@ -282,15 +328,17 @@ pub fn check_store(env: &Env<'_>, home: &PathBuf, checked: &mut Name) -> Result<
     // The toolchain the default names, as `read_default` reads it: the link's last component.
     real.push(b"default").ok_or_else(fail)?;
     let mut target = PathBuf::default();
+    let mut dir = false;
     if sys::readlink(&real, &mut target).is_ok() && !target.file_name().is_empty() {
         let name = target.file_name();
         real.truncate(len);
         real.push(b"toolchains").ok_or_else(fail)?;
         real.push(name).ok_or_else(fail)?;
-        check_entry(&real, Role::Store, adopted(), euid, name)?;
+        let entry = check_entry_linked(&real, Role::Store, adopted(), euid, name)?;
+        dir = matches!(entry, Some((m, false)) if m.kind == FileKind::Dir);
         checked.set(name);
     }
-    check_config(env, euid)
+    check_config(env, euid).map(|()| dir)
 }
 
 /// A link inside the store (`shims/`, say) leads somewhere that counts as the store.
@@ -343,29 +391,29 @@ pub fn config_path(env: &Env<'_>, out: &mut PathBuf) -> Option<()> {
 /// Checks the toolchain about to run: its `toolchains/<name>` entry in the trusted store at
 /// `home` (for an adopted link, the tree it leads to and every directory above it, unless
 /// [`check_store`] already walked it: `checked`), then `bin/` and `bin/<tool>` under `goroot`,
-/// the tree the resolver will run.
+/// the tree the resolver will run. On success, the identity of the program it reached (links
+/// followed, so what `stat` of it would say), if it exists.
 pub fn check_toolchain(
     home: &PathBuf,
     name: &Name,
     checked: &Name,
     goroot: &PathBuf,
     tool: &[u8],
-) -> Result<(), Error> {
-    let euid = os::geteuid();
+    euid: u32,
+) -> Result<Option<FileId>, Error> {
     let name = name.as_bytes();
     let fail = || Error::new(ErrorKind::BadPath, Source::Default);
     let mut path = home.clone();
     path.push(b"toolchains").ok_or_else(fail)?;
     path.push(name).ok_or_else(fail)?;
     let role = match lstat_unless(&path, checked.as_bytes() == name) {
-        Err(_) => return Ok(()),
+        Err(_) => return Ok(None),
         // Walked by `check_store` already: a link when the resolver followed one.
         Ok(None) if goroot.as_bytes() != path.as_bytes() => Role::Toolchain,
         Ok(None) => Role::Store,
         Ok(Some(meta)) if meta.kind == FileKind::Link => {
-            let mut real = PathBuf::default();
-            if walk(path.as_bytes(), adopted(), euid, name, &mut real)?.is_none() {
-                return Ok(());
+            if walk_link(&path, &meta, adopted(), euid, name)?.is_none() {
+                return Ok(None);
             }
             Role::Toolchain
         }
@@ -378,9 +426,8 @@ pub fn check_toolchain(
     path.set(goroot.as_bytes()).ok_or_else(fail)?;
     path.push(b"bin").ok_or_else(fail)?;
     if check_entry(&path, role, adopted(), euid, name)?.is_none() {
-        return Ok(());
+        return Ok(None);
     }
     path.push(tool).ok_or_else(fail)?;
-    check_entry(&path, role, adopted(), euid, name)?;
-    Ok(())
+    Ok(check_entry(&path, role, adopted(), euid, name)?.map(|m| m.id))
 }

@@ -101,6 +101,12 @@ fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> bool {
             && !p.windows(4).any(|w| w == b"/../")
             && !p.ends_with(b"/.")
             && !p.ends_with(b"/..");
+        // Where `$PWD` is the physical path (no link on it), `getcwd` says so in one system
+        // call: both rules give that path then, whatever the two `stat`s below would find.
+        // Only into the inline buffer: a longer path is left to the rule itself (no mapping).
+        if clean && sys::getcwd_inline(out).is_ok() && out.as_bytes() == p {
+            return true;
+        }
         if clean && out.set(p).is_some() {
             let dot = PathBuf::from_bytes(b".");
             if let (Ok(a), Some(Ok(b))) = (sys::stat(out), dot.as_ref().map(sys::stat))
@@ -117,6 +123,39 @@ fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> bool {
 fn self_id() -> Option<FileId> {
     let exe = PathBuf::from_bytes(b"/proc/self/exe")?;
     sys::stat(&exe).ok().map(|m| m.id)
+}
+
+/// cmd/go's `targetEnv`: set by a switching go for the toolchain it runs.
+const SWITCH_VERSION: &[u8] = b"GOTOOLCHAIN_INTERNAL_SWITCH_VERSION";
+
+/// The release a toolchain name claims (`go1.22.10-mine` -> `go1.22.10`), as its go reports it.
+fn claimed_release(name: &[u8]) -> &[u8] {
+    match name.iter().position(|&c| c == b'-') {
+        Some(i) => &name[..i],
+        None => name,
+    }
+}
+
+/// The arguments after argv[0], as byte strings.
+struct Args<'a> {
+    argv: *const *const c_char,
+    next: usize,
+    _args: core::marker::PhantomData<&'a [u8]>,
+}
+
+impl<'a> Iterator for Args<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.argv.is_null() {
+            return None;
+        }
+        let p = unsafe { *self.argv.add(self.next) };
+        if p.is_null() {
+            return None;
+        }
+        self.next += 1;
+        Some(unsafe { cstr_bytes(p) })
+    }
 }
 
 /// `KEY=value\0` assembled in a stack buffer of `N` bytes, uninitialised past the NUL.
@@ -171,7 +210,6 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
     let mut env = Env::default();
     let mut env_count = 0usize;
     let mut depth = 0u32;
-    let mut has_gotoolchain = false;
     let mut trace = false;
     let mut force_arg0: Option<&[u8]> = None;
     let mut auto = AutoInstall::default();
@@ -187,7 +225,6 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
             let value = entry.get(key.len() + 1..).unwrap_or(b"");
             match key {
                 b"GOMIG_SHIM_DEPTH" => depth = parse_u32(value),
-                b"GOTOOLCHAIN" => has_gotoolchain = true,
                 b"GOMIG_SHIM_TRACE" => trace = value == b"1",
                 b"GOMIG_FORCE_ARG0" if !value.is_empty() => force_arg0 = Some(value),
                 b"GOMIG_AUTO_INSTALL" => auto.env_on = value == b"1",
@@ -206,11 +243,30 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
         }
     }
 
-    let Some(tool) = Tool::from_name(basename(force_arg0.unwrap_or(arg0))) else {
-        return fail(b"this is gomig's shim; it runs as `go` or `gofmt` from the shims directory (see: gomig doctor)");
+    let called = basename(force_arg0.unwrap_or(arg0));
+    let tool = match Tool::from_name(called) {
+        Some(tool) => tool,
+        // A toolchain's own command (`go1.22.10`), as gomig init provides one per toolchain.
+        None if resolve::gotoolchain::is_toolchain_name(called) => {
+            env.command_name = Some(called);
+            Tool::Go
+        }
+        None => {
+            return fail(
+                b"this is gomig's shim; it runs as `go`, `gofmt` or a toolchain's name (go1.22.10) from the shims directory (see: gomig doctor)",
+            );
+        }
     };
     if depth >= MAX_DEPTH {
         return fail(b"shim recursion: resolved 20 times in a row without reaching a Go toolchain (a PATH loop through copies of the shim?); run: gomig doctor");
+    }
+
+    if tool == Tool::Go && !argv.is_null() && !unsafe { (*argv).is_null() } {
+        env.command = resolve::gotoolchain::classify(Args {
+            argv,
+            next: 1,
+            _args: core::marker::PhantomData,
+        });
     }
 
     let mut cwd = PathBuf::default();
@@ -229,9 +285,11 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
         return status;
     }
 
-    // Never exec ourselves: a GOROOT whose bin/go is this very shim.
-    if let (Some(own), Ok(target)) = (own_id, sys::stat(&res.exe))
-        && target.id == own
+    // Never exec ourselves: a GOROOT whose bin/go is this very shim. The resolver's trust
+    // check has usually reached the program already and knows its identity.
+    let target = res.exe_id.or_else(|| sys::stat(&res.exe).ok().map(|m| m.id));
+    if let (Some(own), Some(target)) = (own_id, target)
+        && target == own
     {
         return fail_self(&res);
     }
@@ -240,7 +298,7 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
         write_trace(&res);
     }
 
-    exec(&res, argv, envp, env_count, depth, has_gotoolchain)
+    exec(&res, argv, envp, env_count, depth)
 }
 
 /// What a failed resolution needs to report itself or hand over to auto-install.
@@ -270,7 +328,9 @@ fn resolve_here(
 #[cold]
 #[inline(never)]
 fn resolve_failed(err: &resolve::Error, env: &Env<'_>, res: &Resolution, call: &Call<'_>) -> c_int {
-    if err.kind == resolve::ErrorKind::NotInstalled && call.auto.enabled(env) {
+    // Not for a toolchain's own command: auto-install then runs plain `go` again.
+    if err.kind == resolve::ErrorKind::NotInstalled && err.source != resolve::Source::Command && call.auto.enabled(env)
+    {
         // The slow, rare path: hand over to the CLI, which installs, then runs us again.
         return auto_install(&res.home, res.tool, err.value.as_bytes(), call.argv, call.envp);
     }
@@ -323,12 +383,11 @@ fn exec(
     envp: *const *const c_char,
     env_count: usize,
     depth: u32,
-    has_gotoolchain: bool,
 ) -> c_int {
     if res.goroot.len() < SHORT_GOROOT {
-        exec_with::<{ SHORT_GOROOT + 32 }>(res, argv, envp, env_count, depth, has_gotoolchain)
+        exec_with::<{ SHORT_GOROOT + 32 }>(res, argv, envp, env_count, depth)
     } else {
-        exec_long(res, argv, envp, env_count, depth, has_gotoolchain)
+        exec_long(res, argv, envp, env_count, depth)
     }
 }
 
@@ -340,9 +399,8 @@ fn exec_long(
     envp: *const *const c_char,
     env_count: usize,
     depth: u32,
-    has_gotoolchain: bool,
 ) -> c_int {
-    exec_with::<{ sys::PATH_CAP + 32 }>(res, argv, envp, env_count, depth, has_gotoolchain)
+    exec_with::<{ sys::PATH_CAP + 32 }>(res, argv, envp, env_count, depth)
 }
 
 /// [`exec`] with `GOROOT=...` assembled in `N` bytes.
@@ -352,7 +410,6 @@ fn exec_with<const N: usize>(
     envp: *const *const c_char,
     env_count: usize,
     depth: u32,
-    has_gotoolchain: bool,
 ) -> c_int {
     let goroot = if res.goroot.is_empty() {
         None
@@ -367,9 +424,23 @@ fn exec_with<const N: usize>(
     let Some(depth_entry) = EnvEntry::<32>::new(b"GOMIG_SHIM_DEPTH", depth_text.as_bytes()) else {
         return fail(b"internal error building the environment");
     };
-    let gotoolchain: &[u8] = b"GOTOOLCHAIN=local\0";
+    // GOTOOLCHAIN as the resolver says the exec'd go must see it (never a setting that lets
+    // it download), and, for a toolchain it may switch from, the variable cmd/go's own switch
+    // sets for its child: "you were run as this toolchain", so it does not switch again.
+    let gotoolchain = if res.child_gotoolchain.is_empty() {
+        None
+    } else {
+        EnvEntry::<112>::new(b"GOTOOLCHAIN", res.child_gotoolchain.as_bytes())
+    };
+    let release = claimed_release(res.name.as_bytes());
+    let switched = match &gotoolchain {
+        Some(_) if !release.is_empty() && res.child_gotoolchain.as_bytes() != b"local" => {
+            EnvEntry::<112>::new(SWITCH_VERSION, release)
+        }
+        _ => None,
+    };
 
-    let needed = env_count + 4;
+    let needed = env_count + 5;
     // Uninitialised: only the slots filled below are written (and handed to execve).
     let mut stack_slots = [const { MaybeUninit::<*const c_char>::uninit() }; STACK_ENV];
     let slots: &mut [MaybeUninit<*const c_char>] = if needed <= STACK_ENV {
@@ -387,7 +458,10 @@ fn exec_with<const N: usize>(
     for i in 0..env_count {
         let p = unsafe { *envp.add(i) };
         let key = key_of(unsafe { cstr_bytes(p) });
-        if key == b"GOROOT" || key == b"GOMIG_SHIM_DEPTH" {
+        if key == b"GOROOT"
+            || key == b"GOMIG_SHIM_DEPTH"
+            || (gotoolchain.is_some() && (key == b"GOTOOLCHAIN" || key == SWITCH_VERSION))
+        {
             continue;
         }
         slots[n] = MaybeUninit::new(p);
@@ -397,8 +471,8 @@ fn exec_with<const N: usize>(
         slots[n] = MaybeUninit::new(g.as_ptr());
         n += 1;
     }
-    if !has_gotoolchain {
-        slots[n] = MaybeUninit::new(gotoolchain.as_ptr().cast());
+    for e in [&gotoolchain, &switched].into_iter().flatten() {
+        slots[n] = MaybeUninit::new(e.as_ptr());
         n += 1;
     }
     slots[n] = MaybeUninit::new(depth_entry.as_ptr());

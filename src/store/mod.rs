@@ -198,6 +198,10 @@ impl Store {
     pub fn history_path(&self) -> PathBuf {
         self.state_dir().join("history")
     }
+    /// `state/sumdb/<name>/latest`: the newest tree head of each checksum database seen.
+    pub fn sumdb_dir(&self) -> PathBuf {
+        self.state_dir().join("sumdb")
+    }
     pub fn log_dir(&self) -> PathBuf {
         self.home.join("log")
     }

@@ -576,6 +576,7 @@ impl Transaction<'_> {
             event = event.field(k, v.clone());
         }
         warnings.extend(self.log(event));
+        warnings.extend(self.sync_commands());
         if let Some(trash) = trash
             && let Err(e) = fs::remove_dir_all(trash.path())
         {
@@ -586,6 +587,17 @@ impl Transaction<'_> {
             ));
         }
         Ok(Removed { toolchain, warnings })
+    }
+
+    /// Keeps the `go1.X.Y` commands in `shims/` in step with `toolchains/` (the shims module
+    /// owns them). The toolchain change is made either way; a failure is a warning with the fix.
+    fn sync_commands(&self) -> Option<String> {
+        crate::install::shims::sync_commands(self.store).err().map(|e| {
+            format!(
+                "warning: {e:#}; the go1.X.Y commands in {} are out of step with the store: run gomig init",
+                self.store.shims_dir().display()
+            )
+        })
     }
 
     /// Links `state/pruned/<name>` to `archive`, replacing any older link in one rename.
@@ -645,7 +657,9 @@ impl Transaction<'_> {
         staging.commit();
         super::sync_dir(&self.store.toolchains_dir());
         hook("install:before-log");
-        Ok(self.log(event).into_iter().collect())
+        let mut warnings: Vec<String> = self.log(event).into_iter().collect();
+        warnings.extend(self.sync_commands());
+        Ok(warnings)
     }
 
     /// Records the adopted GOROOT `root` as `toolchains/NAME -> root` with its manifest (written
@@ -672,7 +686,9 @@ impl Transaction<'_> {
             });
         }
         super::sync_dir(&self.store.toolchains_dir());
-        Ok(self.log(event).into_iter().collect())
+        let mut warnings: Vec<String> = self.log(event).into_iter().collect();
+        warnings.extend(self.sync_commands());
+        Ok(warnings)
     }
 
     /// Replaces the installed (not adopted) tree `toolchains/NAME` by the checked tree

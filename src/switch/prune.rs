@@ -67,13 +67,17 @@ fn find_pins(root: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 /// Toolchain name → the `.go-version` files that select it: those below `roots`, and the one
 /// that `here` obeys (found by the resolver's upward walk).
 pub fn pinned(roots: &[PathBuf], here: Option<&Path>) -> BTreeMap<String, Vec<PathBuf>> {
-    // The shell pin (GOMIG_GO_VERSION) is this shell's business, not the project's.
-    let snapshot = EnvSnapshot::from_vars(std::env::vars_os().filter(|(k, _)| k != "GOMIG_GO_VERSION").map(
-        |(k, v)| {
-            use std::os::unix::ffi::OsStringExt;
-            (k.into_vec(), v.into_vec())
-        },
-    ));
+    // The shell pin (GOMIG_GO_VERSION) and GOTOOLCHAIN (environment or go env file, which
+    // would beat every pin) are this user's business, not the project's.
+    let snapshot = EnvSnapshot::from_vars(
+        std::env::vars_os()
+            .filter(|(k, _)| k != "GOMIG_GO_VERSION" && k != "GOTOOLCHAIN" && k != "GOENV")
+            .map(|(k, v)| {
+                use std::os::unix::ffi::OsStringExt;
+                (k.into_vec(), v.into_vec())
+            })
+            .chain([(b"GOENV".to_vec(), b"off".to_vec())]),
+    );
     let mut files = Vec::new();
     for root in roots {
         find_pins(root, 0, &mut files);
