@@ -152,7 +152,7 @@ fn sigterm_during_an_install_removes_the_staging_directory_at_once_and_exits_143
 /// exit and stderr.
 fn interrupted_at(env: &TestEnv, m: &MiniSite, step: &str, signal: i32) -> (std::process::ExitStatus, String) {
     let pause = env.root().join(format!("pause-{}", step.replace(':', "-")));
-    let mut child = gomig_site(env, &m.site, &["install", GO_122])
+    let child = gomig_site(env, &m.site, &["install", GO_122])
         .env("GOMIG_TEST_PAUSE_AT", step)
         .env("GOMIG_TEST_PAUSE_FILE", &pause)
         .stdout(Stdio::null())
