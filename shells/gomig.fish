@@ -24,7 +24,7 @@ function gomig --description 'Go toolchain manager'
     if test "$sub" = shell
         # A pipe, not a command substitution: fish does not apply the function's stderr
         # redirection (`gomig shell 1.22 2>/dev/null`) to a command substitution.
-        command '__GOMIG_EXE__' $argv | read -lz out
+        GOMIG_SHELL_EVAL=1 command '__GOMIG_EXE__' $argv | read -lz out
         set -l st $pipestatus[1]
         test $st -eq 0; or return $st
         printf '%s' $out | source

@@ -29,7 +29,7 @@ gomig() {
   done
   if [ "$__gomig_sub" = shell ]; then
     local __gomig_out
-    __gomig_out="$(command '__GOMIG_EXE__' "$@")" || return
+    __gomig_out="$(GOMIG_SHELL_EVAL=1 command '__GOMIG_EXE__' "$@")" || return
     eval "$__gomig_out"
   else
     command '__GOMIG_EXE__' "$@"

@@ -11,6 +11,13 @@ pub enum ConfigError {
     Read { path: String, source: std::io::Error },
     #[error("{path}: {message}; fix or remove that line (the keys are listed in gomig's README)")]
     Parse { path: String, message: String },
+    #[error("{path}: {key} = {value:?} is not {expected}; fix or remove that line")]
+    Value {
+        path: String,
+        key: &'static str,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 /// A mirror or an ordered list of mirrors to fall back through.
@@ -56,6 +63,19 @@ pub struct Config {
     /// are obeyed although another user owns them (read by the resolver itself, `src/resolve`).
     #[serde(default)]
     pub trusted_dirs: Vec<PathBuf>,
+    /// `[check_cache]`: the bounds of gomig check's private build cache.
+    #[serde(default)]
+    pub check_cache: CheckCache,
+}
+
+/// `[check_cache]` in config.toml (defaults: 2 GiB, 30 days).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckCache {
+    /// `max_size = "2GiB"`: trimmed to this after each check, least recently used first.
+    pub max_size: Option<String>,
+    /// `max_age = "30d"`: entries not used for this long are removed after each check.
+    pub max_age: Option<String>,
 }
 
 pub fn config_path() -> Option<PathBuf> {
@@ -66,6 +86,31 @@ pub fn config_path() -> Option<PathBuf> {
 }
 
 impl Config {
+    /// The check cache's limits: `[check_cache]`, else the defaults.
+    pub fn check_cache_limits(&self) -> Result<crate::check::cache::Limits, ConfigError> {
+        use crate::check::cache::{DEFAULT_MAX_AGE, DEFAULT_MAX_SIZE, Limits, parse_size};
+        let path = || config_path().map_or_else(|| "config.toml".into(), |p| p.display().to_string());
+        let max_size = match &self.check_cache.max_size {
+            None => DEFAULT_MAX_SIZE,
+            Some(v) => parse_size(v).ok_or_else(|| ConfigError::Value {
+                path: path(),
+                key: "check_cache.max_size",
+                value: v.clone(),
+                expected: "a size such as \"2GiB\", \"500MB\" or a number of bytes",
+            })?,
+        };
+        let max_age = match &self.check_cache.max_age {
+            None => DEFAULT_MAX_AGE,
+            Some(v) => humantime::parse_duration(v).map_err(|_| ConfigError::Value {
+                path: path(),
+                key: "check_cache.max_age",
+                value: v.clone(),
+                expected: "a duration such as \"30d\", \"2weeks\" or \"12h\"",
+            })?,
+        };
+        Ok(Limits { max_size, max_age })
+    }
+
     /// Loads the config; a missing file is the default config.
     pub fn load() -> Result<Config, ConfigError> {
         let Some(path) = config_path() else {

@@ -22,6 +22,7 @@ pub mod integrity;
 pub mod interrupt;
 pub mod lookup;
 pub mod migrate;
+pub mod paint;
 /// The allocation-free resolver, also compiled into the `go` shim.
 pub mod resolve;
 pub mod store;

@@ -30,15 +30,15 @@ pub struct ResolveFailure {
 
 impl From<resolve::Error> for ResolveFailure {
     fn from(err: resolve::Error) -> Self {
-        ResolveFailure::in_store(err, &resolve::sys::PathBuf::default())
+        ResolveFailure::in_store(err, &resolve::sys::PathBuf::default(), &EnvSnapshot::capture().env())
     }
 }
 
 impl ResolveFailure {
     /// The failure with its message as the shim words it for the store at `home`.
-    fn in_store(err: resolve::Error, home: &resolve::sys::PathBuf) -> Self {
+    fn in_store(err: resolve::Error, home: &resolve::sys::PathBuf, env: &Env<'_>) -> Self {
         let mut sink = StringSink(Vec::new());
-        message::write_failure(&err, home, &mut sink);
+        message::write_failure(&err, home, env, &mut sink);
         ResolveFailure {
             message: String::from_utf8_lossy(&sink.0).into_owned(),
             kind: err.kind,
@@ -53,6 +53,16 @@ impl ResolveFailure {
 }
 
 struct StringSink(Vec<u8>);
+
+/// Text gomig read (a file's line, a path, an archive entry's name) ready to print: control
+/// characters and bytes that are not UTF-8 escaped, by the shim's own rule
+/// ([`message::put_text`]), so that what is printed cannot drive the terminal.
+pub fn shown(bytes: impl AsRef<[u8]>) -> String {
+    let mut sink = StringSink(Vec::new());
+    message::put_text(&mut sink, bytes.as_ref());
+    // Only ASCII escapes replaced anything that was not UTF-8.
+    String::from_utf8_lossy(&sink.0).into_owned()
+}
 
 impl Sink for StringSink {
     fn put(&mut self, bytes: &[u8]) {
@@ -102,6 +112,20 @@ impl EnvSnapshot {
     }
 }
 
+/// What is wrong when the current directory cannot be had, and what to do: the shim's words.
+pub fn cwd_problem(e: &std::io::Error) -> &'static str {
+    match e.raw_os_error() {
+        Some(libc::ENAMETOOLONG | libc::ERANGE) => {
+            "the current directory's path is longer than 4096 bytes (PATH_MAX), too long to look for a .go-version from; run gomig from a shorter path to it (a symbolic link will do)"
+        }
+        Some(libc::EACCES | libc::EPERM) => {
+            "cannot determine the current directory: a directory above it cannot be read (permission denied); cd to a directory you can read"
+        }
+        Some(libc::ENOENT) => "the current directory was deleted; cd to an existing directory",
+        _ => "cannot determine the current directory; cd to an existing directory",
+    }
+}
+
 /// Go's `os.Getwd`: `$PWD` if it is clean and names the current directory, else the real path.
 pub fn current_dir() -> std::io::Result<PathBuf> {
     let dot = std::fs::metadata(".")?;
@@ -128,7 +152,8 @@ pub fn current_dir() -> std::io::Result<PathBuf> {
 /// The store's home directory, as the shim computes it.
 pub fn home_dir(snapshot: &EnvSnapshot) -> Result<PathBuf, ResolveFailure> {
     let mut buf = resolve::sys::PathBuf::default();
-    resolve::home_dir(&snapshot.env(), &mut buf)?;
+    let env = snapshot.env();
+    resolve::home_dir(&env, &mut buf).map_err(|e| ResolveFailure::in_store(e, &buf, &env))?;
     Ok(PathBuf::from(OsString::from_vec(buf.as_bytes().to_vec())))
 }
 
@@ -211,13 +236,27 @@ fn run_resolver(
     let mut res = Box::new(Resolution::new(tool));
     res.name_only = name_only;
     let cwd = dir.as_os_str().as_bytes();
+    // The resolver's paths stop at PATH_MAX; past it the only true thing to say is that the
+    // directory's path is too long (as the shim says), not "unreadable".
+    if cwd.len() >= resolve::sys::PATH_CAP {
+        return Err(ResolveFailure {
+            message: cwd_problem(&std::io::Error::from_raw_os_error(libc::ENAMETOOLONG)).to_string(),
+            kind: resolve::ErrorKind::BadPath,
+            value: String::new(),
+            origin: resolve::Source::Default,
+            file: dir.to_path_buf(),
+            line: 0,
+            go_line: String::new(),
+            go_line_number: 0,
+        });
+    }
     let result = if pins {
         resolve::resolve(&env, cwd, shim_id, &mut res)
     } else {
         resolve::resolve_ignoring_pins(&env, cwd, shim_id, &mut res)
     };
     if let Err(err) = result {
-        let mut failure = ResolveFailure::in_store(err, &res.home);
+        let mut failure = ResolveFailure::in_store(err, &res.home, &env);
         failure.go_line = text_of(res.go_line.as_bytes());
         failure.go_line_number = res.go_line_number;
         return Err(failure);
@@ -228,7 +267,7 @@ fn run_resolver(
 /// Why [`resolve_here`] found no toolchain.
 #[derive(Debug, thiserror::Error)]
 pub enum HereError {
-    #[error("cannot determine the current directory: {error}")]
+    #[error("{}", cwd_problem(error))]
     NoCurrentDir { error: std::io::Error },
     #[error(transparent)]
     Resolve(#[from] ResolveFailure),
@@ -390,9 +429,21 @@ fn select(text: &str, accept: Accept, name_only: bool) -> Result<Box<Resolution>
     let snapshot = EnvSnapshot::capture().with_version(text);
     match run_resolver(&snapshot, &dir, Tool::Go, true, name_only) {
         Ok(res) => Ok(res),
-        Err(f) if f.kind == resolve::ErrorKind::NotInstalled => Err(not_installed(text, request)),
+        // Permission hides it: the resolver's message says so; "not installed" would not be true.
+        Err(f) if f.kind == resolve::ErrorKind::NotInstalled && !hidden(&f) => Err(not_installed(text, request)),
         Err(f) => Err(f.into()),
     }
+}
+
+fn hidden(f: &ResolveFailure) -> bool {
+    let Ok(home) = home_dir(&EnvSnapshot::capture()) else {
+        return false;
+    };
+    let Some(home) = resolve::sys::PathBuf::from_bytes(home.as_os_str().as_bytes()) else {
+        return false;
+    };
+    let mut at = resolve::sys::PathBuf::default();
+    message::hidden_toolchain(&home, f.value.as_bytes(), &mut at)
 }
 
 /// [`toolchain_arg`] for commands that act on a toolchain in the store: its name.

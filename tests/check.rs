@@ -844,3 +844,536 @@ fn test_binaries_kept_between_checks_report_exactly_what_go_test_reports() {
     assert_eq!(kept["totals"]["from"]["packages"], 8, "{:#}", kept["totals"]);
     assert_eq!(kept["totals"]["to"]["skipped"], 1, "{:#}", kept["totals"]);
 }
+
+/// The processes (pid and command line) whose working directory or command line is under one
+/// of `roots`.
+fn processes_under(roots: &[&Path]) -> Vec<(i32, String)> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(e.path().join("cmdline"))
+            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+            .unwrap_or_default();
+        let cwd = std::fs::read_link(e.path().join("cwd")).unwrap_or_default();
+        let hit = roots
+            .iter()
+            .any(|r| cwd.starts_with(r) || cmdline.contains(r.to_str().unwrap()));
+        // Zombies have no cwd and an empty cmdline: they run nothing.
+        if hit && !cmdline.is_empty() {
+            found.push((pid, cmdline.trim().to_string()));
+        }
+    }
+    found
+}
+
+/// The check sandboxes in the test's TMPDIR.
+fn sandboxes(env: &TestEnv) -> Vec<PathBuf> {
+    std::fs::read_dir(env.root().join("tmp"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("gomig-check-"))
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.path())
+        .collect()
+}
+
+/// A module whose test sleeps 30 s, having written its pid into `<markers>/`.
+fn sleepy_module(env: &TestEnv) -> PathBuf {
+    module(
+        env,
+        "sleepy",
+        &[(
+            "sleepy_test.go",
+            r#"package sleepy
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func TestSleeps(t *testing.T) {
+	dir := os.Getenv("SLEEPY_MARKERS")
+	if dir == "" {
+		return
+	}
+	os.WriteFile(filepath.Join(dir, strconv.Itoa(os.Getpid())), nil, 0o644)
+	time.Sleep(30 * time.Second)
+}
+"#,
+        )],
+    )
+}
+
+/// Starts `gomig check` in the sleepy module and returns once its test sleeps: the running
+/// gomig and its one sandbox.
+fn check_while_a_test_sleeps(env: &TestEnv, dir: &Path) -> (std::process::Child, PathBuf) {
+    let markers = env.root().join("markers");
+    std::fs::create_dir_all(&markers).unwrap();
+    let cache = shared_gocache();
+    let mut cmd = env.gomig_in(
+        dir,
+        &[
+            "check",
+            "--gocache",
+            cache.to_str().unwrap(),
+            "--to",
+            GO_123,
+            "--cross",
+            "none",
+        ],
+    );
+    cmd.env("SLEEPY_MARKERS", &markers)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut gomig = cmd.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(&markers).unwrap().next().is_none() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(180),
+            "the sleeping test never started"
+        );
+        assert!(
+            gomig.try_wait().unwrap().is_none(),
+            "gomig check ended before its test ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let left = sandboxes(env);
+    assert_eq!(left.len(), 1, "one sandbox while the check runs: {left:?}");
+    (gomig, left[0].clone())
+}
+
+/// Asserts that, within 3 s, no process runs in `dir` or `sandbox` (and ends any that do).
+fn assert_nothing_left_running(dir: &Path, sandbox: &Path) {
+    let since = std::time::Instant::now();
+    let mut running = processes_under(&[dir, sandbox]);
+    while !running.is_empty() && since.elapsed() < std::time::Duration::from_secs(3) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        running = processes_under(&[dir, sandbox]);
+    }
+    for (pid, _) in &running {
+        // SAFETY: ends what the failed assertion below reports, so that it does not linger.
+        unsafe { libc::kill(*pid, libc::SIGKILL) };
+    }
+    assert!(
+        running.is_empty(),
+        "processes of the check still run {:?} after it ended: {running:#?}",
+        since.elapsed()
+    );
+}
+
+fn lock_of(sandbox: &Path) -> PathBuf {
+    sandbox.with_file_name(format!("{}.lock", sandbox.file_name().unwrap().to_string_lossy()))
+}
+
+#[test]
+fn a_killed_check_leaves_no_process_running_and_the_next_check_removes_its_sandbox() {
+    let env = env_with_two_releases();
+    let dir = sleepy_module(&env);
+    let (mut gomig, sandbox) = check_while_a_test_sleeps(&env, &dir);
+
+    gomig.kill().unwrap(); // SIGKILL: no cleanup code of gomig's runs
+    gomig.wait().unwrap();
+    assert_nothing_left_running(&dir, &sandbox);
+    assert!(sandbox.is_dir(), "nothing of gomig's ran to remove it");
+
+    // Left by a gone check of another user (uid 65534) and by one of ours from before lock
+    // files (its pid gone): the next check removes only ours.
+    let tmp = env.root().join("tmp");
+    let foreign = tmp.join("gomig-check-999999990-1f-0");
+    let ours = tmp.join("gomig-check-999999991-1f-0");
+    for d in [&foreign, &ours] {
+        std::fs::create_dir_all(d.join("b001")).unwrap();
+    }
+    std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+
+    // The next check, without the sleep, removes the sandbox the killed one left.
+    let (code, report) = check_json(&env, &dir, &["--to", GO_123, "--cross", "none"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(
+        !sandbox.exists(),
+        "the killed check's sandbox {} is still there",
+        sandbox.display()
+    );
+    assert!(!lock_of(&sandbox).exists(), "its lock file is still there");
+    assert!(!ours.exists(), "{}", ours.display());
+    assert!(foreign.join("b001").is_dir(), "another user's sandbox is never removed");
+    assert_eq!(sandboxes(&env), [foreign]);
+}
+
+#[test]
+fn a_check_interrupted_by_sigterm_or_sigint_ends_its_processes_removes_its_sandbox_and_says_so() {
+    let env = env_with_two_releases();
+    let dir = sleepy_module(&env);
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let (gomig, sandbox) = check_while_a_test_sleeps(&env, &dir);
+        // SAFETY: signals our own child.
+        assert_eq!(unsafe { libc::kill(gomig.id() as libc::pid_t, signal) }, 0);
+        let out = gomig.wait_with_output().unwrap();
+        let name = if signal == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
+        assert_eq!(out.status.code(), Some(128 + signal), "{}", describe(&out));
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains(&format!(
+                "error: interrupted by {name}; ended the check's go processes and removed its sandbox {}",
+                sandbox.display()
+            )),
+            "{said}"
+        );
+        assert_nothing_left_running(&dir, &sandbox);
+        assert!(
+            !sandbox.exists(),
+            "{} is still there after signal {signal}",
+            sandbox.display()
+        );
+        assert!(!lock_of(&sandbox).exists());
+        std::fs::remove_dir_all(env.root().join("markers")).unwrap();
+    }
+}
+
+#[test]
+fn check_leaves_a_go_mod_without_a_go_line_as_it_was_and_reports_what_the_new_go_wanted() {
+    let env = env_with_two_releases();
+    // As google/uuid's last release: a go.mod with no go line. With GOFLAGS=-mod=mod, go test
+    // writes the running release's go line into it.
+    let go_mod = env.write("nogoline/go.mod", "module example.com/nogoline\n");
+    env.write(
+        "nogoline/uuid_test.go",
+        "package nogoline\n\nimport \"testing\"\n\nfunc TestNothing(t *testing.T) {}\n",
+    );
+    let dir = env.work.join("nogoline");
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&go_mod)
+        .unwrap()
+        .set_modified(an_hour_ago)
+        .unwrap();
+    let before = std::fs::read(&go_mod).unwrap();
+
+    let cache = shared_gocache();
+    let mut cmd = env.gomig_in(
+        &dir,
+        &[
+            "check",
+            "--gocache",
+            cache.to_str().unwrap(),
+            "--json",
+            "--to",
+            GO_123,
+            "--cross",
+            "none",
+        ],
+    );
+    cmd.env("GOFLAGS", "-modcacherw -mod=mod");
+    let out = run(&mut cmd);
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON report ({e}):\n{}", describe(&out)));
+
+    assert_eq!(std::fs::read(&go_mod).unwrap(), before, "go.mod changed:\n{report:#}");
+    assert_eq!(std::fs::metadata(&go_mod).unwrap().modified().unwrap(), an_hour_ago);
+    assert!(!dir.join("go.sum").exists());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "both run, no regressions:\n{}",
+        describe(&out)
+    );
+    assert_eq!(report["totals"]["from"]["passed"], 1, "{report:#}");
+    assert_eq!(report["totals"]["to"]["passed"], 1, "{report:#}");
+    let changes = report["project_changes"].as_array().unwrap();
+    let by_b = changes
+        .iter()
+        .find(|c| c["side"] == report["to"]["label"] && c["file"] == go_mod.to_str().unwrap())
+        .unwrap_or_else(|| panic!("no change B wanted to go.mod in {report:#}"));
+    assert_eq!(by_b["added"], serde_json::json!([format!("go {GO_123}")]), "{report:#}");
+    assert_eq!(by_b["restored"], false, "B changed only its own copy");
+}
+
+#[test]
+fn the_check_cache_is_trimmed_after_a_check_and_gomig_cache_shows_and_clears_it() {
+    let env = env_with_two_releases();
+    std::fs::write(
+        env.root().join("config.toml"),
+        "[check_cache]\nmax_size = \"1MiB\"\nmax_age = \"7d\"\n",
+    )
+    .unwrap();
+    let cache = env.gomig_home.join("cache/check-gocache");
+    // An entry of Go's cache not used for 40 days, from before.
+    let old = cache.join("ab/ab00-d");
+    std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+    std::fs::write(&old, vec![7u8; 4096]).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(40 * 24 * 3600))
+        .unwrap();
+    let index = env.gomig_home.join("cache/index-0123456789abcdef.json");
+    std::fs::write(&index, vec![b' '; 10_000]).unwrap();
+
+    // gomig's own cache (no --gocache): a module without imports, so that little is compiled.
+    let dir = module(
+        &env,
+        "tiny",
+        &[("tiny.go", "package tiny\n\nfunc F() int { return 1 }\n")],
+    );
+    let out = run(&mut env.gomig_in(&dir, &["check", "--to", GO_123, "--cross", "none"]));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(!old.exists(), "an entry older than max_age is removed");
+    let size = du(&cache);
+    assert!(
+        size <= 1 << 20,
+        "the cache is {size} bytes after the check, over max_size 1MiB"
+    );
+    assert!(index.exists(), "the trim is the check cache's only");
+
+    let table = env.gomig_ok(&["cache"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("cache") && lines[0].contains("size"), "{table}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("check ") && l.contains(cache.to_str().unwrap())),
+        "{table}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("index ") && l.contains("9.8 KiB")),
+        "{table}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("total ")), "{table}");
+
+    // Something in the check cache again, then clear one cache at a time.
+    std::fs::write(cache.join("ab/ab01-d"), vec![1u8; 5000]).unwrap();
+    env.gomig_ok(&["cache", "clear", "--index"]);
+    assert!(!index.exists());
+    assert!(cache.join("ab/ab01-d").exists());
+    env.gomig_ok(&["cache", "clear", "--check"]);
+    let json: Value = serde_json::from_str(&env.gomig_ok(&["cache", "--json"])).unwrap();
+    assert_eq!(json["total_bytes"], 0, "{json:#}");
+    assert_eq!(json["caches"][0]["max_bytes"], 1 << 20, "{json:#}");
+    // --all is the default, and clearing what is empty is fine.
+    env.gomig_ok(&["cache", "clear"]);
+
+    // A bad limit is an error that names the key.
+    std::fs::write(env.root().join("config.toml"), "[check_cache]\nmax_size = \"lots\"\n").unwrap();
+    let err = fails(&mut env.gomig(&["cache"]));
+    assert!(err.contains("check_cache.max_size") && err.contains("lots"), "{err}");
+}
+
+/// The bytes of the files under `path`.
+fn du(path: &Path) -> u64 {
+    let Ok(m) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    if !m.is_dir() {
+        return m.len();
+    }
+    std::fs::read_dir(path).unwrap().flatten().map(|e| du(&e.path())).sum()
+}
+
+/// Each test of this module passes or fails as planned: `<PLANS>/<test>-<go version>` holds one
+/// letter per run (`F` fails, `P` passes), and each run records itself in `<PLANS>/runs-...`,
+/// so every run's outcome is known before the check and counted after it.
+const PLANNED_TEST: &str = r#"package planned
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func planned(t *testing.T) {
+	dir := os.Getenv("PLANS")
+	if dir == "" {
+		return
+	}
+	name := strings.ReplaceAll(t.Name(), "/", "_") + "-" + runtime.Version()
+	runs := filepath.Join(dir, "runs-"+name)
+	done, _ := os.ReadFile(runs)
+	os.WriteFile(runs, append(done, 'x'), 0o644)
+	plan, _ := os.ReadFile(filepath.Join(dir, name))
+	if n := len(done); n < len(plan) && plan[n] == 'F' {
+		t.Fatalf("run %d fails, as planned", n+1)
+	}
+}
+
+func TestFailsWithBEveryTime(t *testing.T) { planned(t) }
+func TestFailsWithBOnce(t *testing.T)      { planned(t) }
+func TestFlakyWithBoth(t *testing.T)       { planned(t) }
+func TestSteady(t *testing.T)              { planned(t) }
+
+func TestParent(t *testing.T) {
+	t.Run("sub(1)", func(t *testing.T) { planned(t) })
+	t.Run("other", func(t *testing.T) { planned(t) })
+}
+"#;
+
+#[test]
+fn a_test_that_fails_with_b_is_rerun_alone_with_both_and_only_a_steady_failure_is_a_regression() {
+    let env = env_with_two_releases();
+    let plans = env.root().join("plans");
+    std::fs::create_dir_all(&plans).unwrap();
+    let plan = |test: &str, version: &str, runs: &str| {
+        std::fs::write(plans.join(format!("{test}-go{version}")), runs).unwrap();
+    };
+    plan("TestFailsWithBEveryTime", GO_123, "FFFF");
+    plan("TestFailsWithBOnce", GO_123, "FPPP");
+    // Passes A's first run, fails its second: flaky with both.
+    plan("TestFlakyWithBoth", GO_123, "FPFP");
+    plan("TestFlakyWithBoth", GO_122, "PFPP");
+    plan("TestParent_sub(1)", GO_123, "FFFF");
+    let dir = module(&env, "planned", &[("planned_test.go", PLANNED_TEST)]);
+    let cache = shared_gocache();
+    let out = run(env
+        .gomig_in(
+            &dir,
+            &[
+                "check",
+                "--gocache",
+                cache.to_str().unwrap(),
+                "--json",
+                "--to",
+                GO_123,
+                "--cross",
+                "none",
+            ],
+        )
+        .env("PLANS", &plans));
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON report ({e}):\n{}", describe(&out)));
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+
+    assert_eq!(
+        regressions(&report),
+        [
+            "test-failed example.com/planned TestFailsWithBEveryTime",
+            "test-failed example.com/planned TestParent/sub(1)",
+        ],
+        "{report:#}"
+    );
+    let every_time = regression(&report, "test-failed", "TestFailsWithBEveryTime");
+    assert_eq!(
+        every_time["runs"],
+        serde_json::json!({"failed_from": 0, "runs_from": 4, "failed_to": 4, "runs_to": 4})
+    );
+    let flaky: Vec<(String, String)> = report["flaky"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["test"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flaky,
+        [
+            (
+                "TestFailsWithBOnce".to_string(),
+                format!("failed 1 of 4 with go{GO_123}, 0 of 4 with go{GO_122}")
+            ),
+            (
+                "TestFlakyWithBoth".to_string(),
+                format!("failed 2 of 4 with go{GO_123}, 1 of 4 with go{GO_122}")
+            ),
+        ],
+        "{report:#}"
+    );
+    assert_eq!(report["flaky"][0]["runs"]["failed_to"], 1);
+    assert_eq!(report["totals"]["flaky"], 2);
+    assert_eq!(report["totals"]["regressions"], 2);
+    assert!(report["rerun_seconds"].as_f64().unwrap() > 0.0, "{report:#}");
+
+    // Only the tests that failed with B only ran again: the others ran once with each side
+    // (the parent of a rerun subtest runs with it, its sibling does not).
+    let runs = |test: &str, version: &str| {
+        std::fs::read(plans.join(format!("runs-{test}-go{version}"))).map_or(0, |b| b.len())
+    };
+    for version in [GO_122, GO_123] {
+        assert_eq!(runs("TestSteady", version), 1, "TestSteady with {version}");
+        assert_eq!(runs("TestParent_other", version), 1, "TestParent/other with {version}");
+        assert_eq!(
+            runs("TestParent_sub(1)", version),
+            4,
+            "TestParent/sub(1) with {version}"
+        );
+        assert_eq!(
+            runs("TestFailsWithBOnce", version),
+            4,
+            "TestFailsWithBOnce with {version}"
+        );
+    }
+
+    let forget_runs = || {
+        for f in std::fs::read_dir(&plans).unwrap().flatten() {
+            if f.file_name().to_string_lossy().starts_with("runs-") {
+                std::fs::remove_file(f.path()).unwrap();
+            }
+        }
+    };
+
+    // Without reruns, every first failure with B is a regression.
+    forget_runs();
+    let out = run(env
+        .gomig_in(
+            &dir,
+            &[
+                "check",
+                "--gocache",
+                cache.to_str().unwrap(),
+                "--json",
+                "--to",
+                GO_123,
+                "--cross",
+                "none",
+                "--reruns",
+                "0",
+            ],
+        )
+        .env("PLANS", &plans));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["totals"]["regressions"], 4, "{report:#}");
+    assert_eq!(report["flaky"], serde_json::json!([]), "{report:#}");
+    assert_eq!(runs("TestFailsWithBOnce", GO_123), 1);
+
+    // The table says the same as the first JSON report.
+    forget_runs();
+    let out = run(env
+        .gomig_in(
+            &dir,
+            &[
+                "check",
+                "--gocache",
+                cache.to_str().unwrap(),
+                "--to",
+                GO_123,
+                "--cross",
+                "none",
+            ],
+        )
+        .env("PLANS", &plans));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "flaky           example.com/planned  TestFailsWithBOnce: failed 1 of 4 with go{GO_123}, 0 of 4 with go{GO_122} (not a regression)"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "failed 4 of 4 with go{GO_123}, 0 of 4 with go{GO_122} (not flaky)"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("reran 4 tests that failed with "), "{text}");
+}

@@ -64,3 +64,35 @@ fn a_mirror_given_once_is_offered_to_be_kept_and_then_used() {
     assert!(out.status.success(), "{}", describe(&out));
     assert!(!stderr(&out).contains("gomig config set mirror"), "{}", describe(&out));
 }
+
+#[test]
+fn the_check_cache_bounds_are_set_in_their_own_table_and_a_bad_one_is_refused() {
+    let env = TestEnv::new();
+    let file = env.root().join("config.toml");
+    fs::write(&file, "# ours\nauto_install = false\n").unwrap();
+    env.gomig_ok(&["config", "set", "check_cache.max_size", "500MB"]);
+    env.gomig_ok(&["config", "set", "check_cache.max_age", "2weeks"]);
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(
+        text.ends_with("\n[check_cache]\nmax_size = \"500MB\"\nmax_age = \"2weeks\"\n"),
+        "{text}"
+    );
+    assert_eq!(env.gomig_ok(&["config", "get", "check_cache.max_size"]).trim(), "500MB");
+    let cache: serde_json::Value = serde_json::from_str(&env.gomig_ok(&["cache", "--json"])).unwrap();
+    assert_eq!(cache["caches"][0]["max_bytes"], 500_000_000, "{cache:#}");
+    assert_eq!(cache["caches"][0]["max_age_seconds"], 14 * 24 * 3600, "{cache:#}");
+
+    let err = fails(&mut env.gomig(&["config", "set", "check_cache.max_size", "lots"]));
+    assert!(
+        err.contains("check_cache.max_size is a size") && err.contains("gomig config set check_cache.max_size 2GiB"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), text);
+
+    env.gomig_ok(&["config", "unset", "check_cache.max_size"]);
+    assert!(
+        env.gomig_ok(&["config", "get", "check_cache.max_size"])
+            .contains("not set: 2GiB")
+    );
+    assert!(fs::read_to_string(&file).unwrap().contains("max_age = \"2weeks\""));
+}

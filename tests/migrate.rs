@@ -569,3 +569,212 @@ fn a_download_that_fails_stops_at_stage_1() {
         .collect();
     assert_eq!(names, vec!["go1.22.10"], "nothing half-installed is left");
 }
+
+/// A module whose go.mod is `go_mod_tail` after the module line, with the greet package.
+fn greet_project(env: &TestEnv, name: &str, go_mod_tail: &str) -> PathBuf {
+    env.write(
+        &format!("{name}/go.mod"),
+        format!("module example.com/{name}\n\n{go_mod_tail}"),
+    );
+    env.write(&format!("{name}/greet.go"), GREET);
+    env.write(&format!("{name}/greet_test.go"), GREET_TEST);
+    env.work.join(name)
+}
+
+fn check_of<'a>(report: &'a Value, dir: &Path) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["dir"] == dir.to_str().unwrap())
+        .unwrap_or_else(|| panic!("no check of {} in {report:#}", dir.display()))
+}
+
+#[test]
+fn each_project_is_checked_against_what_the_go_shim_runs_there_now() {
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    env.adopt(GO_123);
+    env.adopt(GO_124);
+    env.gomig_ok(&["switch", GO_122]);
+    // go1.22.10 cannot build this module (GOTOOLCHAIN=local refuses go 1.23.0): the shim runs
+    // go1.23.9 here, for the toolchain line.
+    let modern = greet_project(&env, "modern", "go 1.23.0\n\ntoolchain go1.23.9\n");
+    let (api, _) = two_projects(&env);
+    let cache = shared_gocache();
+
+    let out = run(&mut env.gomig(&[
+        "migrate",
+        "--to",
+        GO_124,
+        "--project",
+        modern.to_str().unwrap(),
+        "--project",
+        api.to_str().unwrap(),
+        "--gocache",
+        &cache,
+        "--cross",
+        "none",
+        "--yes",
+        "--json",
+    ]));
+    let report = json_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    assert_eq!(
+        stages(&report),
+        ["1 install ok", "2 verify ok", "3 check ok", "4 switch ok"]
+    );
+    let modern_check = check_of(&report, &modern);
+    assert_eq!(modern_check["baseline"], "go1.23.9", "{modern_check:#}");
+    assert!(
+        modern_check["baseline_reason"]
+            .as_str()
+            .unwrap()
+            .contains("toolchain line 5 (go1.23.9)"),
+        "{modern_check:#}"
+    );
+    assert_eq!(modern_check["report"]["from"]["label"], "go1.23.9");
+    assert_eq!(
+        modern_check["report"]["totals"]["from"]["passed"], 1,
+        "{modern_check:#}"
+    );
+    assert_eq!(modern_check["report"]["totals"]["to"]["passed"], 1, "{modern_check:#}");
+    let api_check = check_of(&report, &api);
+    assert_eq!(api_check["baseline"], "go1.22.10", "{api_check:#}");
+    assert_eq!(api_check["report"]["from"]["label"], "go1.22.10");
+    assert_eq!(env.default_name(), "go1.24.11");
+}
+
+#[test]
+fn a_project_that_already_runs_b_or_needs_more_than_b_is_a_finding_and_the_rest_is_checked() {
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    env.adopt(GO_123);
+    env.adopt(GO_124);
+    env.gomig_ok(&["switch", GO_122]);
+    // Needs Go 1.24: the shim runs go1.24.11 here, and go1.23.9 (B) cannot build it.
+    let future = greet_project(&env, "future", "go 1.24.0\n");
+    // Asks for B itself: the shim runs go1.23.9 here already.
+    let pinned = greet_project(&env, "pinned", "go 1.21\n\ntoolchain go1.23.9\n");
+    let (api, _) = two_projects(&env);
+    let cache = shared_gocache();
+
+    let out = run(&mut env.gomig(&[
+        "migrate",
+        "--to",
+        GO_123,
+        "--project",
+        future.to_str().unwrap(),
+        "--project",
+        pinned.to_str().unwrap(),
+        "--project",
+        api.to_str().unwrap(),
+        "--gocache",
+        &cache,
+        "--cross",
+        "none",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(text.contains("stage 3/4 check: ok"), "{text}");
+    assert!(text.contains("no regressions in 1 project(s)"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{}: not checked: its go files require go1.24.0, more than go1.23.9 (go1.23.9): the go shim will not run go1.23.9 here after the switch either",
+            future.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{}: not checked: it runs go1.23.9 already", pinned.display())),
+        "{text}"
+    );
+    assert!(text.contains(&format!("checking {}", api.display())), "{text}");
+    assert!(!text.contains(&format!("checking {}", future.display())), "{text}");
+    assert_eq!(env.default_name(), "go1.23.9");
+
+    let migrate = events(&env)
+        .into_iter()
+        .rev()
+        .find(|e| e["action"] == "migrate")
+        .unwrap();
+    let projects = migrate["projects"].as_array().unwrap();
+    let of = |dir: &Path| projects.iter().find(|p| p["dir"] == dir.to_str().unwrap()).unwrap();
+    assert_eq!(of(&future)["baseline"], "go1.24.11", "{migrate:#}");
+    assert!(of(&future)["finding"].is_string() && of(&future)["error"].is_null());
+    assert_eq!(of(&pinned)["baseline"], "go1.23.9", "{migrate:#}");
+    assert_eq!(of(&api)["regressions"], 0, "{migrate:#}");
+}
+
+#[test]
+fn keep_leaves_the_b_a_failed_run_installed_and_a_project_that_runs_nothing_today_is_a_finding() {
+    let site = Site::start(vec![Release::from_goroot(GO_123, &go_dist(GO_123))]);
+    let env = TestEnv::new();
+    env.adopt(GO_122);
+    env.gomig_ok(&["switch", GO_122]);
+    let stamps = project(
+        &env,
+        "stamps",
+        &[("stamp.go", "package stamp\n"), ("stamp_test.go", STAMP_TEST)],
+    );
+    // Asks for go1.23.9, not installed yet: today the shim runs nothing here.
+    let waiting = greet_project(&env, "waiting", "go 1.21\n\ntoolchain go1.23.9\n");
+    let mirror = site.url();
+    let cache = shared_gocache();
+
+    let out = run(&mut env.gomig(&[
+        "migrate",
+        "--to",
+        GO_123,
+        "--project",
+        waiting.to_str().unwrap(),
+        "--project",
+        stamps.to_str().unwrap(),
+        "--mirror",
+        &mirror,
+        "--gocache",
+        &cache,
+        "--cross",
+        "none",
+        "--yes",
+        "--keep",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(text.contains("stage 3/4 check: FAILED"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{}: not checked: today the go shim runs nothing here, so there is nothing to compare go1.23.9 against",
+            waiting.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "kept go1.23.9, which this run installed (--keep); examine the failure with: gomig exec 1.23.9 -- go test ./... (remove it with gomig uninstall 1.23.9)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("uninstalled go1.23.9"), "{text}");
+    assert_eq!(env.default_name(), "go1.22.10");
+    assert!(env.gomig_home.join("manifests/go1.23.9.manifest").is_file());
+    let migrate = events(&env)
+        .into_iter()
+        .rev()
+        .find(|e| e["action"] == "migrate")
+        .unwrap();
+    assert_eq!(migrate["kept"], "go1.23.9", "{migrate:#}");
+    assert!(!events(&env).iter().any(|e| e["action"] == "uninstall"));
+
+    // The kept B runs the failing test as the message says.
+    let out = run(env
+        .gomig_in(&stamps, &["exec", GO_123, "--", "go", "test", "./..."])
+        .env("GOCACHE", &cache));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("time zone offset hour out of range"),
+        "{}",
+        describe(&out)
+    );
+}

@@ -725,6 +725,11 @@ fn toolchain_whose_go_is_the_shim_itself_fails_fast() {
     assert!(start.elapsed() < Duration::from_secs(10));
     assert_contains(&line, &root.join("bin/go").display().to_string());
     assert_contains(&line, "is the gomig shim itself");
+    // Run by a relative name (the shim knows itself by the name execve was given).
+    let mut relative = env.command("./go", &env.shims_dir());
+    relative.arg("version");
+    let line = one_line_error(&run_timeout(&mut relative, None, Duration::from_secs(10)).0);
+    assert_contains(&line, "is the gomig shim itself");
 }
 
 #[test]

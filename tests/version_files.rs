@@ -322,6 +322,20 @@ fn a_pin_planted_by_another_user_in_a_shared_sticky_directory_is_not_obeyed() {
     // The command the message gives makes it obeyed.
     env.gomig_ok(&["config", "set", "trusted_dirs", shared.to_str().unwrap()]);
     runs(&env, &shared, "go1.23.9");
+    // Written by hand: a list over several lines, literal strings, comments.
+    let config = env.root().join("config.toml");
+    fs::write(
+        &config,
+        format!(
+            "auto_install = false\ntrusted_dirs = [\n  \"/elsewhere\", # not this one\n  '{}/',\n]\n",
+            shared.display()
+        ),
+    )
+    .unwrap();
+    env.gomig_ok(&["config", "get", "trusted_dirs"]);
+    runs(&env, &shared, "go1.23.9");
+    fs::write(&config, "trusted_dirs = [\"/elsewhere\"]\n").unwrap();
+    refused(&env, &shared, &[&format!("{} belongs to user id 65534", pin.display())]);
     // Another user's go.mod and .tool-versions are held to the same rule.
     env.gomig_ok(&["config", "unset", "trusted_dirs"]);
     as_nobody(&format!("rm {}", pin.display()));
@@ -332,6 +346,9 @@ fn a_pin_planted_by_another_user_in_a_shared_sticky_directory_is_not_obeyed() {
         &shared,
         &[&format!("{} belongs to user id 65534", tools.display())],
     );
+    // One that does not name Go pins nothing, whoever owns it: the walk goes on.
+    as_nobody(&format!("echo 'python 3.12' > {}", tools.display()));
+    runs(&env, &shared, "go1.22.0");
     as_nobody(&format!("rm {}", tools.display()));
     let gomod = shared.join("go.mod");
     as_nobody(&format!("printf 'module m\\ngo 1.23.0\\n' > {}", gomod.display()));

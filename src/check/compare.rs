@@ -71,6 +71,9 @@ pub struct Regression {
     pub message: String,
     /// The first lines of the relevant output with B.
     pub output: Vec<String>,
+    /// For a test that was rerun (rerun.rs): it failed every time with B, passed with A.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runs: Option<super::rerun::Runs>,
 }
 
 impl Regression {
@@ -84,6 +87,7 @@ impl Regression {
             target: None,
             message,
             output: Vec::new(),
+            runs: None,
         }
     }
 }

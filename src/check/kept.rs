@@ -190,6 +190,7 @@ pub fn run(sandbox: &Sandbox, opts: &Options, side: &Side, on_line: &mut dyn FnM
             .args(["-test.v=test2json", "-test.paniconexit0", &timeout, "-test.count=1"])
             .current_dir(&p.dir)
             .stdin(std::process::Stdio::null());
+        sandbox.guard(&mut run);
         for (key, value) in sandboxed.get_envs() {
             match value {
                 Some(v) => run.env(key, v),

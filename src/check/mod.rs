@@ -7,10 +7,14 @@
 //! A runs `go test`, B runs `go vet` (compiling what its tests need) and the runtime probe, and
 //! while B runs `go test`, A runs `go vet`; the cross builds go to whichever is free.
 
+pub mod cache;
 pub mod compare;
+pub mod guard;
 mod kept;
 pub mod probe;
+pub mod project;
 pub mod report;
+pub mod rerun;
 pub mod sandbox;
 pub mod test2json;
 pub mod vet;
@@ -47,6 +51,15 @@ pub enum CheckError {
     SameToolchain { label: String },
     #[error("{target:?} is not a cross-compile target: write os/arch, e.g. linux/arm64")]
     BadTarget { target: String },
+    #[error(
+        "{target:?} is not a cross-compile target: Go has no {kind} {value:?} (go tool dist list names them; known: {known})"
+    )]
+    UnknownTarget {
+        target: String,
+        kind: &'static str,
+        value: String,
+        known: String,
+    },
     #[error("the baseline does not run: {step} with {label} failed before testing anything:\n{output}")]
     Baseline {
         label: String,
@@ -68,6 +81,12 @@ pub struct Options {
     /// `go test -timeout`.
     pub timeout: Option<String>,
     pub gocache: PathBuf,
+    /// Trim `gocache` to these limits after the check (gomig's own cache; `None` for one the
+    /// user named).
+    pub trim: Option<cache::Limits>,
+    /// How many more times a test that passed with A and failed with B runs with each (0: not
+    /// rerun; see rerun.rs).
+    pub reruns: usize,
 }
 
 /// Progress, for a terminal display.
@@ -118,6 +137,33 @@ fn workspace_patterns(sandbox: &Sandbox, opts: &Options) -> Option<Vec<String>> 
     (!patterns.is_empty()).then_some(patterns)
 }
 
+/// Every GOOS and GOARCH of `go tool dist list` (Go 1.19 to 1.25, with the retired nacl), so a
+/// typo (`--cross bogus/x`) is a usage error, not a cross build that fails later.
+const KNOWN_GOOS: &[&str] = &[
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "illumos",
+    "ios",
+    "js",
+    "linux",
+    "nacl",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "wasip1",
+    "windows",
+    "zos",
+    "hurd",
+];
+const KNOWN_GOARCH: &[&str] = &[
+    "386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle", "ppc64", "ppc64le", "riscv64",
+    "s390x", "wasm", "sparc64", "amd64p32",
+];
+
 pub fn parse_targets(list: &[String]) -> Result<Vec<String>, CheckError> {
     let mut out = Vec::new();
     for item in list
@@ -135,6 +181,17 @@ pub fn parse_targets(list: &[String]) -> Result<Vec<String>, CheckError> {
         });
         if !ok {
             return Err(CheckError::BadTarget { target: item.into() });
+        }
+        let (os, arch) = item.split_once('/').unwrap_or_default();
+        for (kind, value, known) in [("GOOS", os, KNOWN_GOOS), ("GOARCH", arch, KNOWN_GOARCH)] {
+            if !known.contains(&value) {
+                return Err(CheckError::UnknownTarget {
+                    target: item.into(),
+                    kind,
+                    value: value.into(),
+                    known: known.join(" "),
+                });
+            }
         }
         if !out.iter().any(|t| t == item) {
             out.push(item.to_string());
@@ -278,25 +335,78 @@ fn run_extra(
 }
 
 /// Runs the whole check. `Err` means it could not run (exit 2); regressions are in the report.
+/// The project's files are left as they were (project.rs); the cache is trimmed afterwards.
 pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Report, CheckError> {
     if opts.from.goroot == opts.to.goroot {
         return Err(CheckError::SameToolchain {
             label: opts.to.label.clone(),
         });
     }
-    let started = Instant::now();
-    let sandbox = Sandbox::new(&opts.gocache)?;
-    let in_workspace;
-    let opts = match workspace_patterns(&sandbox, opts) {
-        Some(packages) => {
-            in_workspace = Options {
-                packages,
-                ..opts.clone()
-            };
-            &in_workspace
-        }
-        None => opts,
+    let result = {
+        let mut sandbox = Sandbox::new(&opts.gocache)?;
+        let module_dirs = |opts: &Options| -> Vec<PathBuf> {
+            std::iter::once(opts.dir.clone())
+                .chain(opts.packages.iter().filter_map(|p| {
+                    let base = p.strip_suffix("/...").unwrap_or(p);
+                    (base.starts_with("./") || base.starts_with("../") || base.starts_with('/'))
+                        .then(|| opts.dir.join(base))
+                }))
+                .collect()
+        };
+        let mut snapshot = project::Snapshot::take(&module_dirs(opts));
+        let in_workspace;
+        let opts = match workspace_patterns(&sandbox, opts) {
+            Some(packages) => {
+                in_workspace = Options {
+                    packages,
+                    ..opts.clone()
+                };
+                &in_workspace
+            }
+            None => opts,
+        };
+        // Each module the workspace uses, too.
+        snapshot = project::Snapshot::take(&module_dirs(opts)).merged_into(snapshot);
+        let modfiles = if !project::workspace_mode(&opts.dir) && opts.dir.join("go.mod").is_file() {
+            let made = project::Modfiles::prepare(sandbox.tmp.path(), &opts.dir, &[&opts.from, &opts.to]);
+            let modfiles = made.map_err(|source| CheckError::Setup {
+                what: format!(
+                    "cannot copy {} into the sandbox {}",
+                    opts.dir.join("go.mod").display(),
+                    sandbox.tmp.path().display()
+                ),
+                source,
+            })?;
+            sandbox.use_modfiles(&opts.dir, modfiles.flags());
+            Some(modfiles)
+        } else {
+            None
+        };
+        let result = run_in(&sandbox, opts, progress);
+        let (mut changes, failed) = snapshot.restore();
+        let wanted = modfiles.map(|m| m.wanted()).unwrap_or_default();
+        changes.splice(0..0, wanted);
+        result.and_then(|mut report| {
+            if let Some(first) = failed.into_iter().next() {
+                return Err(CheckError::Setup {
+                    what: first,
+                    source: std::io::Error::other("the project's files changed"),
+                });
+            }
+            report.project_changes = changes;
+            Ok(report)
+        })
     };
+    // After the sandbox (and its hold on the cache) is gone.
+    if let Some(limits) = opts.trim {
+        let _ = cache::trim(&opts.gocache, limits);
+    }
+    result
+}
+
+/// The check itself, in `sandbox`, with the workspace's patterns already in `opts`.
+fn run_in(sandbox: &Sandbox, opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Report, CheckError> {
+    let started = Instant::now();
     let mut queue: VecDeque<Extra> = opts.cross.iter().cloned().map(Extra::Cross).collect();
     queue.push_back(Extra::Probe);
     let queue = Mutex::new(queue);
@@ -307,7 +417,7 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
     let extras_from = |take: &dyn Fn() -> Option<Extra>| -> Result<Vec<ExtraResult>, CheckError> {
         let mut done = Vec::new();
         while let Some(extra) = take() {
-            done.push(run_extra(&sandbox, opts, extra, progress)?);
+            done.push(run_extra(sandbox, opts, extra, progress)?);
         }
         Ok(done)
     };
@@ -317,7 +427,7 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
     // vets (compiling B's packages for its tests) and runs its probe; while B tests, A vets and
     // both take the cross builds.
     let (a_tests_done, wait_for_a_tests) = std::sync::mpsc::channel::<bool>();
-    let (sandbox, extras_from, take) = (&sandbox, &extras_from, &take);
+    let (extras_from, take) = (&extras_from, &take);
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(move || -> Result<(SideRun, Vec<ExtraResult>), CheckError> {
             let test = run_tests(sandbox, opts, &opts.from, progress);
@@ -361,6 +471,9 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
     }
 
     let mut cmp = compare::compare(&opts.from.label, &opts.to.label, (&a.test, &a.vet), (&b.test, &b.vet));
+    let rerun_started = Instant::now();
+    let flaky = rerun::rerun(sandbox, opts, &a.test, &mut cmp.regressions, progress)?;
+    let rerun_seconds = rerun_started.elapsed().as_secs_f64();
     for (step, err) in [("go test", &b.test.load_error), ("go vet", &b.vet.load_error)] {
         if let Some(output) = err {
             cmp.regressions.insert(
@@ -374,6 +487,7 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
                     target: None,
                     message: format!("{step} runs with {}, fails with {}", opts.from.label, opts.to.label),
                     output: output.lines().map(str::to_string).collect(),
+                    runs: None,
                 },
             );
         }
@@ -416,6 +530,7 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
             target: None,
             message: p.error.clone().unwrap_or_default(),
             output: Vec::new(),
+            runs: None,
         });
     }
     for c in &cross {
@@ -435,6 +550,7 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
                     opts.to.label
                 ),
                 output: c.output.clone(),
+                runs: None,
             });
         }
     }
@@ -443,6 +559,7 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
         to: compare::totals(&b.test, &b.vet),
         regressions: cmp.regressions.len(),
         fixed: cmp.fixed.len(),
+        flaky: flaky.len(),
         cross_ok: cross.iter().filter(|c| c.ok).count(),
         cross_targets: cross.len(),
         probe_ok: probe_result.as_ref().map(|p| p.ok),
@@ -456,11 +573,14 @@ pub fn run(opts: &Options, progress: &(dyn Fn(Progress) + Sync)) -> Result<Repor
         totals,
         regressions: cmp.regressions,
         fixed: cmp.fixed,
+        flaky,
+        rerun_seconds,
         probe: probe_result,
         cross,
         packages: cmp.packages,
         vet_from: a.vet.findings,
         vet_to: b.vet.findings,
+        project_changes: Vec::new(),
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -90,7 +90,12 @@ fn asked_by(project: &Path, version: &str) -> Option<String> {
 
 /// What B's `go` runs as in `project` when the shim starts it: the user's GOTOOLCHAIN if
 /// exported, else `local`. `Err` says why that is not B.
-fn check_switch(side: &Side, project: &Path, gotoolchain: Option<&str>) -> (Option<String>, Result<(), String>) {
+fn check_switch(
+    sandbox: &Sandbox,
+    side: &Side,
+    project: &Path,
+    gotoolchain: Option<&str>,
+) -> (Option<String>, Result<(), String>) {
     let mut cmd = Command::new(side.go());
     cmd.arg("version")
         .current_dir(project)
@@ -100,6 +105,7 @@ fn check_switch(side: &Side, project: &Path, gotoolchain: Option<&str>) -> (Opti
         .env("GOPROXY", "off")
         .env_remove("GOMIG_GO_VERSION")
         .stdin(std::process::Stdio::null());
+    sandbox.guard(&mut cmd);
     if gotoolchain.is_none() {
         cmd.env("GOTOOLCHAIN", "local");
     }
@@ -225,7 +231,10 @@ pub fn run(sandbox: &Sandbox, side: &Side, project: &Path) -> ProbeResult {
             ),
         );
     }
-    let out = match Command::new(&exe).current_dir(&dir).output() {
+    let mut run = Command::new(&exe);
+    run.current_dir(&dir);
+    sandbox.guard(&mut run);
+    let out = match run.output() {
         Ok(o) => o,
         Err(e) => {
             return failed(
@@ -259,7 +268,7 @@ pub fn run(sandbox: &Sandbox, side: &Side, project: &Path) -> ProbeResult {
             runs_as: None,
         };
     }
-    let (runs_as, switch) = check_switch(side, project, gotoolchain.as_deref());
+    let (runs_as, switch) = check_switch(sandbox, side, project, gotoolchain.as_deref());
     ProbeResult {
         ok: switch.is_ok(),
         error: switch.err(),

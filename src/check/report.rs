@@ -1,11 +1,14 @@
 //! The check's result: one struct, printed as a table for people or as JSON for CI.
 
+use crate::paint::Paint;
 use std::fmt::Write;
 
 use serde::Serialize;
 
 use super::compare::{Fixed, Kind, PackageRow, Regression, SideTotals};
 use super::probe::ProbeResult;
+use super::project::ProjectChange;
+use super::rerun::Flaky;
 use super::sandbox::Side;
 use super::vet::VetFinding;
 
@@ -30,6 +33,8 @@ pub struct Totals {
     pub to: SideTotals,
     pub regressions: usize,
     pub fixed: usize,
+    /// Tests that failed with B, and on rerun passed with B or failed with A too (rerun.rs).
+    pub flaky: usize,
     pub cross_ok: usize,
     pub cross_targets: usize,
     pub probe_ok: Option<bool>,
@@ -46,50 +51,32 @@ pub struct Report {
     pub totals: Totals,
     pub regressions: Vec<Regression>,
     pub fixed: Vec<Fixed>,
+    pub flaky: Vec<Flaky>,
+    /// The time the reruns took (included in `seconds`).
+    pub rerun_seconds: f64,
     pub probe: Option<ProbeResult>,
     pub cross: Vec<CrossResult>,
     pub packages: Vec<PackageRow>,
     pub vet_from: Vec<VetFinding>,
     pub vet_to: Vec<VetFinding>,
+    /// What a toolchain wanted to change in the project's go.mod/go.sum (it changed only its
+    /// own copy), and project files that changed during the check and were put back.
+    pub project_changes: Vec<ProjectChange>,
     pub seconds: f64,
-}
-
-/// Terminal styling: only on a terminal and never with `NO_COLOR`.
-#[derive(Clone, Copy)]
-pub struct Style {
-    pub color: bool,
-}
-
-impl Style {
-    fn paint(self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-    fn red(self, t: &str) -> String {
-        self.paint("1;31", t)
-    }
-    fn green(self, t: &str) -> String {
-        self.paint("1;32", t)
-    }
-    fn bold(self, t: &str) -> String {
-        self.paint("1", t)
-    }
 }
 
 impl Report {
     /// The table: totals first, then each regression with its package, test and first output
     /// lines, then what got fixed and what was already broken.
-    pub fn render(&self, style: Style) -> String {
+    /// `paint`: colour for the verdict and the status words (see [`crate::paint`]).
+    pub fn render(&self, paint: Paint) -> String {
         let mut s = String::new();
         let t = &self.totals;
         let (a, b) = (&self.from.label, &self.to.label);
         let _ = writeln!(
             s,
             "{} {a} -> {b} in {} ({}), {:.1}s",
-            style.bold("gomig check"),
+            paint.strong("gomig check"),
             self.dir,
             self.patterns.join(" "),
             self.seconds
@@ -138,9 +125,9 @@ impl Report {
         }
         let _ = writeln!(s);
         let verdict = if self.ok {
-            style.green(&format!("no regressions from {a} to {b}"))
+            paint.good(&format!("no regressions from {a} to {b}"))
         } else {
-            style.red(&format!(
+            paint.bad(&format!(
                 "{} regression{} from {a} to {b}",
                 t.regressions,
                 if t.regressions == 1 { "" } else { "s" }
@@ -169,13 +156,42 @@ impl Report {
             }
             let what: Vec<String> = what.into_iter().filter(|w| !w.is_empty()).collect();
             let kind = format!("{:<15}", r.kind.label());
-            let _ = writeln!(s, "  {} {}", style.red(&kind), what.join("  "));
+            let _ = writeln!(s, "  {} {}", paint.bad(&kind), what.join("  "));
             if r.kind != Kind::VetFinding {
-                let _ = writeln!(s, "      {}", r.message);
+                // The counts on the same line: the output's first lines come right after.
+                let runs = r.runs.map_or(String::new(), |n| {
+                    format!(
+                        "; failed {} of {} with {b}, {} of {} with {a} (not flaky)",
+                        n.failed_to, n.runs_to, n.failed_from, n.runs_from
+                    )
+                });
+                let _ = writeln!(s, "      {}{runs}", r.message);
             }
             for line in r.output.iter().filter(|l| !l.trim().is_empty()).take(TABLE_LINES) {
                 let _ = writeln!(s, "      | {}", line.trim_end());
             }
+        }
+        if !self.flaky.is_empty() {
+            let _ = writeln!(s);
+            for f in &self.flaky {
+                let _ = writeln!(
+                    s,
+                    "  {} {}  {}: {} (not a regression)",
+                    paint.strong("flaky          "),
+                    f.package,
+                    f.test,
+                    f.message
+                );
+            }
+        }
+        let reran = self.flaky.len() + self.regressions.iter().filter(|r| r.runs.is_some()).count();
+        if reran > 0 {
+            let _ = writeln!(
+                s,
+                "  reran {reran} test{} that failed with {b} only, in {:.1}s",
+                if reran == 1 { "" } else { "s" },
+                self.rerun_seconds
+            );
         }
         if !self.fixed.is_empty() {
             let _ = writeln!(s);
@@ -183,7 +199,7 @@ impl Report {
                 let _ = writeln!(
                     s,
                     "  {} {}{}: {}",
-                    style.green("fixed          "),
+                    paint.good("fixed          "),
                     f.package,
                     f.test.as_ref().map(|t| format!("  {t}")).unwrap_or_default(),
                     f.message
@@ -205,6 +221,31 @@ impl Report {
                 );
                 for line in c.output.iter().take(TABLE_LINES) {
                     let _ = writeln!(s, "      | {line}");
+                }
+            }
+        }
+        if !self.project_changes.is_empty() {
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "  project files (gomig check leaves them as they were; each toolchain wrote only its own copy):"
+            );
+            for c in &self.project_changes {
+                let what = match (&c.side, c.restored) {
+                    (Some(side), _) => format!(
+                        "{side} wanted to {} {}",
+                        if c.created { "create" } else { "change" },
+                        c.file
+                    ),
+                    (None, true) => format!("{} changed during the check; put back as it was", c.file),
+                    (None, false) => format!("{} changed during the check and could not be put back", c.file),
+                };
+                let _ = writeln!(s, "  {} {what}", paint.strong("go files       "));
+                for line in &c.removed {
+                    let _ = writeln!(s, "      - {line}");
+                }
+                for line in &c.added {
+                    let _ = writeln!(s, "      + {line}");
                 }
             }
         }

@@ -14,6 +14,8 @@ use std::process::{Command, ExitStatus, Stdio};
 use serde::Serialize;
 
 use super::CheckError;
+use super::cache;
+use super::guard::{self, Watchdog};
 
 /// One side of the comparison: a toolchain and what it should report itself as.
 #[derive(Debug, Clone, Serialize)]
@@ -54,30 +56,53 @@ impl Side {
     }
 }
 
-/// A directory removed when dropped.
-pub struct TempDir(PathBuf);
+/// A directory removed when dropped, guarded by the lock `<dir>.lock` that its creator holds
+/// for its whole life (so the next check removes it if its creator was killed: see guard.rs).
+pub struct TempDir {
+    path: PathBuf,
+    _lock: fs::File,
+}
 
 impl TempDir {
     pub fn new(prefix: &str) -> std::io::Result<TempDir> {
-        let path = std::env::temp_dir().join(format!("{prefix}-{}", crate::store::unique_suffix()));
-        fs::create_dir_all(&path)?;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o700))?;
-        Ok(TempDir(path))
+        let parent = std::env::temp_dir();
+        guard::clean_leftovers(&parent, prefix);
+        let (path, lock) = guard::reserve(&parent, prefix)?;
+        let made = fs::create_dir(&path).and_then(|()| fs::set_permissions(&path, fs::Permissions::from_mode(0o700)));
+        if let Err(e) = made {
+            let _ = fs::remove_dir(&path);
+            let _ = fs::remove_file(guard::lock_path_of(&path));
+            return Err(e);
+        }
+        guard::register_dir(&path);
+        Ok(TempDir { path, _lock: lock })
     }
     pub fn path(&self) -> &Path {
-        &self.0
+        &self.path
     }
 }
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+        guard::unregister_dir(&self.path);
+        let _ = fs::remove_dir_all(&self.path);
+        // The directory is gone before its lock file is (see guard::clean_leftovers).
+        let _ = fs::remove_file(guard::lock_path_of(&self.path));
     }
 }
 
 pub struct Sandbox {
+    /// First, so that it is dropped first: whatever a check left running ends before its
+    /// directory is removed.
+    watchdog: Watchdog,
     pub gocache: PathBuf,
     pub tmp: TempDir,
+    /// A shared lock on the build cache, so that it is never trimmed or cleared under a check.
+    _cache_hold: fs::File,
+    /// The project's module directory and each toolchain's private copy of its go.mod, passed
+    /// as `-modfile` (see project.rs); empty in workspace mode.
+    project: PathBuf,
+    modfiles: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Sandbox {
@@ -86,14 +111,45 @@ impl Sandbox {
             what: format!("cannot create the build cache {}", gocache.display()),
             source,
         })?;
+        let cache_hold = cache::hold(gocache).map_err(|source| CheckError::Setup {
+            what: format!(
+                "cannot lock the build cache {} (file {})",
+                gocache.display(),
+                gocache.join(cache::LOCK).display()
+            ),
+            source,
+        })?;
         let tmp = TempDir::new("gomig-check").map_err(|source| CheckError::Setup {
-            what: "cannot create a temporary directory".into(),
+            what: format!(
+                "cannot create a temporary directory in {} (set TMPDIR to a writable directory)",
+                std::env::temp_dir().display()
+            ),
+            source,
+        })?;
+        let watchdog = Watchdog::start().map_err(|source| CheckError::Setup {
+            what: "cannot start the process that ends the check's processes with it".into(),
             source,
         })?;
         Ok(Sandbox {
+            watchdog,
             gocache: gocache.to_path_buf(),
             tmp,
+            _cache_hold: cache_hold,
+            project: PathBuf::new(),
+            modfiles: Vec::new(),
         })
+    }
+
+    /// From now on, `go test`, `vet`, `build` and `list` in `project` with each toolchain read
+    /// and write that toolchain's own copy of go.mod (`-modfile`), never the project's.
+    pub fn use_modfiles(&mut self, project: &Path, modfiles: Vec<(PathBuf, PathBuf)>) {
+        self.project = project.to_path_buf();
+        self.modfiles = modfiles;
+    }
+
+    /// Makes `cmd` a process of this check: in its process group, ended with gomig.
+    pub fn guard(&self, cmd: &mut Command) {
+        self.watchdog.guard(cmd);
     }
 
     /// A directory kept beside the build cache between checks, `<gocache>/<kind>/<side label>[-<key>]`,
@@ -123,14 +179,30 @@ impl Sandbox {
             .write(true)
             .open(dir.join(".lock"))?;
         lock.lock()?;
+        // Marks it used now: the cache trim removes what was not used for longest (cache.rs).
+        let _ = lock.set_modified(std::time::SystemTime::now());
         Ok((dir, lock))
     }
 
     /// `go ARGS` with `side`, run in `dir`.
     pub fn go(&self, side: &Side, dir: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(side.go());
-        cmd.args(args)
-            .current_dir(dir)
+        let modfile = self
+            .modfiles
+            .iter()
+            .find(|(goroot, _)| *goroot == side.goroot)
+            .filter(|_| dir == self.project)
+            .filter(|_| matches!(args.first(), Some(&("test" | "vet" | "build" | "list"))));
+        match (modfile, args.split_first()) {
+            (Some((_, file)), Some((verb, rest))) => {
+                let mut flag = OsString::from("-modfile=");
+                flag.push(file);
+                cmd.arg(verb).arg(flag).args(rest)
+            }
+            _ => cmd.args(args),
+        };
+        self.guard(&mut cmd);
+        cmd.current_dir(dir)
             .env("GOROOT", &side.goroot)
             .env("GOTOOLCHAIN", "local")
             .env("GOCACHE", &self.gocache)

@@ -19,6 +19,7 @@ use crate::store::events::{Action, Event};
     after_help = "Examples:\n  gomig archive 1.22.10                    # ./go1.22.10.linux-amd64.tar.gz (+ .sha256)\n  gomig archive 1.22.10 -o /backup/\n  sha256sum -c go1.22.10.linux-amd64.tar.gz.sha256 && gomig restore go1.22.10.linux-amd64.tar.gz"
 )]
 pub struct Args {
+    #[arg(add = crate::cli::complete::toolchain())]
     pub version: String,
     /// The archive file, or a directory for the official name (default: the current directory).
     #[arg(short, long, value_name = "FILE|DIR")]

@@ -6,6 +6,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Ctx;
+use crate::paint::Paint;
 use crate::health::audit::{self, Context, Finding, Severity};
 use crate::lookup::{self, EnvSnapshot};
 use crate::store::Store;
@@ -29,7 +30,7 @@ pub struct Args {
     pub fail_on: Severity,
 }
 
-fn print(findings: &[Finding]) {
+fn print(findings: &[Finding], paint: Paint) {
     for f in findings {
         // Settings findings name where the value came from (environment, go env of ...).
         let whence = if f.message.contains(&f.subject) {
@@ -37,12 +38,14 @@ fn print(findings: &[Finding]) {
         } else {
             format!(" [{}]", f.subject)
         };
-        println!(
-            "{:<7} {:<20} {}{whence}",
-            f.severity.label().to_uppercase(),
-            f.check,
-            f.message
-        );
+        // Padded before it is painted, so the columns line up either way.
+        let label = format!("{:<7}", f.severity.label().to_uppercase());
+        let label = match f.severity {
+            Severity::High => paint.bad(&label),
+            Severity::Medium => paint.warn(&label),
+            Severity::Low => paint.strong(&label),
+        };
+        println!("{label} {:<20} {}{whence}", f.check, f.message);
         println!(
             "        {:<20} fix: {}{}",
             "",
@@ -97,11 +100,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        print(&findings);
+        let paint = Paint::stdout();
+        print(&findings, paint);
         if findings.is_empty() {
-            println!("no findings");
+            println!("{}", paint.good("no findings"));
+        } else if failing {
+            println!("{}", paint.bad(&summary(&findings)));
         } else {
-            println!("{}", summary(&findings));
+            println!("{}", paint.warn(&summary(&findings)));
         }
     }
     Ok(if failing { ExitCode::FAILURE } else { ExitCode::SUCCESS })

@@ -2,18 +2,15 @@
 //! and vet findings between two toolchains, probe B's runtime, cross-compile with B.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 
 use super::Ctx;
-use super::checking::{ProgressLine, RunArgs, style};
-use crate::check::{self, CheckError, Options, Report, Side};
-use crate::integrity::manifest::Manifest;
+use super::checking::{ProgressLine, RunArgs, side_for, style};
+use crate::check::{self, CheckError, Options, Report};
 use crate::lookup::{self, Accept};
-use crate::resolve::{Resolution, Tool};
-use crate::store::Store;
+use crate::resolve::Tool;
 
 /// Exit status when the check could not run at all.
 pub const COULD_NOT_RUN: u8 = 2;
@@ -33,10 +30,10 @@ pub const COULD_NOT_RUN: u8 = 2;
 )]
 pub struct Args {
     /// The toolchain to move to (installed: exact, a prefix such as 1.23, or latest).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", add = crate::cli::complete::toolchain_or_system())]
     pub to: String,
     /// The toolchain to compare against (default: what this directory uses now).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", add = crate::cli::complete::toolchain_or_system())]
     pub from: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
@@ -45,29 +42,6 @@ pub struct Args {
     pub json: bool,
     /// Package patterns (default ./...).
     pub packages: Vec<String>,
-}
-
-/// A side of the comparison for a resolved toolchain.
-pub fn side_for(store: &Store, res: &Resolution) -> Result<Side> {
-    let name = lookup::text_of(res.name.as_bytes());
-    if name.is_empty() {
-        // The system Go: ask it where its tree is.
-        let exe = lookup::path_of(res.exe.as_bytes());
-        let out = Command::new(&exe)
-            .args(["env", "GOROOT"])
-            .env("GOTOOLCHAIN", "local")
-            .output()
-            .map_err(|e| anyhow!("cannot run {}: {e}", exe.display()))?;
-        let goroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        return Ok(Side::new("system", &goroot, None));
-    }
-    Ok(side_for_name(store, &name, &lookup::path_of(res.goroot.as_bytes())))
-}
-
-/// A side for the store's toolchain `name` at `goroot`, with its recorded manifest if any.
-pub fn side_for_name(store: &Store, name: &str, goroot: &Path) -> Side {
-    let recorded = Manifest::load(&store.manifest_path(name)).ok();
-    Side::new(name, goroot, recorded.as_ref().map(|m| &m.header))
 }
 
 fn could_not_run(err: impl std::fmt::Display) -> ExitCode {
@@ -84,9 +58,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let cwd = match lookup::current_dir() {
         Ok(d) => d,
         Err(e) => {
-            return Ok(could_not_run(format!(
-                "cannot determine the current directory ({e}); was it deleted? cd into the project again"
-            )));
+            return Ok(could_not_run(lookup::cwd_problem(&e)));
         }
     };
     let Some(dir) = check::module_root(&cwd) else {
@@ -120,6 +92,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         Ok(t) => t,
         Err(e) => return Ok(could_not_run(e)),
     };
+    let trim = match args.run.trim() {
+        Ok(t) => t,
+        Err(e) => return Ok(could_not_run(e)),
+    };
     let opts = Options {
         dir,
         from,
@@ -128,6 +104,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         cross,
         timeout: args.run.timeout.clone(),
         gocache: args.run.gocache(&store),
+        trim,
+        reruns: args.run.reruns,
     };
     let line = ProgressLine::new(!ctx.quiet && std::io::stderr().is_terminal(), "");
     let result = check::run(&opts, &|p| line.update(p));

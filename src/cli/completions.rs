@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::Ctx;
 use crate::cli::shells::{self, Shell};
@@ -15,7 +15,8 @@ pub struct Args {
     pub shell: Shell,
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
-    print!("{}", shells::completions(args.shell, (ctx.command_line)()));
+pub fn run(args: Args, _ctx: &Ctx) -> Result<ExitCode> {
+    let exe = std::env::current_exe().context("cannot locate the gomig executable")?;
+    print!("{}", shells::completions(args.shell, &exe));
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,7 @@ use crate::config::{self, Config};
 /// Show or change gomig's settings (config.toml).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Keys:\n  mirror         download site(s), tried in order: URL, or URL,URL,...\n  proxy          true: install from the Go module proxy (GOPROXY as Go reads it), or a GOPROXY list\n  auto_install   true: the shim installs a missing toolchain, then runs the command\n  project_roots  directories whose .go-version pins gomig prune keeps: DIR,DIR,...\n  trusted_dirs   directories others can write whose version files, go.mod and go.work are\n                 obeyed even when another user owns them: DIR,DIR,...\n\nExamples:\n  gomig config                                   # every setting and the file\n  gomig config set mirror https://golang.google.cn/dl/\n  gomig config set auto_install true\n  gomig config unset mirror"
+    after_help = "Keys:\n  mirror         download site(s), tried in order: URL, or URL,URL,...\n  proxy          true: install from the Go module proxy (GOPROXY as Go reads it), or a GOPROXY list\n  auto_install   true: the shim installs a missing toolchain, then runs the command\n  project_roots  directories whose .go-version pins gomig prune keeps: DIR,DIR,...\n  trusted_dirs   directories others can write whose version files, go.mod and go.work are\n                 obeyed even when another user owns them: DIR,DIR,...\n  check_cache.max_size  gomig check's build cache is trimmed to this after each check: 2GiB, 500MB\n  check_cache.max_age   ... and entries unused this long are removed: 30d, 2weeks\n\nExamples:\n  gomig config                                   # every setting and the file\n  gomig config set mirror https://golang.google.cn/dl/\n  gomig config set auto_install true\n  gomig config set check_cache.max_size 5GiB\n  gomig config unset mirror"
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -37,7 +37,21 @@ pub enum Key {
     AutoInstall,
     ProjectRoots,
     TrustedDirs,
+    #[value(name = "check_cache.max_size")]
+    CheckCacheMaxSize,
+    #[value(name = "check_cache.max_age")]
+    CheckCacheMaxAge,
 }
+
+const KEYS: [Key; 7] = [
+    Key::Mirror,
+    Key::Proxy,
+    Key::AutoInstall,
+    Key::ProjectRoots,
+    Key::TrustedDirs,
+    Key::CheckCacheMaxSize,
+    Key::CheckCacheMaxAge,
+];
 
 impl Key {
     fn name(self) -> &'static str {
@@ -47,6 +61,16 @@ impl Key {
             Key::AutoInstall => "auto_install",
             Key::ProjectRoots => "project_roots",
             Key::TrustedDirs => "trusted_dirs",
+            Key::CheckCacheMaxSize => "check_cache.max_size",
+            Key::CheckCacheMaxAge => "check_cache.max_age",
+        }
+    }
+
+    /// Where the key lives: `[table]` (if any) and the key in it.
+    fn place(self) -> (Option<&'static str>, &'static str) {
+        match self.name().split_once('.') {
+            Some((table, key)) => (Some(table), key),
+            None => (None, self.name()),
         }
     }
 
@@ -77,6 +101,18 @@ impl Key {
                 }
                 toml_edit::value(dirs)
             }
+            Key::CheckCacheMaxSize => match crate::check::cache::parse_size(text) {
+                Some(_) => toml_edit::value(text.trim()),
+                None => bail!(
+                    "check_cache.max_size is a size such as 2GiB or 500MB, not {text:?}; run: gomig config set check_cache.max_size 2GiB"
+                ),
+            },
+            Key::CheckCacheMaxAge => match humantime::parse_duration(text.trim()) {
+                Ok(_) => toml_edit::value(text.trim()),
+                Err(_) => bail!(
+                    "check_cache.max_age is a duration such as 30d or 2weeks, not {text:?}; run: gomig config set check_cache.max_age 30d"
+                ),
+            },
         })
     }
 
@@ -106,6 +142,13 @@ impl Key {
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(","),
+            Key::CheckCacheMaxSize | Key::CheckCacheMaxAge => {
+                let (set, default) = match self {
+                    Key::CheckCacheMaxSize => (&config.check_cache.max_size, "2GiB"),
+                    _ => (&config.check_cache.max_age, "30d"),
+                };
+                set.clone().unwrap_or_else(|| format!("(not set: {default})"))
+            }
         }
     }
 }
@@ -120,14 +163,23 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         None => {
             let config = Config::load()?;
             println!("# {}", path.display());
-            for key in [Key::Mirror, Key::AutoInstall, Key::ProjectRoots, Key::TrustedDirs] {
+            for key in KEYS {
                 println!("{:<14} {}", key.name(), key.show(&config));
             }
         }
         Some(Action::Get { key }) => println!("{}", key.show(&Config::load()?)),
         Some(Action::Set { key, value }) => {
             let item = key.value(&value)?;
-            edit(&path, |doc| doc[key.name()] = item)?;
+            edit(&path, |doc| match key.place() {
+                (Some(table), name) => {
+                    // A `[table]` of its own, not an inline one, when there is none yet.
+                    if !doc.contains_key(table) {
+                        doc[table] = toml_edit::Item::Table(toml_edit::Table::new());
+                    }
+                    doc[table][name] = item;
+                }
+                (None, name) => doc[name] = item,
+            })?;
             ctx.note(format!(
                 "{} = {} in {}",
                 key.name(),
@@ -136,8 +188,15 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             ));
         }
         Some(Action::Unset { key }) => {
-            edit(&path, |doc| {
-                doc.remove(key.name());
+            edit(&path, |doc| match key.place() {
+                (Some(table), name) => {
+                    if let Some(t) = doc.get_mut(table).and_then(toml_edit::Item::as_table_like_mut) {
+                        t.remove(name);
+                    }
+                }
+                (None, name) => {
+                    doc.remove(name);
+                }
             })?;
             ctx.note(format!("removed {} from {}", key.name(), path.display()));
         }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use super::Ctx;
+use crate::paint::Paint;
 use crate::config::Config;
 use crate::health::audit::Context;
 use crate::health::surroundings;
@@ -24,19 +25,30 @@ pub struct Args {}
 
 struct Report {
     problems: usize,
+    paint: Paint,
 }
 
 impl Report {
     fn ok(&self, msg: impl AsRef<str>) {
-        println!("ok    {}", msg.as_ref());
+        println!("{}    {}", self.paint.good("ok"), msg.as_ref());
     }
     /// Not a problem: what to do next.
     fn next(&self, msg: impl AsRef<str>, what: impl AsRef<str>) {
-        println!("next  {}\n      run: {}", msg.as_ref(), what.as_ref());
+        println!(
+            "{}  {}\n      run: {}",
+            self.paint.warn("next"),
+            msg.as_ref(),
+            what.as_ref()
+        );
     }
     fn warn(&mut self, msg: impl AsRef<str>, fix: impl AsRef<str>) {
         self.problems += 1;
-        println!("FIX   {}\n      fix: {}", msg.as_ref(), fix.as_ref());
+        println!(
+            "{}   {}\n      fix: {}",
+            self.paint.bad("FIX"),
+            msg.as_ref(),
+            fix.as_ref()
+        );
     }
 }
 
@@ -60,7 +72,10 @@ fn go_env_file() -> Option<PathBuf> {
 }
 
 pub fn run(_args: Args, ctx: &Ctx) -> Result<ExitCode> {
-    let mut r = Report { problems: 0 };
+    let mut r = Report {
+        problems: 0,
+        paint: Paint::stdout(),
+    };
     // Before the store: an unsafe config file makes the store refuse, and doctor says why.
     check_surroundings(&mut r);
     let store = match ctx.store() {
@@ -88,10 +103,10 @@ pub fn run(_args: Args, ctx: &Ctx) -> Result<ExitCode> {
         Err(e) => r.warn(format!("{e}"), "edit the config file"),
     }
     if r.problems == 0 {
-        println!("\nno problems found");
+        println!("\n{}", r.paint.good("no problems found"));
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("\n{} problem(s) found", r.problems);
+        println!("\n{}", r.paint.bad(&format!("{} problem(s) found", r.problems)));
         Ok(ExitCode::FAILURE)
     }
 }

@@ -18,6 +18,7 @@ use crate::resolve::Tool;
 )]
 pub struct Args {
     /// A version (default: what this directory resolves to).
+    #[arg(add = crate::cli::complete::toolchain_or_system())]
     pub version: Option<String>,
     /// Syntax of the output.
     #[arg(long, value_enum, default_value = "bash")]

@@ -16,7 +16,9 @@ use crate::integrity::fingerprint::{self, Fingerprint};
     after_help = "Examples:\n  gomig env-diff 1.22.10 1.23.9\n  gomig fingerprint --json > before.json; ...; gomig env-diff before.json 1.23.9"
 )]
 pub struct Args {
+    #[arg(add = crate::cli::complete::toolchain_or_file())]
     pub a: String,
+    #[arg(add = crate::cli::complete::toolchain_or_file())]
     pub b: String,
     #[arg(long)]
     pub json: bool,

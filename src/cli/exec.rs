@@ -15,6 +15,7 @@ use crate::lookup::{self, Accept, text_of};
 #[command(after_help = "Example:\n  gomig exec 1.22.10 -- go test ./...")]
 pub struct Args {
     /// An installed version: exact (1.22.10), a prefix (1.22), latest or system.
+    #[arg(add = crate::cli::complete::toolchain_or_system())]
     pub version: String,
     /// The command and its arguments.
     #[arg(last = true, required = true)]

@@ -16,7 +16,8 @@ pub fn version_label(res: &Resolution) -> String {
 
 /// One human sentence for why this toolchain was chosen.
 pub fn reason(res: &Resolution) -> String {
-    let file = path_of(res.file.as_bytes()).display().to_string();
+    // A directory name may hold control characters: shown escaped.
+    let file = crate::lookup::shown(res.file.as_bytes());
     let request = text_of(res.request.as_bytes());
     let base = match res.base_from_gotoolchain {
         true => format!(

@@ -15,6 +15,7 @@ use super::Ctx;
 )]
 pub struct Args {
     /// An installed version (exact, a prefix such as 1.22, or latest); default: the Go that runs here.
+    #[arg(add = crate::cli::complete::toolchain())]
     pub version: Option<String>,
     /// Print the keys and the fingerprint as JSON (a file `gomig env-diff` can compare).
     #[arg(long)]

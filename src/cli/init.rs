@@ -21,9 +21,6 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = ctx.store_for_change()?;
     crate::install::shims::ensure(&store)?;
     let exe = std::env::current_exe().context("cannot locate the gomig executable")?;
-    print!(
-        "{}",
-        shells::init_script(args.shell, &exe, &store.shims_dir(), (ctx.command_line)())
-    );
+    print!("{}", shells::init_script(args.shell, &exe, &store.shims_dir()));
     Ok(ExitCode::SUCCESS)
 }

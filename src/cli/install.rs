@@ -21,6 +21,7 @@ use crate::resolve::{ErrorKind, Tool};
 )]
 pub struct Args {
     /// latest, 1.22 (newest 1.22.x), 1.23rc1, or exact versions; none: what `gomig current` needs.
+    #[arg(add = crate::cli::complete::release())]
     pub versions: Vec<String>,
     #[command(flatten)]
     pub source: SourceArgs,

@@ -6,6 +6,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Ctx;
+use crate::paint::Paint;
 use crate::lookup;
 use crate::resolve::Tool;
 
@@ -54,6 +55,11 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         println!("no toolchains yet: gomig install latest, or adopt one with gomig add PATH");
         return Ok(ExitCode::SUCCESS);
     }
+    let paint = Paint::stdout();
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::NOTHING);
+    table.set_header(["", "VERSION", "SIZE", "PATH", "STATUS"]);
+    let mut marks_of = Vec::new();
     for (t, row) in toolchains.iter().zip(&rows) {
         let mut marks = Vec::new();
         if row["default"] == true {
@@ -71,18 +77,46 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         if !t.is_present() {
             marks.push("MISSING");
         }
-        let star = if row["selected_here"] == true { "*" } else { " " };
+        let star = if row["selected_here"] == true { "*" } else { "" };
         let size = row["size"]
             .as_u64()
             .map(|b| format!("{:.0} MB", b as f64 / 1e6))
             .unwrap_or_else(|| "-".into());
-        println!(
-            "{star} {:<16} {:<50} {:>7}  {}",
-            t.name,
-            t.root().display(),
+        table.add_row([
+            star.to_string(),
+            t.name.clone(),
             size,
-            marks.join(", ")
-        );
+            t.root().display().to_string(),
+            marks.join(", "),
+        ]);
+        marks_of.push(marks);
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
+    if let Some(size) = table.column_mut(2) {
+        size.set_cell_alignment(comfy_table::CellAlignment::Right);
+    }
+    // Painted after the layout, so escape codes never count as width: the header, and the
+    // status column, which is last.
+    for (i, line) in table.lines().enumerate() {
+        let line = line.trim_end();
+        if i == 0 {
+            println!("{}", paint.strong(line));
+            continue;
+        }
+        let marks = &marks_of[i - 1];
+        let plain = marks.join(", ");
+        let lead = line.strip_suffix(plain.as_str()).unwrap_or(line);
+        let painted: Vec<String> = marks
+            .iter()
+            .map(|m| match *m {
+                "default" => paint.good(m),
+                "MISSING" => paint.bad(m),
+                _ => m.to_string(),
+            })
+            .collect();
+        println!("{lead}{}", painted.join(", "));
     }
     Ok(ExitCode::SUCCESS)
 }

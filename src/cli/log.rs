@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 
 use super::Ctx;
+use crate::paint::Paint;
 use crate::store::events;
 
 /// Show the events gomig logged (installs, switches, rollbacks, restores, prunes, verify
@@ -21,8 +22,11 @@ pub struct Args {
     pub count: Option<usize>,
 }
 
-/// Fields every event has, shown in their own columns or not at all.
-const COMMON: &[&str] = &["time", "action", "result", "error", "user", "pid", "host"];
+/// Fields every event has, shown in their own columns or not at all; and those the subject
+/// (`go1.22.10`, `go1.21.13 -> go1.22.10`) is made of.
+const COMMON: &[&str] = &[
+    "time", "action", "result", "error", "user", "pid", "host", "version", "from", "to",
+];
 
 /// A value on one line: control characters (a newline in a path) escaped.
 fn one_line(s: &str) -> String {
@@ -33,13 +37,32 @@ fn one_line(s: &str) -> String {
     }
 }
 
-fn render(fields: &Map<String, Value>) -> String {
+/// One event as a line: `2026-12-01 09:31:46  switch   ok     go1.21.13 -> go1.22.10  verified=true  (ann@box pid 4242)`.
+fn render(fields: &Map<String, Value>, paint: Paint) -> String {
     let get = |k: &str| match fields.get(k) {
         Some(Value::String(s)) => one_line(s),
         Some(Value::Null) | None => String::new(),
         Some(v) => v.to_string(),
     };
-    let mut line = format!("{}  {:<10} {:<6}", get("time"), get("action"), get("result"));
+    // RFC 3339 in UTC (`2026-12-01T09:31:46.123Z`), shown to the second.
+    let time = get("time");
+    let time = match time.get(..19) {
+        Some(t) if time.ends_with('Z') => format!("{} UTC", t.replacen('T', " ", 1)),
+        _ => time,
+    };
+    let result = get("result");
+    let result = format!("{:<6}", if result.is_empty() { "ok" } else { result.as_str() });
+    let result = if result.trim_end() == "ok" {
+        paint.good(&result)
+    } else {
+        paint.bad(&result)
+    };
+    let subject = match (get("from"), get("to"), get("version")) {
+        (_, _, v) if !v.is_empty() => v,
+        (from, to, _) if !from.is_empty() && !to.is_empty() => format!("{from} -> {to}"),
+        (_, to, _) => to,
+    };
+    let mut line = format!("{time}  {:<10} {result} {subject}", get("action"));
     for (k, v) in fields {
         if COMMON.contains(&k.as_str()) || v.is_null() {
             continue;
@@ -48,13 +71,13 @@ fn render(fields: &Map<String, Value>) -> String {
             Value::String(s) => one_line(s),
             v => v.to_string(),
         };
-        line.push_str(&format!(" {k}={v}"));
+        line.push_str(&format!("  {k}={v}"));
     }
     let error = get("error");
     if !error.is_empty() {
-        line.push_str(&format!(" error=\"{error}\""));
+        line.push_str(&format!("  error: {}", paint.bad(&error)));
     }
-    line.push_str(&format!(" ({}@{} pid {})", get("user"), get("host"), get("pid")));
+    line.push_str(&paint.faint(&format!("  ({}@{} pid {})", get("user"), get("host"), get("pid"))));
     line
 }
 
@@ -65,13 +88,14 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     if lines.is_empty() {
         ctx.note(format!("no events in {}", path.display()));
     }
+    let paint = Paint::stdout();
     for (i, line) in lines.iter().enumerate() {
         if args.json {
             println!("{line}");
             continue;
         }
         match serde_json::from_str::<Map<String, Value>>(line) {
-            Ok(fields) => println!("{}", render(&fields)),
+            Ok(fields) => println!("{}", render(&fields, paint)),
             Err(e) => eprintln!("warning: {} (event {}): not a JSON object: {e}", path.display(), i + 1),
         }
     }

@@ -8,12 +8,15 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use super::Ctx;
-use super::checking::{ProgressLine, RunArgs, style};
+use super::checking::{ProgressLine, RunArgs, side_for, style};
+use super::explain;
+use crate::paint::Paint;
 use crate::check::{self, Progress, Report};
 use crate::config::Config;
 use crate::install::Outcome as Installed;
-use crate::lookup::{self, Accept, ArgError};
-use crate::migrate::{self, Driver, Stage, Status};
+use crate::lookup::{self, Accept, ArgError, EnvSnapshot};
+use crate::migrate::{self, Baseline, Driver, Stage, Status};
+use crate::resolve::{ErrorKind, Tool};
 
 /// Upgrade the default Go safely, in four stages: install B beside the current default (A);
 /// verify both against their manifests; run gomig check (A against B) in each project (or the
@@ -27,7 +30,7 @@ use crate::migrate::{self, Driver, Stage, Status};
 pub struct Args {
     /// The release to move the default to (exact, 1.23 for the newest installed 1.23.x or, when none
     /// is installed, the newest in the index, or latest).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", add = crate::cli::complete::toolchain_or_release())]
     pub to: String,
     /// A project to check (repeatable; default: the module or workspace here; with neither,
     /// stage 3 fails unless --no-check).
@@ -36,6 +39,9 @@ pub struct Args {
     /// Check no project: skip stage 3 and switch on stage 2's verification alone (logged).
     #[arg(long, conflicts_with = "projects")]
     pub no_check: bool,
+    /// After a failure, keep the B this run installed (to examine the failure with it).
+    #[arg(long)]
+    pub keep: bool,
     /// Show what each stage would do; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -94,14 +100,20 @@ impl Driver for CliDriver<'_> {
     }
 
     fn stage(&self, stage: &Stage) {
+        // A check that ended in an error never reached `checked`: its spinner stops here,
+        // before the stage's result line, not over or after it.
+        if let Some(line) = self.line.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            line.finish();
+        }
         if self.args.json {
             return;
         }
+        let paint = Paint::stdout();
         let status = match stage.status {
-            Status::Ok => "ok",
-            Status::Failed => "FAILED",
-            Status::Planned => "plan",
-            Status::Skipped => "skipped",
+            Status::Ok => paint.good("ok"),
+            Status::Failed => paint.bad("FAILED"),
+            Status::Planned => paint.warn("plan"),
+            Status::Skipped => paint.faint("skipped"),
         };
         println!("stage {}/4 {}: {status}", stage.number, stage.name);
         for line in stage.summary.lines() {
@@ -138,6 +150,31 @@ impl Driver for CliDriver<'_> {
     }
 }
 
+/// What the go shim runs in `dir` now: the baseline stage 3 checks B against there.
+fn baseline(store: &crate::store::Store, dir: &Path) -> Baseline {
+    let res = match lookup::resolve_in(&EnvSnapshot::capture(), dir, Tool::Go) {
+        Ok(res) => res,
+        Err(e) if e.kind == ErrorKind::NotInstalled => {
+            return Baseline::NotInstalled {
+                message: e.message.trim_end().to_string(),
+                requirement: e.value,
+            };
+        }
+        Err(e) => {
+            return Baseline::Error(format!("cannot tell which Go runs here now: {}", e.message.trim_end()));
+        }
+    };
+    let requirement = lookup::text_of(res.requirement.as_bytes());
+    match side_for(store, &res) {
+        Ok(side) => Baseline::Runs {
+            side,
+            reason: explain::reason(&res),
+            requirement: (!requirement.is_empty()).then_some(requirement),
+        },
+        Err(e) => Baseline::Error(format!("cannot use {} here: {e:#}", explain::version_label(&res))),
+    }
+}
+
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let store = if args.dry_run {
         ctx.store()?
@@ -152,25 +189,34 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         Err(e) => return Err(anyhow::anyhow!("--to {}: {e}", args.to)),
     };
     let to = lookup::normalize(&args.to, Accept::Toolchain)?.pin();
-    let cwd = lookup::current_dir().map_err(|e| {
-        anyhow::anyhow!("cannot determine the current directory ({e}); run gomig migrate from a directory that exists")
-    })?;
-    let projects: Vec<PathBuf> = if args.no_check {
+    let cwd = lookup::current_dir().map_err(|e| anyhow::anyhow!(lookup::cwd_problem(&e)))?;
+    let dirs: Vec<PathBuf> = if args.no_check {
         Vec::new()
     } else if args.projects.is_empty() {
         check::module_root(&cwd).into_iter().collect()
     } else {
         args.projects.iter().map(|p| cwd.join(p)).collect()
     };
+    // Before stage 1 installs anything: what each project runs today.
+    let projects = dirs
+        .into_iter()
+        .map(|dir| migrate::Project {
+            baseline: baseline(&store, &dir),
+            dir,
+        })
+        .collect();
     let request = migrate::Request {
         to,
         installed,
         projects,
         no_check: args.no_check,
+        keep: args.keep,
         dry_run: args.dry_run,
         cross: args.run.targets()?,
         timeout: args.run.timeout.clone(),
         gocache: args.run.gocache(&store),
+        trim: args.run.trim()?,
+        reruns: args.run.reruns,
         mirrors: super::source::mirrors(&args.mirrors, &Config::load()?),
     };
     let driver = CliDriver {
@@ -180,27 +226,33 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         line: std::sync::Mutex::new(None),
     };
     let outcome = migrate::run(&store, &request, &driver)?;
+    let paint = Paint::stdout();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else if let Some(n) = outcome.failed_stage {
         let name = outcome.stages.last().map_or("", |s| s.name);
         println!();
         println!(
-            "migration stopped at stage {n} ({name}); the default is still {}",
+            "{}; the default is still {}",
+            paint.bad(&format!("migration stopped at stage {n} ({name})")),
             outcome.from
         );
         for line in &outcome.undone {
             println!("{line}");
         }
         for line in &outcome.not_undone {
-            println!("warning: {line}");
+            println!("{} {line}", paint.warn("warning:"));
         }
         let b = crate::store::short(&outcome.to);
-        // A failed check is what one examines with B.
-        if n == 3 && outcome.installed_by_run && outcome.not_undone.is_empty() {
+        if let Some(kept) = &outcome.kept {
+            println!(
+                "kept {kept}, which this run installed (--keep); examine the failure with: gomig exec {b} -- go test ./... (remove it with gomig uninstall {b})"
+            );
+        } else if n == 3 && outcome.installed_by_run && outcome.not_undone.is_empty() {
+            // A failed check is what one examines with B.
             let mirrors: String = args.mirrors.iter().map(|m| format!(" --mirror {m}")).collect();
             println!(
-                "to examine the failure with {}: gomig install {b}{mirrors}, then gomig exec {b} -- go test ./...",
+                "to examine the failure with {}: gomig install {b}{mirrors}, then gomig exec {b} -- go test ./... (or run gomig migrate again with --keep)",
                 outcome.to
             );
         } else if n == 4 && outcome.installed_by_run && outcome.not_undone.is_empty() {
@@ -221,7 +273,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         println!("dry run: nothing was changed");
     } else {
         println!();
-        println!("migrated {} -> {}; to undo: gomig rollback", outcome.from, outcome.to);
+        println!(
+            "{}; to undo: gomig rollback",
+            paint.good(&format!("migrated {} -> {}", outcome.from, outcome.to))
+        );
     }
     Ok(if outcome.ok {
         ExitCode::SUCCESS

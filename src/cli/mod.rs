@@ -5,6 +5,7 @@
 pub mod add;
 pub mod archive;
 pub mod audit;
+pub mod cache;
 pub mod check;
 pub mod completions;
 pub mod config;
@@ -31,6 +32,7 @@ pub mod shells;
 
 // Pieces the commands share (no command imports another).
 pub mod checking;
+pub mod complete;
 pub mod explain;
 pub mod snapshot;
 pub mod source;
@@ -89,6 +91,7 @@ pub enum Command {
     Log(log::Args),
     Prune(prune::Args),
     Check(check::Args),
+    Cache(cache::Args),
     Migrate(migrate::Args),
 }
 
@@ -102,8 +105,6 @@ use crate::store::Store;
 /// What every command gets: output settings and access to the store.
 pub struct Ctx {
     pub quiet: bool,
-    /// The whole command line's definition, for completion scripts.
-    pub command_line: fn() -> clap::Command,
 }
 
 impl Ctx {
@@ -156,10 +157,7 @@ pub fn fingerprint_of(spec: Option<&str>) -> Result<crate::integrity::fingerprin
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let ctx = Ctx {
-        quiet: cli.quiet,
-        command_line: <Cli as clap::CommandFactory>::command,
-    };
+    let ctx = Ctx { quiet: cli.quiet };
     match cli.command {
         Command::Init(a) => init::run(a, &ctx),
         Command::Completions(a) => completions::run(a, &ctx),
@@ -190,6 +188,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Log(a) => log::run(a, &ctx),
         Command::Prune(a) => prune::run(a, &ctx),
         Command::Check(a) => check::run(a, &ctx),
+        Command::Cache(a) => cache::run(a, &ctx),
         Command::Migrate(a) => migrate::run(a, &ctx),
     }
 }

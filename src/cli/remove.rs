@@ -12,6 +12,7 @@ use crate::store::transaction::{Kind, Removal};
 #[command(after_help = "Example:\n  gomig remove go1.19.8")]
 pub struct Args {
     /// The toolchain name as `gomig list` shows it (go1.19.8, or 1.19.8).
+    #[arg(add = crate::cli::complete::adopted_entry())]
     pub name: String,
     /// Also when it is the default or the rollback target.
     #[arg(long)]

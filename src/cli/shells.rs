@@ -54,36 +54,46 @@ impl Shell {
         }
     }
 
-    fn clap_shell(self) -> clap_complete::Shell {
+    fn name(self) -> &'static str {
         match self {
-            Shell::Bash => clap_complete::Shell::Bash,
-            Shell::Zsh => clap_complete::Shell::Zsh,
-            Shell::Fish => clap_complete::Shell::Fish,
+            Shell::Bash => "bash",
+            Shell::Zsh => "zsh",
+            Shell::Fish => "fish",
+        }
+    }
+
+    fn completion_template(self) -> &'static str {
+        match self {
+            Shell::Bash => include_str!("../../shells/complete.bash"),
+            Shell::Zsh => include_str!("../../shells/complete.zsh"),
+            Shell::Fish => include_str!("../../shells/complete.fish"),
         }
     }
 }
 
-/// The completion script for `shell`.
-pub fn completions(shell: Shell, mut command_line: clap::Command) -> String {
-    let mut out = Vec::new();
-    clap_complete::generate(shell.clap_shell(), &mut command_line, "gomig", &mut out);
-    String::from_utf8_lossy(&out).into_owned()
+/// The completion script for `shell`: a `_gomig` function (fish: `__gomig_complete`) that runs
+/// `exe` with `_GOMIG_COMPLETE=SHELL` and the words typed so far at each TAB; gomig answers
+/// through clap_complete's engine (see [`super::complete`]) and exits.
+pub fn completions(shell: Shell, exe: &Path) -> String {
+    shell
+        .completion_template()
+        .replace("__GOMIG_EXE__", &shell.quote_inner(&exe.to_string_lossy()))
 }
 
 /// The full `gomig init` output: integration script, then completions.
-pub fn init_script(shell: Shell, exe: &Path, shims: &Path, command_line: clap::Command) -> String {
+pub fn init_script(shell: Shell, exe: &Path, shims: &Path) -> String {
     let mut script = shell
         .template()
         .replace("__GOMIG_SHIMS__", &shell.quote_inner(&shims.to_string_lossy()))
         .replace("__GOMIG_EXE__", &shell.quote_inner(&exe.to_string_lossy()))
-        .replace("__GOMIG_SHELL__", shell.clap_shell().to_string().as_str());
-    let completion = completions(shell, command_line);
+        .replace("__GOMIG_SHELL__", shell.name());
+    let completion = completions(shell, exe);
     match shell {
         // zsh completions need compinit; load them only where the user has it.
         Shell::Zsh => {
             script.push_str("if (( $+functions[compdef] )); then\n");
             script.push_str(&completion);
-            script.push_str("\nfi\n");
+            script.push_str("fi\n");
         }
         _ => script.push_str(&completion),
     }

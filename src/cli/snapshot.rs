@@ -16,6 +16,7 @@ use crate::lookup;
     after_help = "Examples:\n  gomig snapshot 1.22.10\n  gomig snapshot 1.22.10 --accept-changes   # after changing the tree on purpose\n  gomig snapshot 1.22.10 --sha256sum go1.22.10.sha256 && sha256sum -c go1.22.10.sha256"
 )]
 pub struct Args {
+    #[arg(add = crate::cli::complete::toolchain())]
     pub version: String,
     /// Also write the regular files in `sha256sum -c` format to FILE.
     #[arg(long, value_name = "FILE")]

@@ -12,6 +12,7 @@ use super::Ctx;
 pub struct Args {
     /// The installed version: 1.21.13, go1.21.13, v1.21.13 (any spelling Go accepts: 1.20.0 is
     /// go1.20), a prefix (1.21: the newest installed 1.21.x) or latest.
+    #[arg(add = crate::cli::complete::installed_entry())]
     pub version: String,
     /// Also when it is the default or the rollback target.
     #[arg(long)]

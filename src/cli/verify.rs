@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use serde_json::json;
 
 use super::Ctx;
+use crate::paint::Paint;
 use crate::integrity::verify::VerifyError;
 use crate::lookup;
 use crate::store::events::{Action, Event};
@@ -16,7 +17,7 @@ use crate::store::events::{Action, Event};
 #[command(after_help = "Examples:\n  gomig verify 1.22.10\n  gomig verify --all --json")]
 pub struct Args {
     /// The toolchain (default: the global default).
-    #[arg(conflicts_with = "all")]
+    #[arg(conflicts_with = "all", add = crate::cli::complete::toolchain())]
     pub version: Option<String>,
     /// Verify every toolchain.
     #[arg(long)]
@@ -41,6 +42,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     };
     let mut failed = false;
     let mut results = Vec::new();
+    let paint = Paint::stdout();
     for t in &toolchains {
         match store.verify(t) {
             Ok(report) => {
@@ -57,12 +59,16 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
                 if !args.json {
                     if report.ok() {
                         println!(
-                            "ok        {} ({} files, tree digest {})",
-                            report.name, report.files_hashed, report.tree_digest
+                            "{}        {} ({} files, tree digest {})",
+                            paint.good("ok"),
+                            report.name,
+                            report.files_hashed,
+                            report.tree_digest
                         );
                     } else {
                         println!(
-                            "FAILED    {} at {}: {} difference(s)",
+                            "{}    {} at {}: {} difference(s)",
+                            paint.bad("FAILED"),
                             report.name,
                             report.root,
                             report.differences.len()

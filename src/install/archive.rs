@@ -38,7 +38,7 @@ pub enum ArchiveError {
     #[error("the archive is damaged or truncated: {0}")]
     Corrupt(io::Error),
     /// (`error`, not `source`: the message already shows it, once.)
-    #[error("cannot write {path}: {error}")]
+    #[error("cannot write {}: {error}", crate::lookup::shown(path))]
     Write { path: String, error: io::Error },
     #[error("the archive holds no go/ tree")]
     Empty,

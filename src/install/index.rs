@@ -197,6 +197,32 @@ impl Release {
     }
 }
 
+/// A mirror's cached index with its releases' names only (no files): what completion lists at
+/// each TAB, never from the network, several times faster to read than [`Index::load`]
+/// (a full index is over a megabyte, mostly file entries). None when nothing usable is cached.
+pub fn cached_names(mirror: &str, cache_dir: &Path) -> Option<Index> {
+    #[derive(Deserialize)]
+    struct Name {
+        version: String,
+        #[serde(default)]
+        stable: bool,
+    }
+    let bytes = std::fs::read(cache_path(cache_dir, mirror)).ok()?;
+    let names: Vec<Name> = serde_json::from_slice(&bytes).ok()?;
+    Some(Index {
+        mirror: mirror.into(),
+        releases: names
+            .into_iter()
+            .map(|n| Release {
+                version: n.version,
+                stable: n.stable,
+                files: Vec::new(),
+            })
+            .collect(),
+        from_cache: true,
+    })
+}
+
 fn parse(bytes: &[u8], mirror: &str) -> Result<Vec<Release>, IndexError> {
     serde_json::from_slice(bytes).map_err(|e| IndexError::Parse {
         mirror: mirror.into(),

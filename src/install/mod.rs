@@ -870,7 +870,8 @@ impl Installer<'_> {
         );
         bar.set_prefix(what.to_string());
         bar.set_message("0 files");
-        bar
+        // A download that fails drops its bar: cleared, not left above the error.
+        bar.with_finish(indicatif::ProgressFinish::AndClear)
     }
 
     /// Download, hash and extract in one pass. The transfer and then the checksum decide: a

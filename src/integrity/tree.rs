@@ -68,7 +68,7 @@ pub struct TreeEntry {
 
 /// What could not be read, and why. (`cause`, not `source`: the message already shows it.)
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read {}: {cause}", path.display())]
+#[error("cannot read {}: {cause}", crate::lookup::shown(path.as_os_str().as_encoded_bytes()))]
 pub struct TreeError {
     pub path: PathBuf,
     pub cause: io::Error,

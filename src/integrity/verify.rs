@@ -56,23 +56,32 @@ impl Difference {
     /// One line for people: `modified  src/fmt/print.go (sha256 1a2b… → 3c4d…)`.
     pub fn describe(&self) -> String {
         let short = |h: &str| h.chars().take(12).collect::<String>();
+        // Names from the tree: a file named with an escape sequence is shown, not obeyed.
+        let shown = |s: &str| crate::lookup::shown(s);
         match self {
-            Difference::Added { path, entry_type } => format!("added     {path} ({entry_type})"),
-            Difference::Removed { path, entry_type } => format!("removed   {path} ({entry_type})"),
+            Difference::Added { path, entry_type } => format!("added     {} ({entry_type})", shown(path)),
+            Difference::Removed { path, entry_type } => format!("removed   {} ({entry_type})", shown(path)),
             Difference::Modified {
                 path,
                 expected_sha256,
                 actual_sha256,
             } => {
                 format!(
-                    "modified  {path} (sha256 {}… → {}…)",
+                    "modified  {} (sha256 {}… → {}…)",
+                    shown(path),
                     short(expected_sha256),
                     short(actual_sha256)
                 )
             }
-            Difference::Mode { path, expected, actual } => format!("mode      {path} ({expected} → {actual})"),
-            Difference::Type { path, expected, actual } => format!("type      {path} ({expected} → {actual})"),
-            Difference::Target { path, expected, actual } => format!("target    {path} ({expected} → {actual})"),
+            Difference::Mode { path, expected, actual } => {
+                format!("mode      {} ({} → {})", shown(path), shown(expected), shown(actual))
+            }
+            Difference::Type { path, expected, actual } => {
+                format!("type      {} ({} → {})", shown(path), shown(expected), shown(actual))
+            }
+            Difference::Target { path, expected, actual } => {
+                format!("target    {} ({} → {})", shown(path), shown(expected), shown(actual))
+            }
             Difference::Version { expected, actual } => {
                 format!("version   go version reports {actual:?}, expected {expected}")
             }

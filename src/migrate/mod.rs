@@ -2,14 +2,16 @@
 //!
 //! 1. install B beside A (if missing);
 //! 2. verify A and B against their manifests (recording one that is missing);
-//! 3. `gomig check` A against B in each project;
+//! 3. `gomig check` in each project: what the go shim runs there now (the resolver's pick,
+//!    resolved before stage 1) against B; a project that already runs B, or whose go files
+//!    need more than B, is a finding (the switch does not change what runs there), not a failure;
 //! 4. switch the default to B, with `gomig rollback` ready.
 //!
 //! It stops at the first stage that fails, before the default changes, and says which stage
 //! and why, with nothing changed: what the run added is taken back — B if this run installed
 //! it (removed as `gomig uninstall` removes it, and logged) and the manifests stage 2 recorded —
 //! and the output says so, with how to get B back to examine the failure (`gomig install B`,
-//! then `gomig exec B -- go test ./...`).
+//! then `gomig exec B -- go test ./...`). With `--keep`, a B this run installed stays.
 //!
 //! Stage 3 needs something to check: the projects named with `--project`, else the module or
 //! workspace of the current directory. With neither, migrate refuses before stage 1 (so nothing
@@ -52,9 +54,40 @@ pub struct Stage {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProjectCheck {
     pub dir: String,
+    /// The toolchain checked against: what the go shim runs in this project now.
+    pub baseline: Option<String>,
+    /// Why the shim runs it there (`gomig current`'s reason).
+    pub baseline_reason: Option<String>,
     pub report: Option<Report>,
     /// The check could not run.
     pub error: Option<String>,
+    /// Not checked, and why; it does not stop the migration, because the switch does not
+    /// change what this project runs (it already runs B, or needs more than B).
+    pub finding: Option<String>,
+}
+
+/// A project to check in stage 3, and what the go shim runs there now (resolved before
+/// stage 1 installs anything).
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub dir: PathBuf,
+    pub baseline: Baseline,
+}
+
+#[derive(Debug, Clone)]
+pub enum Baseline {
+    /// The shim runs `side` there; `requirement` is the minimum go.mod or go.work asks for
+    /// (`go1.23.9`), if any.
+    Runs {
+        side: Side,
+        reason: String,
+        requirement: Option<String>,
+    },
+    /// The project asks for a toolchain that is not installed: today the shim runs nothing
+    /// there. `requirement` is what it asks for (`go1.23.9`).
+    NotInstalled { message: String, requirement: String },
+    /// The shim cannot decide (a bad go line, an untrusted store, ...): the check cannot run.
+    Error(String),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +109,8 @@ pub struct Outcome {
     pub undone: Vec<String>,
     /// After a failure: what this run added and could not take back, with what to do.
     pub not_undone: Vec<String>,
+    /// After a failure with `--keep`: the B this run installed, kept.
+    pub kept: Option<String>,
 }
 
 /// Why the migration could not start (before any stage).
@@ -112,14 +147,20 @@ pub struct Request {
     pub to: String,
     /// Where B is when it is already installed (from the resolver), else None.
     pub installed: Option<String>,
-    pub projects: Vec<PathBuf>,
+    pub projects: Vec<Project>,
     /// `--no-check`: skip stage 3 and switch on verification alone.
     pub no_check: bool,
+    /// `--keep`: a B this run installed stays after a failure.
+    pub keep: bool,
     pub dry_run: bool,
     /// Check settings.
     pub cross: Vec<String>,
     pub timeout: Option<String>,
     pub gocache: PathBuf,
+    /// How the check cache is trimmed after each check (`None`: not gomig's own).
+    pub trim: Option<check::cache::Limits>,
+    /// Reruns of a test that failed with B only (`check --reruns`).
+    pub reruns: usize,
     /// Mirrors, for the plan's wording.
     pub mirrors: Vec<String>,
 }
@@ -130,6 +171,8 @@ struct Run<'a> {
     outcome: Outcome,
     /// Manifests stage 2 recorded (toolchain names), taken back after a failure.
     recorded: Vec<String>,
+    /// `--keep`: a B this run installed is not taken back.
+    keep: bool,
 }
 
 impl Run<'_> {
@@ -248,8 +291,10 @@ pub fn run(store: &Store, req: &Request, driver: &dyn Driver) -> Result<Outcome,
             installed_by_run: false,
             undone: Vec::new(),
             not_undone: Vec::new(),
+            kept: None,
         },
         recorded: Vec::new(),
+        keep: req.keep,
     };
     if req.installed.as_deref() == Some(from.as_str()) {
         return Err(MigrateError::Target(format!(
@@ -271,9 +316,11 @@ pub fn run(store: &Store, req: &Request, driver: &dyn Driver) -> Result<Outcome,
             .map(|c| {
                 json!({
                     "dir": c.dir,
+                    "baseline": c.baseline,
                     "regressions": c.report.as_ref().map(|r| r.totals.regressions),
                     "totals": c.report.as_ref().map(|r| &r.totals),
                     "error": c.error,
+                    "finding": c.finding,
                 })
             })
             .collect();
@@ -292,6 +339,7 @@ pub fn run(store: &Store, req: &Request, driver: &dyn Driver) -> Result<Outcome,
             .field("installed_by_run", run.outcome.installed_by_run)
             .field("undone", run.outcome.undone.clone())
             .field("not_undone", run.outcome.not_undone.clone())
+            .field("kept", run.outcome.kept.clone())
             .result(match &failed {
                 Some(msg) => Err(msg.as_str()),
                 None => Ok(()),
@@ -443,57 +491,81 @@ fn check_stage(run: &mut Run, req: &Request, from: &str, to: &str) -> bool {
             json!({"projects": [], "no_check": true}),
         )
     } else if req.dry_run {
-        let names: Vec<String> = projects.iter().map(|p| p.display().to_string()).collect();
+        let names: Vec<String> = projects.iter().map(|p| p.dir.display().to_string()).collect();
+        let mut lines = vec![format!(
+            "would run go vet and go test in each project with what the go shim runs there now and with {}, probe the runtime, cross-compile:",
+            run.outcome.to
+        )];
+        for p in projects {
+            lines.push(match &p.baseline {
+                Baseline::Runs { side, reason, .. } => {
+                    format!(
+                        "{}: {} ({reason}) against {}",
+                        p.dir.display(),
+                        side.label,
+                        run.outcome.to
+                    )
+                }
+                Baseline::NotInstalled { message, .. } | Baseline::Error(message) => {
+                    format!("{}: {message}", p.dir.display())
+                }
+            });
+        }
         run.push(
             3,
             "check",
             Status::Planned,
-            format!(
-                "would run go vet and go test with {from} and {} in {}, probe the runtime, cross-compile",
-                run.outcome.to,
-                names.join(", ")
-            ),
+            lines.join("\n"),
             json!({"projects": names}),
         )
     } else {
-        let (Ok(side_a), Ok(side_b)) = (side(run.store, from), side(run.store, to)) else {
+        let Ok(side_b) = side(run.store, to) else {
             run.push(
                 3,
                 "check",
                 Status::Failed,
-                format!("cannot find {from} or {to} in the store"),
+                format!("cannot find {to} in the store"),
                 Value::Null,
             );
             return false;
         };
-        let failures = check_projects(run, req, &side_a, &side_b, from, to);
-        let summary = if !failures.is_empty() {
-            failures.join("\n")
+        let failures = check_projects(run, req, &side_b, to);
+        let findings: Vec<String> = run
+            .outcome
+            .checks
+            .iter()
+            .filter_map(|c| c.finding.as_ref().map(|f| format!("{}: not checked: {f}", c.dir)))
+            .collect();
+        let checked = run.outcome.checks.iter().filter(|c| c.report.is_some()).count();
+        let ok = failures.is_empty();
+        let summary = if !ok {
+            failures.into_iter().chain(findings).collect::<Vec<_>>().join("\n")
         } else {
-            format!("no regressions in {} project(s)", projects.len())
+            std::iter::once(format!("no regressions in {checked} project(s)"))
+                .chain(findings)
+                .collect::<Vec<_>>()
+                .join("\n")
         };
-        let status = if failures.is_empty() {
-            Status::Ok
-        } else {
-            Status::Failed
-        };
+        let status = if ok { Status::Ok } else { Status::Failed };
         let dirs: Vec<String> = run.outcome.checks.iter().map(|c| c.dir.clone()).collect();
         run.push(3, "check", status, summary, json!({"projects": dirs}))
     }
 }
 
-/// Checks each project in turn, keeping every result in the outcome; returns one line per
-/// project that regressed or could not be checked.
-fn check_projects(run: &mut Run, req: &Request, side_a: &Side, side_b: &Side, from: &str, to: &str) -> Vec<String> {
+/// Checks each project in turn against what the go shim runs there now, keeping every result
+/// in the outcome; returns one line per project that regressed or could not be checked.
+fn check_projects(run: &mut Run, req: &Request, side_b: &Side, to: &str) -> Vec<String> {
     let mut failures = Vec::new();
-    for dir in &req.projects {
-        let result = check_project(req, dir, side_a, side_b, run.driver);
+    for project in &req.projects {
+        let result = check_project(req, project, side_b, run.driver);
         if let Some(r) = &result.report {
-            run.driver.checked(dir, r);
+            run.driver.checked(&project.dir, r);
             if !r.ok {
                 failures.push(format!(
-                    "{}: {} regression(s) from {from} to {to}",
-                    result.dir, r.totals.regressions
+                    "{}: {} regression(s) from {} to {to}",
+                    result.dir,
+                    r.totals.regressions,
+                    result.baseline.as_deref().unwrap_or("?")
                 ));
             }
         }
@@ -577,7 +649,10 @@ pub const NOTHING_TO_CHECK: &str = "nothing to check: run gomig migrate in a mod
 /// deleted (the trees they describe stay as they were).
 fn undo(run: &mut Run) {
     let b = run.outcome.to.clone();
-    if run.outcome.installed_by_run {
+    let keep = run.outcome.installed_by_run && run.keep;
+    if keep {
+        run.outcome.kept = Some(b.clone());
+    } else if run.outcome.installed_by_run {
         match crate::install::uninstall(run.store, &b, false, Some("migrate")) {
             Ok(_) => run
                 .outcome
@@ -591,7 +666,7 @@ fn undo(run: &mut Run) {
     }
     for name in std::mem::take(&mut run.recorded) {
         if run.outcome.installed_by_run && name == b {
-            continue; // went with the toolchain
+            continue; // went with the toolchain, or stays with it (--keep)
         }
         let path = run.store.manifest_path(&name);
         match std::fs::remove_file(&path) {
@@ -608,14 +683,69 @@ fn undo(run: &mut Run) {
     }
 }
 
-fn check_project(req: &Request, dir: &Path, a: &Side, b: &Side, driver: &dyn Driver) -> ProjectCheck {
-    let shown = dir.display().to_string();
+/// Why `b` is not checked in a project whose go files ask for `requirement`: the shim would
+/// not run it there after the switch (it runs the default only if that meets the requirement).
+fn needs_more_than(requirement: Option<&str>, b: &Side) -> Option<String> {
+    let req = requirement?;
+    let older = crate::resolve::version::compare_loose(b.expected_version.as_bytes(), req.as_bytes()).is_lt();
+    older.then(|| {
+        format!(
+            "its go files require {req}, more than {} ({}): the go shim will not run {} here after the switch either",
+            b.label, b.expected_version, b.label
+        )
+    })
+}
+
+fn check_project(req: &Request, project: &Project, b: &Side, driver: &dyn Driver) -> ProjectCheck {
+    let dir = &project.dir;
+    let mut result = ProjectCheck {
+        dir: dir.display().to_string(),
+        baseline: None,
+        baseline_reason: None,
+        report: None,
+        error: None,
+        finding: None,
+    };
     let Some(root) = check::module_root(dir) else {
-        return ProjectCheck {
-            dir: shown,
-            report: None,
-            error: Some(format!("{} is not inside a Go module or workspace", dir.display())),
-        };
+        result.error = Some(format!("{} is not inside a Go module or workspace", dir.display()));
+        return result;
+    };
+    result.dir = root.display().to_string();
+    let a = match &project.baseline {
+        Baseline::Runs {
+            side,
+            reason,
+            requirement,
+        } => {
+            result.baseline = Some(side.label.clone());
+            result.baseline_reason = Some(reason.clone());
+            if let Some(why) = needs_more_than(requirement.as_deref(), b) {
+                result.finding = Some(why);
+                return result;
+            }
+            if side.goroot == b.goroot {
+                result.finding = Some(format!(
+                    "it runs {} already ({reason}): nothing to compare, and the switch does not change what runs here",
+                    b.label
+                ));
+                return result;
+            }
+            side
+        }
+        Baseline::NotInstalled { message, requirement } => {
+            result.finding = Some(match needs_more_than(Some(requirement), b) {
+                Some(why) => format!("{why}; today the go shim runs nothing here: {message}"),
+                None => format!(
+                    "today the go shim runs nothing here, so there is nothing to compare {} against: {message}",
+                    b.label
+                ),
+            });
+            return result;
+        }
+        Baseline::Error(message) => {
+            result.error = Some(message.clone());
+            return result;
+        }
     };
     driver.checking(&root);
     let opts = check::Options {
@@ -626,17 +756,12 @@ fn check_project(req: &Request, dir: &Path, a: &Side, b: &Side, driver: &dyn Dri
         cross: req.cross.clone(),
         timeout: req.timeout.clone(),
         gocache: req.gocache.clone(),
+        trim: req.trim,
+        reruns: req.reruns,
     };
     match check::run(&opts, &|p| driver.check_progress(p)) {
-        Ok(report) => ProjectCheck {
-            dir: root.display().to_string(),
-            report: Some(report),
-            error: None,
-        },
-        Err(e) => ProjectCheck {
-            dir: root.display().to_string(),
-            report: None,
-            error: Some(e.to_string()),
-        },
+        Ok(report) => result.report = Some(report),
+        Err(e) => result.error = Some(e.to_string()),
     }
+    result
 }

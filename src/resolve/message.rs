@@ -6,7 +6,7 @@ use core::mem::MaybeUninit;
 
 use super::sys::PathBuf;
 use super::trust::{Finding, Problem, Role};
-use super::{Error, ErrorKind, Source};
+use super::{Env, Error, ErrorKind, Source};
 
 pub trait Sink {
     fn put(&mut self, bytes: &[u8]);
@@ -80,9 +80,50 @@ pub fn errno_text(e: i32) -> &'static [u8] {
     }
 }
 
+/// Puts bytes gomig read (a `.go-version` line, a path, a name) so that the terminal shows
+/// them and obeys none: control characters (C0, DEL, C1: an escape sequence, a NUL, a
+/// newline) and bytes that are not UTF-8 are written as `\0`, `\n`, `\t`, `\r`, `\e` or
+/// `\xNN`/`\u{NN}`; everything else as is. The one escaping rule for every message that echoes
+/// such text (the CLI reaches it through `lookup::shown`).
+pub fn put_text(sink: &mut impl Sink, bytes: &[u8]) {
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid();
+        let mut start = 0;
+        for (i, c) in valid.char_indices() {
+            if !c.is_control() {
+                continue;
+            }
+            sink.put(&valid.as_bytes()[start..i]);
+            start = i + c.len_utf8();
+            match c {
+                '\0' => sink.put(b"\\0"),
+                '\n' => sink.put(b"\\n"),
+                '\t' => sink.put(b"\\t"),
+                '\r' => sink.put(b"\\r"),
+                '\x1b' => sink.put(b"\\e"),
+                c if (c as u32) < 0x80 => put_hex(sink, b"\\x", c as u8),
+                c => {
+                    put_hex(sink, b"\\u{", c as u32 as u8);
+                    sink.put(b"}");
+                }
+            }
+        }
+        sink.put(&valid.as_bytes()[start..]);
+        for &b in chunk.invalid() {
+            put_hex(sink, b"\\x", b);
+        }
+    }
+}
+
+fn put_hex(sink: &mut impl Sink, prefix: &[u8], b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    sink.put(prefix);
+    sink.put(&[HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+}
+
 /// Puts a user-typed version for display: `1.23.0` rather than `go1.23.0` in install hints.
 fn put_install_arg(sink: &mut impl Sink, name: &[u8]) {
-    sink.put(name.strip_prefix(b"go").unwrap_or(name));
+    put_text(sink, name.strip_prefix(b"go").unwrap_or(name));
 }
 
 fn put_where(sink: &mut impl Sink, err: &Error) {
@@ -101,7 +142,7 @@ fn put_where(sink: &mut impl Sink, err: &Error) {
             }
         }
         _ if !err.file.is_empty() => {
-            sink.put(err.file.as_bytes());
+            put_text(sink, err.file.as_bytes());
             if err.line > 0 {
                 sink.put(b" line ");
                 sink.put_u64(err.line as u64);
@@ -114,12 +155,27 @@ fn put_where(sink: &mut impl Sink, err: &Error) {
 
 /// Writes the message for `err` in the store at `home`: a toolchain that is not installed but
 /// that `gomig prune` archived is restored from its archive, not downloaded again.
-pub fn write_failure(err: &Error, home: &PathBuf, sink: &mut impl Sink) {
+/// `env`: the environment the resolver read, for what the error alone does not tell.
+pub fn write_failure(err: &Error, home: &PathBuf, env: &Env<'_>, sink: &mut impl Sink) {
+    if err.kind == ErrorKind::NotInstalled && write_unreadable_toolchain(err, home, sink) {
+        return;
+    }
+    // The resolver only says that HOME did not do: unset, or not an absolute path (HOME=.,
+    // a literal HOME=~ from a script), which "not set" would hide.
+    if err.kind == ErrorKind::NoHome
+        && err.value.as_bytes().is_empty()
+        && let Some(h) = env.home.filter(|h| !h.is_empty())
+    {
+        sink.put(b"cannot locate the gomig store: HOME=");
+        put_text(sink, h);
+        sink.put(b" is not an absolute path; set HOME (or GOMIG_HOME) to an absolute path");
+        return;
+    }
     let mut archive = PathBuf::default();
     if err.kind == ErrorKind::NotInstalled && super::pruned_archive(home, err.value.as_bytes(), &mut archive) {
         let value = err.value.as_bytes();
         sink.put(b"Go ");
-        sink.put(value.strip_prefix(b"go").unwrap_or(value));
+        put_text(sink, value.strip_prefix(b"go").unwrap_or(value));
         sink.put(b" is not installed (requested by ");
         put_where(sink, err);
         sink.put(b"); gomig prune archived it, so no download is needed; run: gomig restore ");
@@ -127,6 +183,46 @@ pub fn write_failure(err: &Error, home: &PathBuf, sink: &mut impl Sink) {
         return;
     }
     write_error(err, sink)
+}
+
+/// Whether permission hides toolchain `name` in the store at `home`: looks at `toolchains/`,
+/// the entry and its `bin/go`, and puts the first that cannot be looked at in `out`.
+pub fn hidden_toolchain(home: &PathBuf, name: &[u8], out: &mut PathBuf) -> bool {
+    *out = home.clone();
+    if home.is_empty() || out.push(b"toolchains").is_none() {
+        return false;
+    }
+    let parts: [&[u8]; 3] = [b"", name, b"bin/go"];
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 && (part.is_empty() || out.push(part).is_none()) {
+            return false;
+        }
+        match super::sys::stat(out) {
+            Ok(_) => continue,
+            Err(e) => return e == libc::EACCES || e == libc::EPERM,
+        }
+    }
+    false
+}
+
+/// "Not installed" when the store cannot be read is wrong: the toolchain may well be there.
+/// Says so and how to fix it (true) when permission hides it, else writes nothing (false).
+fn write_unreadable_toolchain(err: &Error, home: &PathBuf, sink: &mut impl Sink) -> bool {
+    let name = err.value.as_bytes();
+    let mut path = PathBuf::default();
+    if !hidden_toolchain(home, name, &mut path) {
+        return false;
+    }
+    sink.put(b"cannot tell whether Go ");
+    put_install_arg(sink, name);
+    sink.put(b" (requested by ");
+    put_where(sink, err);
+    sink.put(b") is installed: ");
+    put_text(sink, path.as_bytes());
+    sink.put(b": permission denied; fix the store's permissions (run: chmod -R u+rwX ");
+    put_shell_word(sink, home.as_bytes());
+    sink.put(b"), or see gomig doctor");
+    true
 }
 
 /// Writes the message for `err` (no `error:` prefix, no newline).
@@ -138,14 +234,14 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
                 sink.put(b"cannot locate the gomig store: HOME is not set; set GOMIG_HOME to an absolute path");
             } else {
                 sink.put(b"GOMIG_HOME=");
-                sink.put(value);
+                put_text(sink, value);
                 sink.put(b" is not an absolute path; set GOMIG_HOME to an absolute path");
             }
         }
         ErrorKind::BadVersion => {
             put_where(sink, err);
             sink.put(b": \"");
-            sink.put(value);
+            put_text(sink, value);
             sink.put(b"\" is not a Go version; write an exact version (1.22.10), a prefix (1.22), latest or system");
             match err.source {
                 Source::Env => sink.put(b", or run: gomig shell --unset"),
@@ -156,7 +252,7 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
         ErrorKind::NameTooLong => {
             put_where(sink, err);
             sink.put(b": \"");
-            sink.put(value);
+            put_text(sink, value);
             sink.put(b"...\" is longer than ");
             sink.put_u64(super::MAX_NAME as u64);
             sink.put(b" bytes, the limit for a toolchain name; ");
@@ -167,16 +263,30 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
             }
         }
         ErrorKind::EmptyVersionFile => {
-            sink.put(err.file.as_bytes());
+            put_text(sink, err.file.as_bytes());
             sink.put(b" holds no version; write one (e.g. 1.22.10) or delete the file");
         }
         ErrorKind::VersionFileIsDir => {
-            sink.put(err.file.as_bytes());
+            put_text(sink, err.file.as_bytes());
             sink.put(b" is a directory, not a version file; remove it or replace it with a file holding a version");
+        }
+        ErrorKind::Unreadable if err.errno == libc::ENOTDIR => {
+            // Not a permission problem: something on the way is a file (GOMIG_HOME naming a
+            // file, a toolchains entry replaced by one).
+            let file = err.file.as_bytes();
+            let parent = file
+                .iter()
+                .rposition(|&c| c == b'/')
+                .map_or(file, |i| &file[..i.max(1)]);
+            sink.put(b"cannot read ");
+            put_text(sink, file);
+            sink.put(b": ");
+            put_text(sink, parent);
+            sink.put(b" (or a directory above it) is a file, not a directory; if it is GOMIG_HOME, set GOMIG_HOME to a directory, else move the file away");
         }
         ErrorKind::Unreadable => {
             sink.put(b"cannot read ");
-            sink.put(err.file.as_bytes());
+            put_text(sink, err.file.as_bytes());
             sink.put(b": ");
             sink.put(errno_text(err.errno));
             sink.put(b"; fix its permissions or remove it");
@@ -188,7 +298,7 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
             } else {
                 b": invalid toolchain \""
             });
-            sink.put(value);
+            put_text(sink, value);
             sink.put(if err.kind == ErrorKind::BadGoLine {
                 &b"\"; fix the go line (e.g. go 1.22.0)"[..]
             } else {
@@ -218,13 +328,13 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
         }
         ErrorKind::GoworkNotAbsolute => {
             sink.put(b"GOWORK=");
-            sink.put(value);
+            put_text(sink, value);
             sink.put(b" is not an absolute path; set it to an absolute path or off, or unset it");
         }
         ErrorKind::NotInstalled => {
             let name = value.strip_prefix(b"go").unwrap_or(value);
             sink.put(b"Go ");
-            sink.put(name);
+            put_text(sink, name);
             sink.put(b" is not installed (requested by ");
             put_where(sink, err);
             sink.put(b"); run: gomig install ");
@@ -232,7 +342,7 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
         }
         ErrorKind::DefaultBroken => {
             sink.put(b"the default toolchain ");
-            sink.put(value);
+            put_text(sink, value);
             sink.put(b" is missing from the store; run: gomig install ");
             put_install_arg(sink, value);
             sink.put(b" (or gomig rollback / gomig switch VERSION)");
@@ -241,7 +351,7 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
             sink.put(b"system Go requested by ");
             put_where(sink, err);
             sink.put(b", but no ");
-            sink.put(value);
+            put_text(sink, value);
             sink.put(b" is on PATH apart from gomig's shims; install Go or pin a version");
         }
         ErrorKind::NoToolchain => {
@@ -371,6 +481,20 @@ fn put_shell_word(sink: &mut impl Sink, word: &[u8]) {
         sink.put(word);
         return;
     }
+    // Control characters and other bytes a terminal might act on: `$'\x1b'`, which bash and
+    // zsh read back as the same bytes, so the command still works when pasted.
+    if word.iter().any(|c| !(0x20..0x7f).contains(c)) {
+        sink.put(b"$'");
+        for &c in word {
+            match c {
+                b'\'' | b'\\' => sink.put(&[b'\\', c]),
+                c if !(0x20..0x7f).contains(&c) => put_hex(sink, b"\\x", c),
+                c => sink.put(&[c]),
+            }
+        }
+        sink.put(b"'");
+        return;
+    }
     sink.put(b"'");
     for part in word.split(|&c| c == b'\'') {
         sink.put(part);
@@ -394,7 +518,7 @@ fn put_mode(sink: &mut impl Sink, mode: u32) {
 fn write_untrusted(err: &Error, finding: Finding, sink: &mut impl Sink) {
     let path = err.file.as_bytes();
     let name = err.value.as_bytes();
-    sink.put(path);
+    put_text(sink, path);
     match finding.problem {
         Problem::Owner(uid) => {
             sink.put(b" belongs to user id ");

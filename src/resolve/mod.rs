@@ -907,20 +907,30 @@ fn version_file_in(
             Err(e) => return Err(file_error(ErrorKind::Unreadable, source, dir, e)),
             Ok(meta) => meta,
         };
-        let Some((fd, _)) = open_version_file(dir, len, &probe, source, env, Some(euid))? else {
+        let Some((fd, opened)) = open_version_file(dir, len, &probe, source, env, None)? else {
             if source == Source::GoVersionFile {
                 return Err(file_error(ErrorKind::VersionFileIsDir, source, dir, 0));
             }
             dir.truncate(len);
             continue;
         };
+        // A `.go-version` is a pin whatever it holds; a `.tool-versions` only if it names Go.
+        let link_owner = (probe.kind == FileKind::Link).then_some(probe.uid);
+        if source == Source::GoVersionFile {
+            check_owner(dir, len, opened.uid, link_owner, source, env, euid)?;
+        }
         let mut reader = LineReader::<SMALL_READ>::small(fd).limit(files::PIN_LIMIT);
         let found = match read_version_file(source, &mut reader, text) {
             Err(files::GROW) => read_version_file_grown(source, reader, text),
             found => found,
         };
         match found {
-            Ok(Some(found)) => return Ok(Some((source, found))),
+            Ok(Some(found)) => {
+                if source == Source::ToolVersions {
+                    check_owner(dir, len, opened.uid, link_owner, source, env, euid)?;
+                }
+                return Ok(Some((source, found)));
+            }
             Ok(None) if source == Source::GoVersionFile => {
                 return Err(file_error(ErrorKind::EmptyVersionFile, source, dir, 0));
             }

@@ -93,7 +93,7 @@ fn parse_u32(s: &[u8]) -> u32 {
 /// user's symlinked path), else `getcwd`.
 // Out of line (as `self_id`): its scratch path then takes stack only while it runs.
 #[inline(never)]
-fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> bool {
+fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> Result<(), i32> {
     if let Some(p) = pwd {
         let clean = p[0] == b'/'
             && !p.windows(2).any(|w| w == b"//")
@@ -105,24 +105,65 @@ fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> bool {
         // call: both rules give that path then, whatever the two `stat`s below would find.
         // Only into the inline buffer: a longer path is left to the rule itself (no mapping).
         if clean && sys::getcwd_inline(out).is_ok() && out.as_bytes() == p {
-            return true;
+            return Ok(());
         }
         if clean && out.set(p).is_some() {
             let dot = PathBuf::from_bytes(b".");
             if let (Ok(a), Some(Ok(b))) = (sys::stat(out), dot.as_ref().map(sys::stat))
                 && a.id == b.id
             {
-                return true;
+                return Ok(());
             }
         }
     }
-    sys::getcwd(out).is_ok()
+    sys::getcwd(out)
 }
 
+/// The shim's own identity, so that it never execs itself. The file `execve` was given
+/// (`AT_EXECFN`, relative to the working directory it still has) is one path lookup; the
+/// `/proc/self/exe` link, the fallback, costs several times that on every call (procfs). A
+/// name replaced since the `execve` could name another file: then the hop counter
+/// (`GOMIG_SHIM_DEPTH`) still ends a loop.
 #[inline(never)]
-fn self_id() -> Option<FileId> {
+fn self_id(execfn: Option<&[u8]>) -> Option<FileId> {
+    if let Some(id) = execfn
+        .and_then(PathBuf::from_bytes)
+        .and_then(|p| sys::stat(&p).ok())
+        .map(|m| m.id)
+    {
+        return Some(id);
+    }
     let exe = PathBuf::from_bytes(b"/proc/self/exe")?;
     sys::stat(&exe).ok().map(|m| m.id)
+}
+
+/// `AT_EXECFN` from the auxiliary vector, which follows the environment's NULL on the stack
+/// the kernel built (the `envp` that both start-ups hand to `main`).
+#[cfg(target_os = "linux")]
+fn execfn<'a>(envp: *const *const c_char, env_count: usize) -> Option<&'a [u8]> {
+    const AT_NULL: usize = 0;
+    const AT_EXECFN: usize = 31;
+    if envp.is_null() {
+        return None;
+    }
+    // SAFETY: the kernel puts (type, value) pairs after envp's NULL, ending with AT_NULL.
+    let mut aux = unsafe { envp.add(env_count + 1) } as *const usize;
+    loop {
+        let (kind, value) = unsafe { (*aux, *aux.add(1)) };
+        match kind {
+            AT_NULL => return None,
+            AT_EXECFN if value != 0 => {
+                let name = unsafe { cstr_bytes(value as *const c_char) };
+                return (!name.is_empty()).then_some(name);
+            }
+            _ => aux = unsafe { aux.add(2) },
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn execfn<'a>(_envp: *const *const c_char, _env_count: usize) -> Option<&'a [u8]> {
+    None
 }
 
 /// cmd/go's `targetEnv`: set by a switching go for the toolchain it runs.
@@ -270,11 +311,20 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
     }
 
     let mut cwd = PathBuf::default();
-    if !current_dir(env.pwd, &mut cwd) {
-        return fail(b"cannot determine the current directory (deleted?); cd to an existing directory");
+    if let Err(e) = current_dir(env.pwd, &mut cwd) {
+        return fail(match e {
+            libc::ENAMETOOLONG | libc::ERANGE => {
+                b"the current directory's path is longer than 4096 bytes (PATH_MAX), too long to look for a .go-version from; run go from a shorter path to it (a symbolic link will do)"
+            }
+            libc::EACCES | libc::EPERM => {
+                b"cannot determine the current directory: a directory above it cannot be read (permission denied); cd to a directory you can read"
+            }
+            libc::ENOENT => b"the current directory was deleted; cd to an existing directory",
+            _ => b"cannot determine the current directory; cd to an existing directory",
+        });
     }
 
-    let own_id = self_id();
+    let own_id = self_id(execfn(envp, env_count));
     let mut res = Resolution::new(tool);
     let here = Call {
         argv,
@@ -334,14 +384,14 @@ fn resolve_failed(err: &resolve::Error, env: &Env<'_>, res: &Resolution, call: &
         // The slow, rare path: hand over to the CLI, which installs, then runs us again.
         return auto_install(&res.home, res.tool, err.value.as_bytes(), call.argv, call.envp);
     }
-    fail_resolve(err, &res.home)
+    fail_resolve(err, &res.home, env)
 }
 
 #[cold]
 #[inline(never)]
-fn fail_resolve(err: &resolve::Error, home: &PathBuf) -> c_int {
+fn fail_resolve(err: &resolve::Error, home: &PathBuf, env: &Env<'_>) -> c_int {
     let mut msg = StackBuf::<6144>::default();
-    message::write_failure(err, home, &mut msg);
+    message::write_failure(err, home, env, &mut msg);
     fail(msg.as_bytes())
 }
 
@@ -489,10 +539,17 @@ fn exec_with<const N: usize>(
 fn fail_exec(res: &Resolution, e: i32) -> c_int {
     let mut msg = StackBuf::<6144>::default();
     msg.put(b"cannot run ");
-    msg.put(res.exe.as_bytes());
+    message::put_text(&mut msg, res.exe.as_bytes());
     msg.put(b": ");
     msg.put(message::errno_text(e));
-    if !res.name.is_empty() {
+    if (e == libc::EACCES || e == libc::EPERM) && !res.name.is_empty() {
+        // Not broken, not missing: closed to this user.
+        msg.put(b"; the toolchain ");
+        msg.put(res.name.as_bytes());
+        msg.put(b" is installed but its files cannot be read or run by you; fix the store's permissions (run: chmod -R u+rwX ");
+        message::put_text(&mut msg, res.home.as_bytes());
+        msg.put(b"), or see gomig doctor");
+    } else if !res.name.is_empty() {
         msg.put(b"; the toolchain ");
         msg.put(res.name.as_bytes());
         msg.put(b" looks broken: run gomig verify ");

@@ -43,6 +43,11 @@ pub enum StoreError {
         release: String,
         tree: String,
     },
+    #[error(
+        "GOMIG_HOME {} is a {kind}, not a directory; set GOMIG_HOME to a directory (or move it away and gomig makes the store there)",
+        crate::lookup::shown(path.as_os_str().as_encoded_bytes())
+    )]
+    HomeNotDirectory { path: PathBuf, kind: &'static str },
     #[error(transparent)]
     Write(#[from] WriteError),
     #[error("{action} {path}: {source}")]
@@ -214,6 +219,7 @@ impl Store {
 
     /// Creates the layout (owner-only writable) and refuses a store others can write.
     pub fn ensure_layout(&self) -> Result<()> {
+        self.check_is_directory()?;
         for dir in [
             self.home.clone(),
             self.toolchains_dir(),
@@ -232,11 +238,24 @@ impl Store {
         self.check_permissions()
     }
 
+    /// GOMIG_HOME naming a file (or a device...) is not a permission problem: say what it is.
+    /// A store that does not exist yet is fine.
+    fn check_is_directory(&self) -> Result<()> {
+        match fs::metadata(&self.home) {
+            Ok(m) if !m.is_dir() => Err(StoreError::HomeNotDirectory {
+                path: self.home.clone(),
+                kind: if m.is_file() { "file" } else { "special file" },
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The trust rule (`resolve::trust`): GOMIG_HOME and every directory above it, `shims/`,
     /// `toolchains/`, `state/`, the default's toolchain and the config file must be yours (or
     /// root's) and not writable by group or others: whoever can write them decides what `go`
     /// runs. The same check the shim makes before it runs anything.
     pub fn check_permissions(&self) -> Result<()> {
+        self.check_is_directory()?;
         crate::lookup::check_trust(&self.home).map_err(|f| StoreError::Untrusted {
             message: f.message,
             path: f.file,
