@@ -92,3 +92,23 @@ fn a_split_tree_whose_other_half_others_can_write_is_not_followed_and_is_flagged
         .collect();
     assert_eq!(escapes.len(), 5, "{escapes:#?}");
 }
+
+#[test]
+fn a_split_tree_whose_other_half_lies_in_another_users_directory_is_not_followed() {
+    let env = TestEnv::new();
+    let goroot = debian_layout(&env);
+    // usr/share is a link of ours into a directory uid 65534 owns: that user can swap what the
+    // links lead to at will, though every directory the links spell is ours.
+    let theirs = env.root().join("theirs");
+    fs::create_dir(&theirs).unwrap();
+    fs::rename(env.root().join("usr/share"), theirs.join("share")).unwrap();
+    std::os::unix::fs::symlink(theirs.join("share"), env.root().join("usr/share")).unwrap();
+    ok(Command::new("chown").arg("65534").arg(&theirs));
+    env.gomig_ok(&["add", goroot.to_str().unwrap()]);
+    let lines = manifest_paths(&env, "go1.19.8");
+    assert!(
+        !lines.iter().any(|l| l.contains("src/runtime/proc.go")),
+        "the other half is not entered through {}",
+        theirs.display()
+    );
+}

@@ -985,6 +985,28 @@ fn a_redirect_to_a_file_url_is_refused_as_such() {
 }
 
 #[test]
+fn a_mirror_that_is_not_an_http_url_is_refused_at_once_and_not_blamed_on_the_network() {
+    let env = TestEnv::new();
+    // A typo a new user makes: one attempt, no backoff, the URL named and how to fix it.
+    let mut cmd = gomig_with_mirrors(&env, &["htps://go.dev/dl/".into()], &["install", GO_122]);
+    cmd.env("GOMIG_RETRY_BASE_MS", "2000");
+    let err = install_fails_within(&mut cmd, std::time::Duration::from_secs(5));
+    assert!(
+        err.contains("htps://go.dev/dl/?mode=json&include=all is not an http:// or https:// URL"),
+        "{err}"
+    );
+    assert!(
+        err.contains("GOMIG_MIRROR") && err.contains("--mirror"),
+        "names where a mirror is set:\n{err}"
+    );
+    assert!(
+        !err.contains("check the network") && !err.contains("attempts"),
+        "nothing is blamed on the connection:\n{err}"
+    );
+    assert_nothing_installed(&env);
+}
+
+#[test]
 fn a_redirect_loop_is_called_that_and_names_the_url() {
     let m = mini_site();
     let url = m.site.file_url(&m.file);

@@ -147,3 +147,47 @@ fn ctrl_c_during_an_install_removes_the_staging_directory_at_once_and_exits_130(
 fn sigterm_during_an_install_removes_the_staging_directory_at_once_and_exits_143() {
     an_interrupted_install_leaves_nothing(libc::SIGTERM, "SIGTERM", 143);
 }
+
+/// Runs `gomig install` held at the transaction's `step`, sends it `signal`, and returns its
+/// exit and stderr.
+fn interrupted_at(env: &TestEnv, m: &MiniSite, step: &str, signal: i32) -> (std::process::ExitStatus, String) {
+    let pause = env.root().join(format!("pause-{}", step.replace(':', "-")));
+    let child = gomig_site(env, &m.site, &["install", GO_122])
+        .env("GOMIG_TEST_PAUSE_AT", step)
+        .env("GOMIG_TEST_PAUSE_FILE", &pause)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    waits_for(step, Duration::from_secs(60), || {
+        std::fs::read_to_string(&pause).is_ok_and(|p| !p.is_empty())
+    });
+    // SAFETY: a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_file(&pause);
+    (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn ctrl_c_before_the_tree_is_put_in_place_leaves_nothing_installed_and_after_it_leaves_it_whole() {
+    let m = mini_site();
+    for step in ["install:before-manifest", "install:before-rename"] {
+        let env = TestEnv::new();
+        let (exit, err) = interrupted_at(&env, &m, step, libc::SIGINT);
+        assert_eq!(exit.code(), Some(130), "{step}: {err}");
+        assert!(err.contains("nothing was put in place"), "{step}: {err}");
+        let entries = toolchain_entries(&env);
+        assert!(entries.is_empty(), "{step}: no tree and no staging left: {entries:?}");
+        // (Past the manifest, its record stays, as after a kill -9: the next install rewrites it.)
+        env.gomig_ok(&["list"]);
+        ok(&mut gomig_site(&env, &m.site, &["install", GO_122]));
+        env.gomig_ok(&["verify", "1.22.10"]);
+    }
+    // Renamed into place already: the cleaner removes nothing of it, and it is whole.
+    let env = TestEnv::new();
+    let (exit, err) = interrupted_at(&env, &m, "install:before-log", libc::SIGINT);
+    assert_eq!(exit.code(), Some(130), "{err}");
+    assert!(!err.contains("removed"), "{err}");
+    env.gomig_ok(&["verify", "1.22.10"]);
+}

@@ -228,6 +228,27 @@ fn an_https_mirror_that_redirects_to_plain_http_is_refused_for_the_index_and_the
 }
 
 #[test]
+fn a_downgrade_after_a_redirect_that_stayed_on_https_is_refused_too() {
+    let (tmp, m) = (tempfile::tempdir().unwrap(), mini_site());
+    let ca = TestCa::create(tmp.path());
+    let site = &m.site;
+    let front = TlsFront::start(&ca, site.addr());
+    // https -> https (relative) -> http: each hop is held to the rule, not only the first.
+    let plain = site.file_url(&m.file);
+    site.fault_times(m.file.as_str(), dlsite::Fault::RedirectTo(format!("/go/{}", m.file)), 1);
+    site.fault(m.file.as_str(), dlsite::Fault::RedirectTo(plain.clone()));
+    let env = TestEnv::new();
+    let err = install_fails(&mut install_over_https(&env, &front, &ca));
+    let origin = front.url().trim_end_matches("/dl/").to_string();
+    assert!(
+        err.contains(&format!("{origin}/go/{} redirects to {plain}", m.file)) && err.contains("plain http"),
+        "the hop that downgrades is named:\n{err}"
+    );
+    assert_eq!(site.downloads(&m.file), 0, "{:?}", site.requests());
+    assert_nothing_installed(&env);
+}
+
+#[test]
 fn a_redirect_that_stays_on_https_is_followed_and_the_log_names_where_the_bytes_came_from() {
     let (tmp, m) = (tempfile::tempdir().unwrap(), mini_site());
     let ca = TestCa::create(tmp.path());

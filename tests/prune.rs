@@ -3,6 +3,10 @@
 mod support;
 
 use std::fs;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use support::*;
 
@@ -126,6 +130,93 @@ fn a_pruned_toolchain_is_restored_from_its_archive_not_downloaded() {
         "{}",
         describe(&out)
     );
+}
+
+/// A gomig archive of a `go1.16.1` whose `bin/go` says it is go1.16.1 and writes `ran` into
+/// `marker`, made in a store of its own and owned by uid 65534: what another user would put
+/// where a pruned record points.
+fn planted_archive(into: &Path, marker: &Path) -> PathBuf {
+    let other = TestEnv::new();
+    let tree = other.fake_toolchain("go1.16.1");
+    let go = format!(
+        "#!/bin/sh\necho ran >> '{}'\necho 'go version go1.16.1 linux/amd64'\n",
+        marker.display()
+    );
+    fs::write(tree.join("bin/go"), go).unwrap();
+    other.gomig_ok(&["snapshot", "go1.16.1"]);
+    fs::create_dir_all(into).unwrap();
+    other.gomig_ok(&["archive", "go1.16.1", "-o", into.to_str().unwrap()]);
+    let archive = into.join("go1.16.1.linux-amd64.tar.gz");
+    assert!(archive.is_file());
+    ok(Command::new("chown").arg("-R").arg("65534").arg(into));
+    // Making it ran that bin/go; from here on the marker says whether gomig ran it.
+    let _ = fs::remove_file(marker);
+    archive
+}
+
+#[test]
+fn a_pruned_record_another_user_could_have_planted_is_neither_suggested_nor_restored() {
+    let env = store_with_an_old_toolchain();
+    env.gomig_ok(&["prune", "--keep", "1"]);
+    // state/pruned/ left writable by others (as an older gomig under umask 000 made it): another
+    // user points the record at an archive of their own.
+    let pruned = env.gomig_home.join("state/pruned");
+    fs::set_permissions(&pruned, fs::Permissions::from_mode(0o777)).unwrap();
+    let marker = env.root().join("planted-go-ran");
+    let evil = planted_archive(&env.root().join("evil"), &marker);
+    let link = pruned.join("go1.16.1");
+    fs::remove_file(&link).unwrap();
+    symlink(&evil, &link).unwrap();
+    ok(Command::new("chown").arg("-h").arg("65534").arg(&link));
+
+    let project = env.dir("old");
+    env.write("old/.go-version", "1.16.1\n");
+    let msg = fails(&mut env.go_in(&project, &["version"]));
+    assert!(
+        !msg.contains(evil.to_str().unwrap()),
+        "an archive someone else chose is not suggested:\n{msg}"
+    );
+    let mut go = env.go_in(&project, &["version"]);
+    go.env("GOMIG_AUTO_INSTALL", "1")
+        .env("GOMIG_MIRROR", "http://127.0.0.1:9/");
+    let out = run(&mut go);
+    assert!(
+        !out.status.success() && !marker.exists(),
+        "the planted archive is neither restored nor its bin/go run:\n{}",
+        describe(&out)
+    );
+    assert!(
+        !env.gomig_home.join("toolchains/go1.16.1").exists(),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        !stderr(&out).contains(evil.to_str().unwrap()),
+        "and not named as the archive gomig prune made:\n{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn under_umask_000_prune_keeps_its_archive_and_record_writable_by_no_one_else() {
+    let env = store_with_an_old_toolchain();
+    let mut prune = env.gomig(&["prune", "--keep", "1"]);
+    unsafe {
+        prune.pre_exec(|| {
+            libc::umask(0);
+            Ok(())
+        });
+    }
+    ok(&mut prune);
+    for dir in ["state/pruned", "archives"] {
+        let mode = fs::metadata(env.gomig_home.join(dir)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o022, 0, "{dir} is {mode:o}: others could replace what is in it");
+    }
+    // And the record still works: the shim names the archive.
+    let project = env.dir("old");
+    env.write("old/.go-version", "1.16.1\n");
+    let msg = fails(&mut env.go_in(&project, &["version"]));
+    assert!(msg.contains("gomig restore"), "{msg}");
 }
 
 #[test]

@@ -399,3 +399,35 @@ fn on_a_full_disk_switch_and_rollback_change_nothing_and_say_so() {
     env.gomig_ok(&["switch", "go1.23.9"]);
     assert_eq!(history(&env), [A, B]);
 }
+
+#[test]
+fn a_prune_killed_while_recording_its_archive_leaves_no_temporary_link_and_the_way_back_is_named() {
+    let env = TestEnv::new();
+    env.install_shims();
+    for name in ["go1.16.1", "go1.21.1", "go1.22.1"] {
+        env.fake_toolchain(name);
+        env.gomig_ok(&["snapshot", name]);
+    }
+    for v in ["1.21.1", "1.22.1"] {
+        env.gomig_ok(&["switch", v, "--no-verify"]);
+    }
+    let pruned = env.gomig_home.join("state/pruned");
+    Held::start(&env, &["prune", "--keep", "1"], "prune:record-linked").kill_9();
+    let leftovers = || -> Vec<String> {
+        fs::read_dir(&pruned)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect()
+    };
+    assert_eq!(leftovers().len(), 1, "killed with its temporary link made");
+
+    env.gomig_ok(&["prune", "--keep", "1"]);
+    assert_eq!(leftovers(), Vec::<String>::new(), "the next command removes it");
+    assert!(pruned.join("go1.16.1").is_symlink(), "and the record is made");
+    let project = env.dir("old");
+    env.write("old/.go-version", "1.16.1\n");
+    let msg = fails(&mut env.go_in(&project, &["version"]));
+    assert!(msg.contains("gomig restore"), "the way back is named:\n{msg}");
+}

@@ -63,6 +63,12 @@ pub enum DownloadError {
         "{url} redirects to {to}, from https to plain http, where the download (and the index, which holds the checksums) could be read and changed on the way; refusing to follow it: use a mirror that stays on https, or name the http:// mirror yourself with --mirror if you mean to"
     )]
     Downgrade { url: String, to: String },
+    /// A URL to fetch (a mirror's, as the user named it) that is not http(s): a typo such as
+    /// `htps://`, or a scheme gomig does not speak. Nothing is asked, nothing retried.
+    #[error(
+        "{url} is not an http:// or https:// URL, so gomig cannot download from it; fix the mirror where it is named (--mirror URL, GOMIG_MIRROR, or gomig config set mirror URL), e.g. https://go.dev/dl/"
+    )]
+    NotHttp { url: String },
     /// A redirect to something that is not an http(s) URL (`file://`, `ftp://`, ...).
     #[error(
         "{url} redirects to {to}, which is not an http:// or https:// URL; refusing to follow it: the mirror is misconfigured or hostile, use another (--mirror URL)"
@@ -139,6 +145,7 @@ impl DownloadError {
             | DownloadError::Proxy { .. }
             | DownloadError::NameNotResolved { .. }
             | DownloadError::Downgrade { .. }
+            | DownloadError::NotHttp { .. }
             | DownloadError::RedirectScheme { .. }
             | DownloadError::RedirectWithoutLocation { .. }
             | DownloadError::TooManyRedirects { .. }
@@ -544,6 +551,9 @@ impl Http {
     /// One GET of `url` (from byte `offset`), following redirects: each hop must stay on http
     /// or https, and never go from https to http. The `Range` goes with every hop.
     fn request(&self, url: &str, offset: u64) -> Result<Answer, DownloadError> {
+        if !matches!(scheme_of(url).as_str(), "http" | "https") {
+            return Err(DownloadError::NotHttp { url: url.into() });
+        }
         let mut current = url.to_string();
         for _ in 0..=MAX_REDIRECTS {
             let mut req = self.agent(&current)?.get(&current);

@@ -18,6 +18,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -243,7 +244,14 @@ fn write_archive(
     tmp: &Path,
     level: u32,
 ) -> Result<Written, PackError> {
-    let file = File::create(tmp).map_err(write_err(tmp))?;
+    // Writable by its owner only, whatever the umask: gomig restores from it without a download.
+    let file = File::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .open(tmp)
+        .map_err(write_err(tmp))?;
     let mut gz =
         ParallelGz::new(HashingWriter::new(BufWriter::with_capacity(1 << 20, file)), level).map_err(write_err(tmp))?;
     let mut tar = TarWriter { gz: &mut gz };

@@ -94,8 +94,9 @@ pub fn walk(root: &Path) -> Result<Vec<TreeEntry>, TreeError> {
 /// `pkg/include` as links into `/usr/share/go-1.19`: one tree in two halves, and `go` reads
 /// its standard library through them. A link at `rel` inside `root` is such a link when it
 /// names exactly `S/rel`, where `S` is another directory with the same name as `root` (the
-/// other half), and the directory it names and each of its ancestors are owned by root or by
-/// `root`'s owner and not writable by others (sticky directories aside). Returns the directory
+/// other half), and the directory it names passes the trust rule (`resolve::trust`: it and
+/// every directory on the way to it, links followed, are yours or root's and not writable by
+/// others, sticky directories above it aside). Returns the directory
 /// it names; anything else is an ordinary link, reported and never entered.
 pub fn split_tree_link(root: &Path, rel: &Path, link: &Path) -> Option<PathBuf> {
     use std::path::Component;
@@ -123,17 +124,10 @@ pub fn split_tree_link(root: &Path, rel: &Path, link: &Path) -> Option<PathBuf> 
     if half.join(rel) != named || half == root || half.file_name()? != root.file_name()? {
         return None;
     }
-    let owner = fs::metadata(root).ok()?.uid();
-    let mut dir = Some(named.as_path());
-    while let Some(d) = dir {
-        let m = fs::metadata(d).ok()?;
-        let others_write = m.mode() & 0o022 != 0 && m.mode() & 0o1000 == 0;
-        if !m.is_dir() || (m.uid() != 0 && m.uid() != owner) || others_write {
-            return None;
-        }
-        dir = d.parent();
-    }
-    Some(named)
+    // The trust rule's own walk: every directory actually traversed (not only those the path
+    // spells) and the half itself yours or root's and not writable by others.
+    let path = crate::resolve::sys::PathBuf::from_bytes(named.as_os_str().as_bytes())?;
+    crate::resolve::trust::is_safe_dir(&path).then_some(named)
 }
 
 fn walk_dir(root: &Path, dir: &Path, rel_dir: &[u8], out: &mut Vec<TreeEntry>) -> Result<(), TreeError> {

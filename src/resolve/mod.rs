@@ -413,8 +413,11 @@ impl Error {
 /// Under GOMIG_HOME: `<name>` links to the archive `gomig prune` made of that toolchain.
 pub const PRUNED_DIR: &[u8] = b"state/pruned";
 
-/// The archive `gomig prune` made of the toolchain `name` (a regular file that is still
-/// there), into `out`. Only on the cold path of a toolchain that is not installed.
+/// The archive `gomig prune` made of the toolchain `name`, into `out`: a regular file that is
+/// still there and that only you or root could have put there, by the trust rule applied to the
+/// link and every directory on the way to the file ([`trust::is_safe_file`]). A record someone
+/// else could have written or pointed elsewhere is not believed: the toolchain is downloaded
+/// and checked instead. Only on the cold path of a toolchain that is not installed.
 #[cold]
 #[inline(never)]
 pub fn pruned_archive(home: &PathBuf, name: &[u8], out: &mut PathBuf) -> bool {
@@ -424,7 +427,7 @@ pub fn pruned_archive(home: &PathBuf, name: &[u8], out: &mut PathBuf) -> bool {
         && link.push(PRUNED_DIR).is_some()
         && link.push(name).is_some()
         && sys::readlink(&link, out).is_ok()
-        && matches!(sys::stat(out), Ok(m) if m.kind == FileKind::File)
+        && trust::is_safe_file(&link)
 }
 
 /// What a version request means.

@@ -275,6 +275,28 @@ fn walk_from(
     Ok(Some(dir))
 }
 
+/// Whether `path` leads (links followed) to a regular file that only you or root could have put
+/// there: every directory traversed, every link and the file itself are safe by the rule above.
+/// For what the store records by path outside its checked directories (a pruned toolchain's
+/// archive), which gomig would otherwise unpack and run on someone else's word.
+pub fn is_safe_file(path: &PathBuf) -> bool {
+    reaches_safe(path, FileKind::File)
+}
+
+/// Whether `path` leads (links followed) to a directory that only you or root could have
+/// changed, by the same walk: what gomig enters on a path's word (a distro's split GOROOT).
+pub fn is_safe_dir(path: &PathBuf) -> bool {
+    reaches_safe(path, FileKind::Dir)
+}
+
+fn reaches_safe(path: &PathBuf, kind: FileKind) -> bool {
+    let mut real = PathBuf::default();
+    matches!(
+        walk(path.as_bytes(), store_links(), os::geteuid(), b"", &mut real),
+        Ok(Some(m)) if m.kind == kind
+    )
+}
+
 /// Checks the store at `home` and the config file `env` names (see the module doc). A store
 /// that does not exist yet passes: nothing in it can run. `checked` is left holding the name
 /// of the toolchain the default names, whose entry this checked (empty if none), so that

@@ -3,6 +3,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// A file that could not be written: it is unchanged (or was not created).
@@ -72,7 +73,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.tmp-{}", unique_suffix()));
     let result = (|| {
-        let mut f = File::create(&tmp)?;
+        // Writable by its owner only, whatever the umask: under umask 000 a manifest or a
+        // record others could rewrite would decide what gomig believes.
+        let mut f = File::options().write(true).create_new(true).mode(0o644).open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)

@@ -185,10 +185,20 @@ impl Store {
             .join(std::ffi::OsStr::from_bytes(crate::resolve::PRUNED_DIR))
             .join(name)
     }
-    /// The archive prune made of `name`, if it is still there (a regular file).
+    /// The archive prune made of `name`, if it is still there and only you or root could have
+    /// put it there (the resolver's rule, [`crate::resolve::pruned_archive`]).
     pub fn pruned_archive(&self, name: &str) -> Option<PathBuf> {
-        let target = fs::read_link(self.pruned_link(name)).ok()?;
-        fs::metadata(&target).is_ok_and(|m| m.is_file()).then_some(target)
+        let home = crate::resolve::sys::PathBuf::from_bytes(self.home.as_os_str().as_bytes())?;
+        let mut target = crate::resolve::sys::PathBuf::default();
+        crate::resolve::pruned_archive(&home, name.as_bytes(), &mut target)
+            .then(|| PathBuf::from(std::ffi::OsStr::from_bytes(target.as_bytes())))
+    }
+    /// Creates `dir` (and what is missing above it) writable by its owner only, whatever the
+    /// umask: for the store's own directories made after the layout (`archives/`,
+    /// `state/pruned/`), which the trust rule would refuse to believe otherwise.
+    pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
+        fs::DirBuilder::new().recursive(true).mode(0o755).create(dir)
     }
     pub fn history_path(&self) -> PathBuf {
         self.state_dir().join("history")
@@ -369,6 +379,7 @@ impl Store {
             self.state_dir(),
             self.cache_dir(),
             self.archives_dir(),
+            self.home.join(std::ffi::OsStr::from_bytes(crate::resolve::PRUNED_DIR)),
         ];
         let mut removed = 0;
         for dir in dirs {

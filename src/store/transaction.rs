@@ -539,6 +539,17 @@ impl Transaction<'_> {
             )));
         }
         hook("remove:checked");
+        let mut warnings = Vec::new();
+        // Recorded before the tree goes, so that a kill -9 in between still leaves the way back
+        // (a record of an installed toolchain is never read: only a missing one is looked up).
+        if let Some(archive) = policy.archive
+            && let Err(e) = self.record_pruned(name, archive)
+        {
+            warnings.push(format!(
+                "warning: {e}; a `go` that asks for {name} will suggest a new download instead of gomig restore {}",
+                archive.display()
+            ));
+        }
         let mut trash = None;
         if adopted {
             fs::remove_file(&toolchain.path).map_err(super::io_err("cannot remove", &toolchain.path))?;
@@ -550,21 +561,12 @@ impl Transaction<'_> {
             trash = Some(aside);
         }
         let _ = fs::remove_file(self.store.manifest_path(name));
-        let mut warnings = Vec::new();
         if policy.drop_from_history {
             let history: Vec<String> = self.store.history()?.into_iter().filter(|h| h != name).collect();
             let history = super::tidy_history(history, self.store.default_name()?.as_deref());
             if let Err(e) = self.store.write_history(&history) {
                 warnings.push(format!("warning: {e}; gomig rollback may name {name}, which is gone"));
             }
-        }
-        if let Some(archive) = policy.archive
-            && let Err(e) = self.record_pruned(name, archive)
-        {
-            warnings.push(format!(
-                "warning: {e}; a `go` that asks for {name} will suggest a new download instead of gomig restore {}",
-                archive.display()
-            ));
         }
         let mut event = Event::new(policy.kind.action()).field("version", name.to_string());
         if adopted {
@@ -602,11 +604,15 @@ impl Transaction<'_> {
     fn record_pruned(&self, name: &str, archive: &Path) -> std::result::Result<(), String> {
         let link = self.store.pruned_link(name);
         let dir = link.parent().expect("state/pruned/<name> has a parent");
-        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        Store::create_private_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let archive = fs::canonicalize(archive).unwrap_or_else(|_| archive.to_path_buf());
-        let tmp = dir.join(format!(".{name}.{}", super::atomic::unique_suffix()));
+        // `.NAME.tmp-<suffix>`: the shape clean_stale_temp_files removes after a kill -9.
+        let tmp = dir.join(format!(".{name}.tmp-{}", super::atomic::unique_suffix()));
         std::os::unix::fs::symlink(&archive, &tmp)
-            .and_then(|()| fs::rename(&tmp, &link))
+            .and_then(|()| {
+                hook("prune:record-linked");
+                fs::rename(&tmp, &link)
+            })
             .map_err(|e| {
                 let _ = fs::remove_file(&tmp);
                 format!("cannot record the archive in {}: {e}", link.display())

@@ -219,7 +219,7 @@ pub fn remove_one(
     let mut packed = None;
     if archive {
         let dir = store.archives_dir();
-        fs::create_dir_all(&dir).map_err(|cause| PruneError::Io {
+        Store::create_private_dir(&dir).map_err(|cause| PruneError::Io {
             action: "create",
             path: dir.display().to_string(),
             cause,
