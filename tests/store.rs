@@ -576,3 +576,23 @@ fn doctor_without_a_default_names_a_toolchain_to_switch_to() {
     );
     assert!(!text.contains("see the message"), "{text}");
 }
+
+#[test]
+fn doctor_says_an_exported_gotoolchain_is_served_by_the_shim_and_risky_only_without_it() {
+    let env = TestEnv::new();
+    env.install_shims();
+    env.fake_toolchain("go1.22.10");
+    env.gomig_ok(&["switch", "1.22.10", "--no-verify"]);
+    let out = run(env.gomig(&["doctor"]).env("GOTOOLCHAIN", "go1.22.10"));
+    let text = stdout(&out);
+    assert!(
+        text.contains("GOTOOLCHAIN=go1.22.10 is exported: the go shim serves it from gomig's store")
+            && text.contains("a go started without the shim"),
+        "{text}"
+    );
+    // The fix names commands that work as pasted.
+    assert!(
+        text.contains("fix: pin with gomig shell VERSION or gomig local VERSION instead"),
+        "{text}"
+    );
+}

@@ -172,8 +172,10 @@ fn check_overrides(r: &mut Report) {
     }
     match std::env::var("GOTOOLCHAIN") {
         Ok(v) if v != "local" => r.warn(
-            format!("GOTOOLCHAIN={v} is exported: go may download and run a toolchain gomig did not verify"),
-            "unset GOTOOLCHAIN (the shim sets GOTOOLCHAIN=local)",
+            format!(
+                "GOTOOLCHAIN={v} is exported: the go shim serves it from gomig's store, but a go started without the shim (an IDE's GOROOT, a Go binary by path) may download and run a toolchain gomig did not verify"
+            ),
+            "pin with gomig shell VERSION or gomig local VERSION instead, then unset GOTOOLCHAIN",
         ),
         _ => r.ok("GOTOOLCHAIN is not overriding gomig"),
     }

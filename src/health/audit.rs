@@ -379,9 +379,9 @@ impl Auditor<'_> {
             check: "gotoolchain-download",
             subject: format!("GOTOOLCHAIN={v} (environment)"),
             message: format!(
-                "GOTOOLCHAIN={v} is exported: go may download and run a toolchain gomig did not install or verify (the shim sets GOTOOLCHAIN=local only when it is unset)"
+                "GOTOOLCHAIN={v} is exported: the go shim serves it from gomig's store (and hands go a GOTOOLCHAIN that cannot download), but a go started without the shim may download and run a toolchain gomig did not install or verify"
             ),
-            fix: "unset GOTOOLCHAIN (gomig install VERSION gives a verified toolchain instead)".into(),
+            fix: "pin with gomig shell VERSION or gomig local VERSION instead, then unset GOTOOLCHAIN".into(),
             fixable: false,
             repair: None,
         });
