@@ -309,6 +309,12 @@ fn lines(errors: &[IndexError], sep: &str) -> String {
 
 type Result<T> = std::result::Result<T, InstallError>;
 
+/// What an install spec selects.
+enum Wanted<'i> {
+    New(&'i index::Release),
+    Installed(String),
+}
+
 /// `HEX` as given to `--sha256`: 64 hex digits, lower-cased.
 fn parse_sha256(hex: &str) -> Result<String> {
     if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -412,20 +418,11 @@ impl Installer<'_> {
         }
         let index = self.index()?;
         let (os, arch) = manifest::host_platform();
-        let Some(release) = index.select(spec) else {
-            return Err(InstallError::NoSuchRelease {
-                spec: spec.to_string(),
-                mirror: index.mirror.clone(),
-                os: os.to_string(),
-                arch: arch.to_string(),
-                near: index.closest(spec, os, arch, 5, None),
-            });
+        let release = match self.wanted(&index, spec)? {
+            Wanted::New(release) => release,
+            Wanted::Installed(name) => return Ok(Outcome::AlreadyInstalled { name }),
         };
         let name = release.version.clone();
-        store::check_name(&name)?;
-        if self.store.toolchain(&name).is_ok() {
-            return Ok(Outcome::AlreadyInstalled { name });
-        }
         let Some(file) = release.archive_for(os, arch) else {
             return Err(InstallError::NoArchiveForPlatform {
                 near: index.closest(spec, os, arch, 5, Some(&name)),
@@ -629,13 +626,10 @@ impl Installer<'_> {
         })
     }
 
-    /// `spec` from the module proxy: the checksum database's record first (GOSUMDB=off, an
-    /// unknown key, a forked log are refused before any download), then `.info`, `.mod` (its
-    /// hash checked) and the zip, unpacked as cmd/go makes a GOROOT of it and checked against
-    /// the record's `h1:`, then committed as every install is.
-    fn install_from_proxy(&self, spec: &str, source: &ProxySource) -> Result<Outcome> {
+    /// The release `spec` names in `index` (from a download site or a module proxy), unless a
+    /// toolchain of that name is installed already.
+    fn wanted<'i>(&self, index: &'i Index, spec: &str) -> Result<Wanted<'i>> {
         let (os, arch) = manifest::host_platform();
-        let index = self.proxy_index(source)?;
         let Some(release) = index.select(spec) else {
             return Err(InstallError::NoSuchRelease {
                 spec: spec.to_string(),
@@ -645,11 +639,25 @@ impl Installer<'_> {
                 near: index.closest(spec, os, arch, 5, None),
             });
         };
-        let name = release.version.clone();
-        store::check_name(&name)?;
-        if self.store.toolchain(&name).is_ok() {
-            return Ok(Outcome::AlreadyInstalled { name });
+        store::check_name(&release.version)?;
+        if self.store.toolchain(&release.version).is_ok() {
+            return Ok(Wanted::Installed(release.version.clone()));
         }
+        Ok(Wanted::New(release))
+    }
+
+    /// `spec` from the module proxy: the checksum database's record first (GOSUMDB=off, an
+    /// unknown key, a forked log are refused before any download), then `.info`, `.mod` (its
+    /// hash checked) and the zip, unpacked as cmd/go makes a GOROOT of it and checked against
+    /// the record's `h1:`, then committed as every install is.
+    fn install_from_proxy(&self, spec: &str, source: &ProxySource) -> Result<Outcome> {
+        let (os, arch) = manifest::host_platform();
+        let index = self.proxy_index(source)?;
+        let release = match self.wanted(&index, spec)? {
+            Wanted::New(release) => release,
+            Wanted::Installed(name) => return Ok(Outcome::AlreadyInstalled { name }),
+        };
+        let name = release.version.clone();
         let db = sumdb::parse(source.sumdb.clone())?;
         let _lock = self.store.lock_toolchain(&name)?;
         if self.store.toolchain(&name).is_ok() {
