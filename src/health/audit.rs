@@ -396,24 +396,10 @@ fn split_tree_link(root: &Path, path: &Path) -> Option<PathBuf> {
 
 /// Whether `target` of the link at `link` stays inside `root`, lexically.
 pub fn stays_inside(root: &Path, link: &Path, target: &Path) -> bool {
-    let start = if target.is_absolute() {
-        PathBuf::from("/")
-    } else {
-        link.parent().unwrap_or(root).to_path_buf()
-    };
-    let mut at: Vec<Component> = start.components().collect();
-    for c in target.components() {
-        match c {
-            Component::RootDir => at = vec![Component::RootDir],
-            Component::CurDir => {}
-            Component::ParentDir => {
-                at.pop();
-            }
-            c => at.push(c),
-        }
-    }
-    let resolved: PathBuf = at.iter().collect();
-    resolved.starts_with(root)
+    // A link with no parent is the root itself: what it names is resolved from the root.
+    let named = crate::integrity::tree::link_names(link, target)
+        .or_else(|| crate::integrity::tree::link_names(&root.join("."), target));
+    named.is_some_and(|p| p.starts_with(root))
 }
 
 /// The go env keys the settings check reads.

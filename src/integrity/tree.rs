@@ -99,8 +99,25 @@ pub fn walk(root: &Path) -> Result<Vec<TreeEntry>, TreeError> {
 /// others, sticky directories above it aside). Returns the directory
 /// it names; anything else is an ordinary link, reported and never entered.
 pub fn split_tree_link(root: &Path, rel: &Path, link: &Path) -> Option<PathBuf> {
-    use std::path::Component;
     let target = fs::read_link(link).ok()?;
+    let named = link_names(link, &target)?;
+    let mut half = named.as_path();
+    for _ in rel.components() {
+        half = half.parent()?;
+    }
+    if half.join(rel) != named || half == root || half.file_name()? != root.file_name()? {
+        return None;
+    }
+    // The trust rule's own walk: every directory actually traversed (not only those the path
+    // spells) and the half itself yours or root's and not writable by others.
+    let path = crate::resolve::sys::PathBuf::from_bytes(named.as_os_str().as_bytes())?;
+    crate::resolve::trust::is_safe_dir(&path).then_some(named)
+}
+
+/// The path a link at `link` with `target` names, resolved lexically (`..` drops the
+/// component before it; nothing on disk is looked at). `None` for a link with no parent.
+pub fn link_names(link: &Path, target: &Path) -> Option<PathBuf> {
+    use std::path::Component;
     let mut at: Vec<Component> = if target.is_absolute() {
         Vec::new()
     } else {
@@ -116,18 +133,7 @@ pub fn split_tree_link(root: &Path, rel: &Path, link: &Path) -> Option<PathBuf> 
             c => at.push(c),
         }
     }
-    let named: PathBuf = at.iter().collect();
-    let mut half = named.as_path();
-    for _ in rel.components() {
-        half = half.parent()?;
-    }
-    if half.join(rel) != named || half == root || half.file_name()? != root.file_name()? {
-        return None;
-    }
-    // The trust rule's own walk: every directory actually traversed (not only those the path
-    // spells) and the half itself yours or root's and not writable by others.
-    let path = crate::resolve::sys::PathBuf::from_bytes(named.as_os_str().as_bytes())?;
-    crate::resolve::trust::is_safe_dir(&path).then_some(named)
+    Some(at.iter().collect())
 }
 
 fn walk_dir(root: &Path, dir: &Path, rel_dir: &[u8], out: &mut Vec<TreeEntry>) -> Result<(), TreeError> {
