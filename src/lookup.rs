@@ -131,14 +131,7 @@ pub fn current_dir() -> std::io::Result<PathBuf> {
     let dot = std::fs::metadata(".")?;
     if let Some(pwd) = std::env::var_os("PWD") {
         let p = PathBuf::from(&pwd);
-        let b = pwd.as_bytes();
-        let clean = p.is_absolute()
-            && !b.windows(2).any(|w| w == b"//")
-            && !b.windows(3).any(|w| w == b"/./")
-            && !b.windows(4).any(|w| w == b"/../")
-            && !b.ends_with(b"/.")
-            && !b.ends_with(b"/..");
-        if clean
+        if resolve::is_clean_absolute(pwd.as_bytes())
             && let Ok(m) = std::fs::metadata(&p)
             && m.dev() == dot.dev()
             && m.ino() == dot.ino()

@@ -1123,7 +1123,36 @@ fn goroot_is_overridden_and_gotoolchain_defaults_to_local() {
     assert_eq!(values_of(&e, "GOMIG_SHIM_DEPTH"), ["6"]);
 }
 
-/// Paths longer than the resolver keeps inline (512 bytes) work the same: a working directory,
+/// An environment of thousands of variables reaches the toolchain whole: the shim builds the
+/// child's environment in the array the kernel handed it (and the auxiliary vector after it),
+/// so no size is too large for a fixed buffer, and nothing is dropped or doubled.
+#[test]
+fn a_large_environment_is_passed_whole() {
+    let env = setup();
+    let env_prog = system_program(&["/usr/bin/env", "/bin/env"]);
+    let managed = linked_toolchain(&env, "go1.22.10", &env_prog);
+    env.set_default_link("go1.22.10");
+    let mut cmd = env.go_in(&env.work, &[]);
+    for i in 0..3000 {
+        cmd.env(format!("BULK_{i:04}"), format!("value {i}"));
+    }
+    cmd.env("GOROOT", "/stale/goroot").env("GOMIG_SHIM_DEPTH", "2");
+    let e = env_entries(&run(&mut cmd));
+    let bulk: Vec<_> = e.iter().filter(|(k, _)| k.starts_with("BULK_")).collect();
+    assert_eq!(bulk.len(), 3000);
+    for (i, (k, v)) in bulk.iter().enumerate() {
+        assert_eq!(
+            (k.as_str(), v.as_str()),
+            (format!("BULK_{i:04}").as_str(), format!("value {i}").as_str())
+        );
+    }
+    assert_eq!(values_of(&e, "GOROOT"), [managed.display().to_string()]);
+    assert_eq!(values_of(&e, "GOTOOLCHAIN"), ["local"]);
+    assert_eq!(values_of(&e, "GOMIG_SHIM_DEPTH"), ["3"]);
+    assert_eq!(values_of(&e, "HOME"), [env.home.display().to_string()]);
+}
+
+/// Paths longer than the resolver keeps inline (192 bytes) work the same: a working directory,
 /// a `.go-version` above it and an adopted toolchain's link target, each over 600 bytes, with
 /// `$PWD` and with `getcwd` alone.
 #[test]

@@ -127,9 +127,39 @@ pub struct Env<'a> {
     pub command: gotoolchain::GoCommand,
     /// The shim runs as a toolchain's command (`go1.22.10`): its name.
     pub command_name: Option<&'a [u8]>,
+    /// The directory resolved in is this process's working directory, by the path `getcwd`
+    /// gives (no link on it): then `..` from it is the parent its path names, and the walk up
+    /// may probe by relative paths ([`Climb`]).
+    pub cwd_is_working_dir: bool,
+    /// The effective user id, when the caller knows it already (the shim, from the kernel's
+    /// auxiliary vector); else the resolver asks.
+    pub euid: Option<u32>,
 }
 
 impl<'a> Env<'a> {
+    /// The variables [`Env::set`] reads, and the shim's own (`GOMIG_*`).
+    pub const KEYS: [&'static [u8]; 13] = [
+        b"GOMIG_GO_VERSION",
+        b"GOMIG_HOME",
+        b"HOME",
+        b"XDG_DATA_HOME",
+        b"GOWORK",
+        b"GO111MODULE",
+        b"TMPDIR",
+        b"PATH",
+        b"PWD",
+        b"GOMIG_CONFIG",
+        b"XDG_CONFIG_HOME",
+        b"GOTOOLCHAIN",
+        b"GOENV",
+    ];
+
+    /// Whether an entry whose first byte is `first` could be one of [`Env::KEYS`] or the
+    /// shim's own `GOMIG_*`: the shim skips every other entry without reading it.
+    pub fn may_set(first: u8) -> bool {
+        matches!(first, b'G' | b'H' | b'P' | b'T' | b'X')
+    }
+
     /// Records `key=value` if the resolver cares about `key`.
     pub fn set(&mut self, key: &[u8], value: &'a [u8]) {
         let slot = match key {
@@ -721,7 +751,7 @@ fn resolve_with(
     pins: bool,
 ) -> Result<(), Error> {
     home_dir(env, &mut out.home)?;
-    out.euid = os::geteuid();
+    out.euid = env.euid.unwrap_or_else(os::geteuid);
     // Before anything in the store is believed: whoever could change it picks what runs.
     out.checked_dir = trust::check_store_noting(env, &out.home, &mut out.checked, out.euid)?;
 
@@ -780,7 +810,10 @@ fn resolve_with(
         out.base_from_gotoolchain = true;
         let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
         let mut gofiles = GoFiles::new(env)?;
-        while gofiles.observe(&mut dir) && dir.pop() {}
+        let mut climb = Climb::new(env, cwd);
+        while gofiles.observe(&mut dir, &climb) && dir.pop() {
+            climb.up();
+        }
         let mut path = PathBuf::default();
         if let Some(chosen) = gofiles.chosen(cwd, &mut path)? {
             return select_from_go_file(env, &chosen, &path, shim_id, out);
@@ -802,8 +835,9 @@ fn resolve_with(
     // of a shim call) costs two probes per directory instead of four.
     if pins {
         let mut text = [0u8; 256];
+        let mut climb = Climb::new(env, cwd);
         loop {
-            if let Some((source, found)) = version_file_in(&mut dir, &mut text, env, out.euid)? {
+            if let Some((source, found)) = version_file_in(&mut dir, &climb, &mut text, env, out.euid)? {
                 let value = &text[..found.len];
                 out.source = source;
                 out.file = dir.clone();
@@ -819,14 +853,17 @@ fn resolve_with(
             if !dir.pop() {
                 break;
             }
+            climb.up();
         }
         dir.set(cwd)
             .ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
     }
+    let mut climb = Climb::new(env, cwd);
     loop {
-        if !gofiles.observe(&mut dir) || !dir.pop() {
+        if !gofiles.observe(&mut dir, &climb) || !dir.pop() {
             break;
         }
+        climb.up();
     }
 
     let mut path = PathBuf::default();
@@ -886,6 +923,7 @@ fn exact_name(text: &[u8]) -> Option<Name> {
 #[inline(never)]
 fn version_file_in(
     dir: &mut PathBuf,
+    climb: &Climb,
     text: &mut [u8],
     env: &Env<'_>,
     euid: u32,
@@ -895,15 +933,15 @@ fn version_file_in(
         (&b".go-version"[..], Source::GoVersionFile),
         (b".tool-versions", Source::ToolVersions),
     ] {
-        dir.push(name).ok_or_else(|| Error::new(ErrorKind::BadPath, source))?;
         // An `lstat` first: where the file is missing (almost everywhere) it answers as `open`
         // would, ENOENT or ENOTDIR, without the open file `open` sets up before its lookup;
         // and it tells a link to nothing (an explicit pin that cannot be read) from no file.
-        let probe = match sys::lstat(dir) {
-            Err(libc::ENOENT) | Err(libc::ENOTDIR) => {
-                dir.truncate(len);
-                continue;
-            }
+        let probe = climb.lstat(dir, name);
+        if matches!(probe, Err(libc::ENOENT) | Err(libc::ENOTDIR)) {
+            continue;
+        }
+        dir.push(name).ok_or_else(|| Error::new(ErrorKind::BadPath, source))?;
+        let probe = match probe {
             Err(e) => return Err(file_error(ErrorKind::Unreadable, source, dir, e)),
             Ok(meta) => meta,
         };
@@ -1103,7 +1141,7 @@ pub fn config_trusts_dir(env: &Env<'_>, dir: &[u8]) -> bool {
 
 /// The small reader's buffer for version files: they hold a line or a few, and a frame
 /// under a page has no stack probe touching pages it does not use.
-const SMALL_READ: usize = 1024;
+const SMALL_READ: usize = 256;
 
 fn read_version_file<const N: usize>(
     source: Source,
@@ -1177,21 +1215,21 @@ impl<'a> GoFiles<'a> {
     }
 
     /// Looks in `dir`; false once nothing above can change the answer.
-    fn observe(&mut self, dir: &mut PathBuf) -> bool {
+    fn observe(&mut self, dir: &mut PathBuf, climb: &Climb) -> bool {
         if !self.enabled {
             return false;
         }
         let len = dir.len();
         if matches!(self.work, WorkMode::Search)
             && self.work_dir_len.is_none()
-            && let Some(probe) = file_in(dir, b"go.work")
+            && let Some(probe) = file_in(dir, climb, b"go.work")
         {
             self.work_dir_len = Some(len);
             self.work_probe = Some(probe);
         }
         if self.mod_dir_len.is_none() && self.work_dir_len.is_none() {
             // Like cmd/go, ignore a go.mod at the root of the temp directory (golang/go#26708).
-            if let Some(probe) = file_in(dir, b"go.mod")
+            if let Some(probe) = file_in(dir, climb, b"go.mod")
                 && trim_slash(dir.as_bytes()) != trim_slash(self.tmpdir)
             {
                 self.mod_dir_len = Some(len);
@@ -1263,10 +1301,10 @@ fn trim_slash(p: &[u8]) -> &[u8] {
 
 /// The go.work or go.mod Go would see in `dir` (anything but a directory, links followed, as
 /// cmd/go's `os.Stat` test): its `lstat`, which for a plain file is its `stat` as well.
-fn file_in(dir: &mut PathBuf, name: &[u8]) -> Option<sys::Meta> {
+fn file_in(dir: &mut PathBuf, climb: &Climb, name: &[u8]) -> Option<sys::Meta> {
     let len = dir.len();
+    let probe = climb.lstat(dir, name).ok()?;
     let found = dir.push(name).and_then(|_| {
-        let probe = sys::lstat(dir).ok()?;
         let kind = if probe.kind == FileKind::Link {
             sys::stat(dir).ok()?.kind
         } else {
@@ -1276,6 +1314,96 @@ fn file_in(dir: &mut PathBuf, name: &[u8]) -> Option<sys::Meta> {
     });
     dir.truncate(len);
     found
+}
+
+/// An absolute path with no empty, `.` or `..` component (a trailing slash aside): what Go's
+/// `os.Getwd` requires of `$PWD` before it believes it. One pass over the bytes.
+pub fn is_clean_absolute(p: &[u8]) -> bool {
+    if p.first() != Some(&b'/') {
+        return false;
+    }
+    // The component being read: its length so far, and how many of its bytes are dots.
+    let (mut len, mut dots) = (0usize, 0usize);
+    let dot_name = |len: usize, dots: usize| len > 0 && len <= 2 && dots == len;
+    for &c in &p[1..] {
+        if c == b'/' {
+            if len == 0 || dot_name(len, dots) {
+                return false;
+            }
+            (len, dots) = (0, 0);
+        } else {
+            len += 1;
+            dots += usize::from(c == b'.');
+        }
+    }
+    // The last one: `/.` and `/..` are not clean; a trailing `/` (or `/` itself) is.
+    !dot_name(len, dots)
+}
+
+/// Where the walk up from the working directory is, for probing by relative paths.
+///
+/// Each `lstat` of the walk costs the kernel one lookup per path component: from 8 levels
+/// deep, `/home/me/src/project/.../.go-version` is a dozen, `../../.go-version` three. So
+/// while the relative path is the shorter one, and only for the process's own working
+/// directory named as `getcwd` names it (`..` is then the parent its path names), the probe
+/// goes by `../` steps; what is found is then opened and reported by its absolute path.
+struct Climb {
+    levels: usize,
+    /// Components of the absolute path of the directory being probed; 0: relative paths off.
+    components: usize,
+}
+
+/// Room for `../` 27 times, a 14-byte name (`.tool-versions`) and its NUL.
+const CLIMB_CAP: usize = 96;
+/// `../` as many times as fits.
+const UP: [u8; CLIMB_CAP] = {
+    let mut up = [0u8; CLIMB_CAP];
+    let mut i = 0;
+    while i + 3 <= CLIMB_CAP {
+        up[i] = b'.';
+        up[i + 1] = b'.';
+        up[i + 2] = b'/';
+        i += 3;
+    }
+    up
+};
+
+impl Climb {
+    fn new(env: &Env<'_>, cwd: &[u8]) -> Climb {
+        let physical = env.cwd_is_working_dir && cwd.first() == Some(&b'/');
+        Climb {
+            levels: 0,
+            components: if physical {
+                cwd.split(|&c| c == b'/').filter(|c| !c.is_empty()).count()
+            } else {
+                0
+            },
+        }
+    }
+
+    /// One directory up.
+    fn up(&mut self) {
+        self.levels += 1;
+        self.components = self.components.saturating_sub(1);
+    }
+
+    /// `lstat` of `name` in the directory being probed, whose absolute path is `dir` (left as
+    /// it was). `ENAMETOOLONG` if the absolute path would not fit.
+    fn lstat(&self, dir: &mut PathBuf, name: &[u8]) -> Result<sys::Meta, i32> {
+        let steps = 3 * self.levels;
+        if self.levels >= self.components || steps + name.len() >= CLIMB_CAP {
+            let len = dir.len();
+            dir.push(name).ok_or(libc::ENAMETOOLONG)?;
+            let found = sys::lstat(dir);
+            dir.truncate(len);
+            return found;
+        }
+        let mut rel = [0u8; CLIMB_CAP];
+        rel[..steps].copy_from_slice(&UP[..steps]);
+        rel[steps..steps + name.len()].copy_from_slice(name);
+        rel[steps + name.len()] = 0;
+        os::lstat_of(rel.as_ptr().cast()).map(|st| sys::meta_of(&st))
+    }
 }
 
 /// The file [`GoFiles::chosen`] picked.
@@ -1547,4 +1675,134 @@ fn find_system(env: &Env<'_>, shim_id: Option<FileId>, out: &mut Resolution) -> 
     let mut e = Error::at(ErrorKind::SystemNotFound, out.source, &out.file, out.line, b"");
     e.value.set(out.tool.name());
     Err(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rule Go's `os.Getwd` applies to `$PWD`, spelled out: absolute, with no `//`, `/./`
+    /// or `/../`, and not ending in `/.` or `/..`.
+    fn clean_by_substrings(p: &[u8]) -> bool {
+        p.first() == Some(&b'/')
+            && !p.windows(2).any(|w| w == b"//")
+            && !p.windows(3).any(|w| w == b"/./")
+            && !p.windows(4).any(|w| w == b"/../")
+            && !p.ends_with(b"/.")
+            && !p.ends_with(b"/..")
+    }
+
+    #[test]
+    fn every_variable_the_resolver_reads_passes_the_first_byte_filter() {
+        for key in Env::KEYS {
+            assert!(Env::may_set(key[0]), "{}", String::from_utf8_lossy(key));
+            let mut env = Env::default();
+            env.set(key, b"value");
+            // Each key lands in a field of its own: one of them is now set.
+            let set = [
+                env.gomig_go_version,
+                env.gomig_home,
+                env.home,
+                env.xdg_data_home,
+                env.gowork,
+                env.go111module,
+                env.tmpdir,
+                env.path,
+                env.pwd,
+                env.gomig_config,
+                env.xdg_config_home,
+                env.gotoolchain,
+                env.goenv,
+            ]
+            .iter()
+            .filter(|v| v.is_some())
+            .count();
+            assert_eq!(set, 1, "{}", String::from_utf8_lossy(key));
+        }
+        // The shim's own variables.
+        assert!(Env::may_set(b'G'));
+        assert!(!Env::may_set(b'L') && !Env::may_set(b'S') && !Env::may_set(b'g'));
+    }
+
+    #[test]
+    fn a_clean_pwd_is_what_go_believes() {
+        for (p, clean) in [
+            ("/", true),
+            ("/home/me/src", true),
+            ("/home/me/src/", true),
+            ("/a/.b/...c/..d/...", true),
+            ("", false),
+            ("home/me", false),
+            ("//home", false),
+            ("/home//me", false),
+            ("/home/./me", false),
+            ("/home/../me", false),
+            ("/home/me/.", false),
+            ("/home/me/..", false),
+            ("/.", false),
+            ("/..", false),
+        ] {
+            assert_eq!(is_clean_absolute(p.as_bytes()), clean, "{p:?}");
+        }
+        // Every path of up to five bytes over '/', '.', 'a': the one-pass rule is the same rule.
+        let alphabet = [b'/', b'.', b'a'];
+        let mut paths: Vec<Vec<u8>> = vec![vec![]];
+        for _ in 0..5 {
+            let longer: Vec<Vec<u8>> = paths
+                .iter()
+                .flat_map(|p| {
+                    alphabet.iter().map(move |&c| {
+                        let mut q = p.clone();
+                        q.push(c);
+                        q
+                    })
+                })
+                .collect();
+            for p in &longer {
+                assert_eq!(
+                    is_clean_absolute(p),
+                    clean_by_substrings(p),
+                    "{:?}",
+                    String::from_utf8_lossy(p)
+                );
+            }
+            paths = longer;
+        }
+    }
+
+    #[test]
+    fn a_path_with_a_nul_anywhere_is_refused() {
+        let mut p = PathBuf::default();
+        for len in 0..40 {
+            for at in 0..len {
+                let mut bytes = vec![b'x'; len];
+                bytes[at] = 0;
+                assert!(p.set(&bytes).is_none(), "NUL at {at} of {len}");
+            }
+            assert!(p.set(&vec![b'x'; len]).is_some());
+            // High bytes next to each other never look like a NUL.
+            assert!(p.set(&vec![0x80; len]).is_some());
+            assert!(p.set(&vec![0xff; len]).is_some());
+        }
+    }
+
+    #[test]
+    fn the_climb_goes_relative_only_from_the_working_directory_and_while_shorter() {
+        let working = Env {
+            cwd_is_working_dir: true,
+            ..Env::default()
+        };
+        let cwd = b"/home/me/src/project/a/b";
+        let mut climb = Climb::new(&working, cwd);
+        // `.go-version`, `../.go-version`, `../../.go-version` (3 lookups against 5, 6, 7)...
+        for levels in 0..3 {
+            assert!(climb.levels < climb.components, "level {levels}");
+            climb.up();
+        }
+        // ...then the absolute path is as short: `/home/me/src/.go-version`.
+        assert!(climb.levels >= climb.components);
+        // A `$PWD` with a link on it, or a directory other than the working one: never.
+        assert_eq!(Climb::new(&Env::default(), cwd).components, 0);
+        assert_eq!(Climb::new(&working, b"relative/path").components, 0);
+    }
 }

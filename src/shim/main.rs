@@ -24,9 +24,6 @@ use resolve::{Env, Resolution, Tool};
 
 /// Fail after this many nested shim resolutions (a loop through copies of the shim).
 const MAX_DEPTH: u32 = 20;
-/// Environment entries handled on the stack; larger environments use an anonymous mapping.
-/// Small enough that `exec`'s frame stays under a page (no stack probe, one page at most).
-const STACK_ENV: usize = 384;
 /// GOROOTs shorter than this are assembled in a small buffer, longer ones in a page-sized one.
 const SHORT_GOROOT: usize = 224;
 
@@ -90,33 +87,28 @@ fn parse_u32(s: &[u8]) -> u32 {
 }
 
 /// Go's `os.Getwd`: `$PWD` when it is clean and names the current directory (keeps the
-/// user's symlinked path), else `getcwd`.
+/// user's symlinked path), else `getcwd`. True when the path is `getcwd`'s (no link on it).
 // Out of line (as `self_id`): its scratch path then takes stack only while it runs.
 #[inline(never)]
-fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> Result<(), i32> {
+fn current_dir(pwd: Option<&[u8]>, out: &mut PathBuf) -> Result<bool, i32> {
     if let Some(p) = pwd {
-        let clean = p[0] == b'/'
-            && !p.windows(2).any(|w| w == b"//")
-            && !p.windows(3).any(|w| w == b"/./")
-            && !p.windows(4).any(|w| w == b"/../")
-            && !p.ends_with(b"/.")
-            && !p.ends_with(b"/..");
+        let clean = resolve::is_clean_absolute(p);
         // Where `$PWD` is the physical path (no link on it), `getcwd` says so in one system
         // call: both rules give that path then, whatever the two `stat`s below would find.
         // Only into the inline buffer: a longer path is left to the rule itself (no mapping).
         if clean && sys::getcwd_inline(out).is_ok() && out.as_bytes() == p {
-            return Ok(());
+            return Ok(true);
         }
         if clean && out.set(p).is_some() {
             let dot = PathBuf::from_bytes(b".");
             if let (Ok(a), Some(Ok(b))) = (sys::stat(out), dot.as_ref().map(sys::stat))
                 && a.id == b.id
             {
-                return Ok(());
+                return Ok(false);
             }
         }
     }
-    sys::getcwd(out)
+    sys::getcwd(out).map(|()| true)
 }
 
 /// The shim's own identity, so that it never execs itself. The file `execve` was given
@@ -137,33 +129,53 @@ fn self_id(execfn: Option<&[u8]>) -> Option<FileId> {
     sys::stat(&exe).ok().map(|m| m.id)
 }
 
-/// `AT_EXECFN` from the auxiliary vector, which follows the environment's NULL on the stack
-/// the kernel built (the `envp` that both start-ups hand to `main`).
-#[cfg(target_os = "linux")]
-fn execfn<'a>(envp: *const *const c_char, env_count: usize) -> Option<&'a [u8]> {
-    const AT_NULL: usize = 0;
-    const AT_EXECFN: usize = 31;
-    if envp.is_null() {
-        return None;
-    }
-    // SAFETY: the kernel puts (type, value) pairs after envp's NULL, ending with AT_NULL.
-    let mut aux = unsafe { envp.add(env_count + 1) } as *const usize;
-    loop {
-        let (kind, value) = unsafe { (*aux, *aux.add(1)) };
-        match kind {
-            AT_NULL => return None,
-            AT_EXECFN if value != 0 => {
-                let name = unsafe { cstr_bytes(value as *const c_char) };
-                return (!name.is_empty()).then_some(name);
-            }
-            _ => aux = unsafe { aux.add(2) },
-        }
-    }
+/// What the shim reads from the auxiliary vector the kernel put after the environment's NULL
+/// on the stack it built (the `envp` both start-ups hand to `main`).
+#[derive(Default)]
+struct Aux<'a> {
+    /// `AT_EXECFN`: the file `execve` was given.
+    execfn: Option<&'a [u8]>,
+    /// `AT_EUID`: the effective user id, without a system call.
+    euid: Option<u32>,
+    /// Pointer slots from the environment's NULL to the end of the vector: the room
+    /// [`exec`] may build the child's environment in (the vector is not read again).
+    slots: usize,
 }
 
-#[cfg(not(target_os = "linux"))]
-fn execfn<'a>(_envp: *const *const c_char, _env_count: usize) -> Option<&'a [u8]> {
-    None
+#[cfg(all(target_os = "linux", gomig_freestanding))]
+fn aux<'a>(envp: *const *const c_char, env_count: usize) -> Aux<'a> {
+    const AT_NULL: usize = 0;
+    const AT_EUID: usize = 12;
+    const AT_EXECFN: usize = 31;
+    let mut found = Aux::default();
+    if envp.is_null() {
+        return found;
+    }
+    // SAFETY: the kernel puts (type, value) pairs after envp's NULL, ending with AT_NULL.
+    let start = unsafe { envp.add(env_count + 1) } as *const usize;
+    let mut pairs = 0;
+    loop {
+        let (kind, value) = unsafe { (*start.add(2 * pairs), *start.add(2 * pairs + 1)) };
+        pairs += 1;
+        match kind {
+            AT_NULL => break,
+            AT_EUID => found.euid = u32::try_from(value).ok(),
+            AT_EXECFN if value != 0 => {
+                let name = unsafe { cstr_bytes(value as *const c_char) };
+                found.execfn = (!name.is_empty()).then_some(name);
+            }
+            _ => {}
+        }
+    }
+    // The environment's own NULL, then every slot of the vector.
+    found.slots = 1 + 2 * pairs;
+    found
+}
+
+// With the C runtime, the C library keeps reading the vector (getauxval): left alone.
+#[cfg(not(all(target_os = "linux", gomig_freestanding)))]
+fn aux<'a>(_envp: *const *const c_char, _env_count: usize) -> Aux<'a> {
+    Aux::default()
 }
 
 /// cmd/go's `targetEnv`: set by a switching go for the toolchain it runs.
@@ -261,6 +273,10 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
                 break;
             }
             env_count += 1;
+            // Most of an environment is of no interest: judged by its first byte, unread.
+            if !resolve::Env::may_set(unsafe { *p } as u8) {
+                continue;
+            }
             let entry = unsafe { cstr_bytes(p) };
             let key = key_of(entry);
             let value = entry.get(key.len() + 1..).unwrap_or(b"");
@@ -311,8 +327,9 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
     }
 
     let mut cwd = PathBuf::default();
-    if let Err(e) = current_dir(env.pwd, &mut cwd) {
-        return fail(match e {
+    match current_dir(env.pwd, &mut cwd) {
+        Ok(physical) => env.cwd_is_working_dir = physical,
+        Err(e) => return fail(match e {
             libc::ENAMETOOLONG | libc::ERANGE => {
                 b"the current directory's path is longer than 4096 bytes (PATH_MAX), too long to look for a .go-version from; run go from a shorter path to it (a symbolic link will do)"
             }
@@ -321,10 +338,15 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
             }
             libc::ENOENT => b"the current directory was deleted; cd to an existing directory",
             _ => b"cannot determine the current directory; cd to an existing directory",
-        });
+        }),
     }
 
-    let own_id = self_id(execfn(envp, env_count));
+    let aux = aux(envp, env_count);
+    env.euid = aux.euid;
+    // Only a shim run by a shim can be running itself in a loop (the first hop of one has
+    // no GOMIG_SHIM_DEPTH): the first hop spares the `stat` of its own file, and a GOROOT
+    // whose bin/go is the shim is caught, and named, one hop later.
+    let own_id = if depth > 0 { self_id(aux.execfn) } else { None };
     let mut res = Resolution::new(tool);
     let here = Call {
         argv,
@@ -348,7 +370,7 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
         write_trace(&res);
     }
 
-    exec(&res, argv, envp, env_count, depth)
+    exec(&res, argv, envp, env_count, aux.slots, depth)
 }
 
 /// What a failed resolution needs to report itself or hand over to auto-install.
@@ -432,12 +454,13 @@ fn exec(
     argv: *const *const c_char,
     envp: *const *const c_char,
     env_count: usize,
+    room: usize,
     depth: u32,
 ) -> c_int {
     if res.goroot.len() < SHORT_GOROOT {
-        exec_with::<{ SHORT_GOROOT + 32 }>(res, argv, envp, env_count, depth)
+        exec_with::<{ SHORT_GOROOT + 32 }>(res, argv, envp, env_count, room, depth)
     } else {
-        exec_long(res, argv, envp, env_count, depth)
+        exec_long(res, argv, envp, env_count, room, depth)
     }
 }
 
@@ -448,17 +471,20 @@ fn exec_long(
     argv: *const *const c_char,
     envp: *const *const c_char,
     env_count: usize,
+    room: usize,
     depth: u32,
 ) -> c_int {
-    exec_with::<{ sys::PATH_CAP + 32 }>(res, argv, envp, env_count, depth)
+    exec_with::<{ sys::PATH_CAP + 32 }>(res, argv, envp, env_count, room, depth)
 }
 
-/// [`exec`] with `GOROOT=...` assembled in `N` bytes.
+/// [`exec`] with `GOROOT=...` assembled in `N` bytes. `room` is how many pointer slots from
+/// `envp` on may be rewritten ([`Aux::slots`]).
 fn exec_with<const N: usize>(
     res: &Resolution,
     argv: *const *const c_char,
     envp: *const *const c_char,
     env_count: usize,
+    room: usize,
     depth: u32,
 ) -> c_int {
     let goroot = if res.goroot.is_empty() {
@@ -491,12 +517,13 @@ fn exec_with<const N: usize>(
     };
 
     let needed = env_count + 5;
-    // Uninitialised: only the slots filled below are written (and handed to execve).
-    let mut stack_slots = [const { MaybeUninit::<*const c_char>::uninit() }; STACK_ENV];
-    let slots: &mut [MaybeUninit<*const c_char>] = if needed <= STACK_ENV {
-        &mut stack_slots[..needed]
+    let slots: &mut [MaybeUninit<*const c_char>] = if needed <= env_count + room {
+        // In place: the environment's own array, then the auxiliary vector after it, are
+        // already on the stack the kernel built; kept entries only move down, new ones go
+        // where the vector was. No stack page and no copy of the array.
+        unsafe { core::slice::from_raw_parts_mut(envp as *mut MaybeUninit<*const c_char>, needed) }
     } else {
-        // A huge environment: an anonymous mapping is still no heap allocation.
+        // No vector to build in (a C runtime): an anonymous mapping is still no heap.
         let bytes = needed * core::mem::size_of::<*const c_char>();
         let Ok(p) = os::mmap_anon(bytes) else {
             return fail(b"environment too large");
@@ -506,7 +533,14 @@ fn exec_with<const N: usize>(
 
     let mut n = 0;
     for i in 0..env_count {
+        // Read before any slot at or below `i` is written (`n <= i`).
         let p = unsafe { *envp.add(i) };
+        // Every key replaced here starts with `G`: any other entry is kept unread.
+        if unsafe { *p } as u8 != b'G' {
+            slots[n] = MaybeUninit::new(p);
+            n += 1;
+            continue;
+        }
         let key = key_of(unsafe { cstr_bytes(p) });
         if key == b"GOROOT"
             || key == b"GOMIG_SHIM_DEPTH"

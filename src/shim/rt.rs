@@ -136,7 +136,26 @@ pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> c_int {
 /// As C's `strlen`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn strlen(s: *const c_char) -> usize {
+    const W: usize = core::mem::size_of::<usize>();
+    const ONES: usize = usize::from_ne_bytes([0x01; W]);
+    const HIGHS: usize = usize::from_ne_bytes([0x80; W]);
     let mut n = 0;
+    // Byte by byte to a word boundary, then a word at a time (an aligned word never crosses
+    // a page, so reading the bytes after the NUL in it is safe): the shim measures every
+    // environment entry it reads, and a `PATH` is hundreds of bytes.
+    while !(s as usize + n).is_multiple_of(W) {
+        if unsafe { *s.add(n) } == 0 {
+            return n;
+        }
+        n += 1;
+    }
+    loop {
+        let w = unsafe { (s.add(n) as *const usize).read() };
+        if w.wrapping_sub(ONES) & !w & HIGHS != 0 {
+            break;
+        }
+        n += W;
+    }
     while unsafe { *s.add(n) } != 0 {
         n += 1;
     }
