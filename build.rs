@@ -39,6 +39,8 @@ fn main() {
     if arch == "x86_64" {
         let script = format!("{}/src/shim/shim.ld", var("CARGO_MANIFEST_DIR"));
         println!("cargo::rerun-if-changed={script}");
-        println!("cargo::rustc-link-arg-bin={SHIM}=-Wl,-T,{script}");
+        // `-T` and the path as two arguments: `-Wl,` would split a path with a comma in it.
+        println!("cargo::rustc-link-arg-bin={SHIM}=-T");
+        println!("cargo::rustc-link-arg-bin={SHIM}={script}");
     }
 }

@@ -219,7 +219,10 @@ fn run_resolver(
     pins: bool,
     name_only: bool,
 ) -> Result<Box<Resolution>, ResolveFailure> {
-    let env = snapshot.env();
+    let mut env = snapshot.env();
+    // Resolving where this process runs, by the path getcwd names: walk up as the shim does
+    // there (relative probes), so the two give the same answer in every case.
+    env.cwd_is_working_dir = std::env::current_dir().is_ok_and(|wd| wd == dir);
     let home = home_dir(snapshot)?;
     let shim_id = file_id(
         &home

@@ -197,7 +197,7 @@ fn version_files_longer_than_the_first_read_give_the_same_answer() {
     let res = c.picks("longline", "go1.23.9");
     assert_eq!(res.line, 2);
     // The version right at the small buffer's edge, with no newline after it.
-    for pad in [1000, 1010, 1017, 1018, 1019, 1024, 1030] {
+    for pad in [230, 240, 247, 248, 249, 256, 260, 1000, 1017, 1018, 1019, 1024, 1030] {
         let text = format!("{}\n1.22.10", "#".repeat(pad));
         let dir = format!("edge{pad}");
         c.write(&format!("{dir}/.go-version"), &text);

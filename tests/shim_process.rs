@@ -725,11 +725,18 @@ fn toolchain_whose_go_is_the_shim_itself_fails_fast() {
     assert!(start.elapsed() < Duration::from_secs(10));
     assert_contains(&line, &root.join("bin/go").display().to_string());
     assert_contains(&line, "is the gomig shim itself");
-    // Run by a relative name (the shim knows itself by the name execve was given).
-    let mut relative = env.command("./go", &env.shims_dir());
-    relative.arg("version");
-    let line = one_line_error(&run_timeout(&mut relative, None, Duration::from_secs(10)).0);
-    assert_contains(&line, "is the gomig shim itself");
+    // Run by a relative name (the shim knows itself by the name execve was given): as the
+    // first hop, which runs the tree once more, and as a shim started by a shim, which checks
+    // itself at once against the relative name.
+    for depth in [None, Some("1")] {
+        let mut relative = env.command("./go", &env.shims_dir());
+        relative.arg("version");
+        if let Some(depth) = depth {
+            relative.env("GOMIG_SHIM_DEPTH", depth);
+        }
+        let line = one_line_error(&run_timeout(&mut relative, None, Duration::from_secs(10)).0);
+        assert_contains(&line, "is the gomig shim itself");
+    }
 }
 
 #[test]
@@ -1121,6 +1128,86 @@ fn goroot_is_overridden_and_gotoolchain_defaults_to_local() {
     cmd.env("GOMIG_SHIM_DEPTH", "5");
     let e = env_entries(&run(&mut cmd));
     assert_eq!(values_of(&e, "GOMIG_SHIM_DEPTH"), ["6"]);
+}
+
+/// The shim's image on x86_64 Linux: its code, read-only data and GOT in a single loadable
+/// segment (so that a call costs one fault-around window, `src/shim/shim.ld`; GNU ld's own
+/// layout made that two or three), and no segment both writable and executable. Read from
+/// the ELF program headers of the binary the tests run.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn the_shim_is_one_executable_segment_and_nothing_writable_runs() {
+    let bytes = fs::read(shim_bin()).unwrap();
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
+    let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
+    let (phoff, phentsize, phnum) = (u64_at(0x20) as usize, u16_at(0x36), u16_at(0x38));
+    const PT_LOAD: u32 = 1;
+    const PF_X: u32 = 1;
+    const PF_W: u32 = 2;
+    let loads: Vec<(u32, u64)> = (0..phnum)
+        .map(|i| phoff + i * phentsize)
+        .filter(|&h| u32_at(h) == PT_LOAD)
+        .map(|h| (u32_at(h + 4), u64_at(h + 0x28)))
+        .collect();
+    let read_only: Vec<_> = loads
+        .iter()
+        .filter(|(flags, size)| flags & PF_W == 0 && *size > 0)
+        .collect();
+    assert_eq!(read_only.len(), 1, "read-only segments (flags, size): {loads:?}");
+    assert_ne!(
+        read_only[0].0 & PF_X,
+        0,
+        "the read-only segment holds the code: {loads:?}"
+    );
+    assert!(
+        loads.iter().all(|(flags, _)| flags & (PF_W | PF_X) != (PF_W | PF_X)),
+        "a writable and executable segment: {loads:?}"
+    );
+}
+
+/// Through a symbolic link, the walk up follows `$PWD` (the parents the user sees, as Go's does),
+/// not the physical `..`: the relative probes the shim makes from the directory `getcwd` names
+/// are only for a `$PWD` with no link on it. Without `$PWD`, the physical parents count, and
+/// `gomig current` agrees with the shim both ways.
+#[test]
+fn a_linked_working_directory_is_walked_up_by_the_path_the_user_sees() {
+    let env = setup();
+    let env_prog = system_program(&["/usr/bin/env", "/bin/env"]);
+    let logical_tree = linked_toolchain(&env, "go1.22.10", &env_prog);
+    let physical_tree = linked_toolchain(&env, "go1.21.13", &env_prog);
+    env.set_default_link("go1.22.10");
+    // work/real/.go-version says 1.21.13 above real/proj/sub; work/seen/.go-version says 1.22.10
+    // above seen/proj, a link to real/proj.
+    env.write("real/.go-version", "1.21.13\n");
+    let physical = env.dir("real/proj/sub");
+    env.write("seen/.go-version", "1.22.10\n");
+    std::os::unix::fs::symlink(env.work.join("real/proj"), env.work.join("seen/proj")).unwrap();
+    let logical = env.work.join("seen/proj/sub");
+
+    for (pwd, tree, version) in [
+        (Some(&logical), &logical_tree, "go1.22.10"),
+        (None, &physical_tree, "go1.21.13"),
+    ] {
+        let mut go = env.go_in(&physical, &[]);
+        let mut current = env.gomig_in(&physical, &["current"]);
+        match pwd {
+            Some(p) => {
+                go.env("PWD", p);
+                current.env("PWD", p);
+            }
+            None => {
+                go.env_remove("PWD");
+                current.env_remove("PWD");
+            }
+        }
+        let e = env_entries(&run(&mut go));
+        assert_eq!(values_of(&e, "GOROOT"), [tree.display().to_string()], "PWD {pwd:?}");
+        let out = run(&mut current);
+        assert!(out.status.success(), "{}", describe(&out));
+        assert_contains(&stdout(&out), version);
+    }
 }
 
 /// An environment of thousands of variables reaches the toolchain whole: the shim builds the

@@ -137,7 +137,8 @@ pub struct Env<'a> {
 }
 
 impl<'a> Env<'a> {
-    /// The variables [`Env::set`] reads, and the shim's own (`GOMIG_*`).
+    /// The variables [`Env::set`] reads: every key it matches is listed here (the shim's own
+    /// `GOMIG_*` variables, read by the shim itself, all start with `G` too).
     pub const KEYS: [&'static [u8]; 13] = [
         b"GOMIG_GO_VERSION",
         b"GOMIG_HOME",
@@ -1316,8 +1317,9 @@ fn file_in(dir: &mut PathBuf, climb: &Climb, name: &[u8]) -> Option<sys::Meta> {
     found
 }
 
-/// An absolute path with no empty, `.` or `..` component (a trailing slash aside): what Go's
-/// `os.Getwd` requires of `$PWD` before it believes it. One pass over the bytes.
+/// An absolute path with no empty, `.` or `..` component (a trailing slash aside): gomig's rule
+/// for believing `$PWD` (docs/resolution.md; Go's `os.Getwd` asks only that it be absolute and
+/// name the working directory). One pass over the bytes.
 pub fn is_clean_absolute(p: &[u8]) -> bool {
     if p.first() != Some(&b'/') {
         return false;
@@ -1389,20 +1391,33 @@ impl Climb {
 
     /// `lstat` of `name` in the directory being probed, whose absolute path is `dir` (left as
     /// it was). `ENAMETOOLONG` if the absolute path would not fit.
+    ///
+    /// Only a miss is answered by the relative path: a hit is looked up again by the absolute
+    /// path, which is what is then opened and judged (whose link, whose file), so that a
+    /// directory renamed or mounted over since `getcwd`, or one above that this user cannot
+    /// search, is seen as the absolute walk sees it.
     fn lstat(&self, dir: &mut PathBuf, name: &[u8]) -> Result<sys::Meta, i32> {
-        let steps = 3 * self.levels;
-        if self.levels >= self.components || steps + name.len() >= CLIMB_CAP {
+        let absolute = |dir: &mut PathBuf| {
             let len = dir.len();
             dir.push(name).ok_or(libc::ENAMETOOLONG)?;
             let found = sys::lstat(dir);
             dir.truncate(len);
-            return found;
+            found
+        };
+        let steps = 3 * self.levels;
+        if self.levels >= self.components || steps + name.len() >= CLIMB_CAP {
+            return absolute(dir);
+        }
+        // The absolute path must fit as well: past PATH_MAX the absolute walk fails.
+        if dir.len() + 1 + name.len() >= sys::PATH_CAP {
+            return Err(libc::ENAMETOOLONG);
         }
         let mut rel = [0u8; CLIMB_CAP];
         rel[..steps].copy_from_slice(&UP[..steps]);
         rel[steps..steps + name.len()].copy_from_slice(name);
         rel[steps + name.len()] = 0;
-        os::lstat_of(rel.as_ptr().cast()).map(|st| sys::meta_of(&st))
+        os::lstat_of(rel.as_ptr().cast())?;
+        absolute(dir)
     }
 }
 
@@ -1725,7 +1740,7 @@ mod tests {
     }
 
     #[test]
-    fn a_clean_pwd_is_what_go_believes() {
+    fn a_clean_pwd_is_absolute_with_no_empty_dot_or_dot_dot_component() {
         for (p, clean) in [
             ("/", true),
             ("/home/me/src", true),
@@ -1794,7 +1809,8 @@ mod tests {
         };
         let cwd = b"/home/me/src/project/a/b";
         let mut climb = Climb::new(&working, cwd);
-        // `.go-version`, `../.go-version`, `../../.go-version` (3 lookups against 5, 6, 7)...
+        // Relative while `../` steps are fewer than the components of the absolute path:
+        // in b, a and project (0, 1, 2 steps against 6, 5, 4 components)...
         for levels in 0..3 {
             assert!(climb.levels < climb.components, "level {levels}");
             climb.up();

@@ -9,15 +9,15 @@ use super::os;
 pub const PATH_CAP: usize = 4096;
 
 /// Paths shorter than this live in the `PathBuf` itself; longer ones in a mapping of their own.
-const INLINE_CAP: usize = 192;
+const INLINE_CAP: usize = 256;
 
 /// A NUL-terminated path of up to `PATH_CAP` bytes, with no heap.
 ///
-/// Almost every path is short, so it is held inline in 192 bytes; a longer one moves to an
+/// Almost every path is short, so it is held inline in 256 bytes; a longer one moves to an
 /// anonymous mapping of `PATH_CAP` bytes (unmapped on drop), no heap allocation either. The
 /// resolver keeps a dozen of these on the stack at once, and every stack page the shim
 /// touches is a page fault (about 1-2 us each): at 4 KiB each, every path cost one; at 512
-/// bytes the deepest call still reached 16 KiB, at 192 it reaches 7.
+/// bytes the deepest call reached 16 KiB, at 256 it reaches 8.
 /// The inline bytes are uninitialised past the NUL. Invariant: `len < PATH_CAP`, the bytes
 /// `..=len` of the active buffer (`spill` if not null, else `inline`) are initialised, and
 /// the byte at `len` is the NUL.

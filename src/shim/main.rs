@@ -359,9 +359,8 @@ pub unsafe extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *c
 
     // Never exec ourselves: a GOROOT whose bin/go is this very shim. The resolver's trust
     // check has usually reached the program already and knows its identity.
-    let target = res.exe_id.or_else(|| sys::stat(&res.exe).ok().map(|m| m.id));
-    if let (Some(own), Some(target)) = (own_id, target)
-        && target == own
+    if let Some(own) = own_id
+        && res.exe_id.or_else(|| sys::stat(&res.exe).ok().map(|m| m.id)) == Some(own)
     {
         return fail_self(&res);
     }
@@ -517,27 +516,30 @@ fn exec_with<const N: usize>(
     };
 
     let needed = env_count + 5;
-    let slots: &mut [MaybeUninit<*const c_char>] = if needed <= env_count + room {
+    // Raw pointer writes only: the array is read through `envp` while it is rewritten.
+    let slots: *mut *const c_char = if needed <= env_count + room {
         // In place: the environment's own array, then the auxiliary vector after it, are
         // already on the stack the kernel built; kept entries only move down, new ones go
         // where the vector was. No stack page and no copy of the array.
-        unsafe { core::slice::from_raw_parts_mut(envp as *mut MaybeUninit<*const c_char>, needed) }
+        envp as *mut *const c_char
     } else {
         // No vector to build in (a C runtime): an anonymous mapping is still no heap.
         let bytes = needed * core::mem::size_of::<*const c_char>();
         let Ok(p) = os::mmap_anon(bytes) else {
             return fail(b"environment too large");
         };
-        unsafe { core::slice::from_raw_parts_mut(p.cast(), needed) }
+        p.cast()
     };
+    // SAFETY (every write below): `n < needed`, and `slots` has room for `needed` pointers.
+    let put = |n: usize, p: *const c_char| unsafe { slots.add(n).write(p) };
 
     let mut n = 0;
     for i in 0..env_count {
         // Read before any slot at or below `i` is written (`n <= i`).
-        let p = unsafe { *envp.add(i) };
+        let p = unsafe { envp.add(i).read() };
         // Every key replaced here starts with `G`: any other entry is kept unread.
         if unsafe { *p } as u8 != b'G' {
-            slots[n] = MaybeUninit::new(p);
+            put(n, p);
             n += 1;
             continue;
         }
@@ -548,23 +550,23 @@ fn exec_with<const N: usize>(
         {
             continue;
         }
-        slots[n] = MaybeUninit::new(p);
+        put(n, p);
         n += 1;
     }
     if let Some(g) = &goroot {
-        slots[n] = MaybeUninit::new(g.as_ptr());
+        put(n, g.as_ptr());
         n += 1;
     }
     for e in [&gotoolchain, &switched].into_iter().flatten() {
-        slots[n] = MaybeUninit::new(e.as_ptr());
+        put(n, e.as_ptr());
         n += 1;
     }
-    slots[n] = MaybeUninit::new(depth_entry.as_ptr());
+    put(n, depth_entry.as_ptr());
     n += 1;
-    slots[n] = MaybeUninit::new(core::ptr::null());
+    put(n, core::ptr::null());
 
     // `slots[..=n]` is written and NULL-terminated; execve reads no further.
-    let e = os::execve(res.exe.as_ptr(), argv, slots.as_ptr().cast());
+    let e = os::execve(res.exe.as_ptr(), argv, slots.cast_const());
     fail_exec(res, e)
 }
 

@@ -140,9 +140,10 @@ pub unsafe extern "C" fn strlen(s: *const c_char) -> usize {
     const ONES: usize = usize::from_ne_bytes([0x01; W]);
     const HIGHS: usize = usize::from_ne_bytes([0x80; W]);
     let mut n = 0;
-    // Byte by byte to a word boundary, then a word at a time (an aligned word never crosses
-    // a page, so reading the bytes after the NUL in it is safe): the shim measures every
-    // environment entry it reads, and a `PATH` is hundreds of bytes.
+    // Byte by byte to a word boundary, then a word at a time: the shim measures every
+    // environment entry it reads, and a `PATH` is hundreds of bytes. The last word read may
+    // hold bytes past the NUL: outside the string in Rust's model, as in every C library's
+    // strlen, but an aligned word never crosses a page, so the read cannot fault.
     while !(s as usize + n).is_multiple_of(W) {
         if unsafe { *s.add(n) } == 0 {
             return n;
