@@ -12,24 +12,11 @@ pub struct GoSetting {
     pub from: String,
 }
 
-/// The go env file, if Go would read one.
+/// The go env file, if Go would read one: where the resolver looks for `GOTOOLCHAIN`.
 pub fn env_file() -> Option<PathBuf> {
-    match std::env::var_os("GOENV") {
-        Some(v) if v == "off" => return None,
-        Some(v) if !v.is_empty() => return Some(PathBuf::from(v)),
-        _ => {}
-    }
-    // os.UserConfigDir, as src/resolve/gotoolchain.rs reads it for GOTOOLCHAIN (a relative
-    // XDG_CONFIG_HOME is an error to Go: no file).
-    if cfg!(target_os = "macos") {
-        return Some(dirs::home_dir()?.join("Library/Application Support/go/env"));
-    }
-    let config = match std::env::var_os("XDG_CONFIG_HOME") {
-        Some(x) if x.as_encoded_bytes().first() == Some(&b'/') => PathBuf::from(x),
-        Some(x) if !x.is_empty() => return None,
-        _ => dirs::home_dir()?.join(".config"),
-    };
-    Some(config.join("go/env"))
+    let snapshot = crate::lookup::EnvSnapshot::capture();
+    let mut file = crate::resolve::sys::PathBuf::default();
+    crate::resolve::gotoolchain::env_file(&snapshot.env(), &mut file).then(|| crate::lookup::path_of(file.as_bytes()))
 }
 
 /// `key`'s value in the text of a go env file (the last line that sets it wins, as in Go's map).

@@ -136,8 +136,10 @@ fn set_value(value: &mut Name, v: &[u8], truncated: bool) {
     }
 }
 
-/// cmd/go's `cfg.EnvFile`: `$GOENV` (`off`: none), else `os.UserConfigDir()` + `/go/env`.
-fn env_file(env: &Env<'_>, file: &mut PathBuf) -> bool {
+/// cmd/go's `cfg.EnvFile`: `$GOENV` (`off`: none), else `os.UserConfigDir()` + `/go/env`
+/// (`$XDG_CONFIG_HOME`, absolute, else `$HOME/.config`): written into `file`, false if Go
+/// would read none. The one place gomig says where Go keeps `go env -w` settings.
+pub fn env_file(env: &Env<'_>, file: &mut PathBuf) -> bool {
     match env.goenv {
         Some(b"off") => false,
         Some(path) => file.set(path).is_some(),
