@@ -65,6 +65,35 @@ fn a_mirror_given_once_is_offered_to_be_kept_and_then_used() {
     assert!(!stderr(&out).contains("gomig config set mirror"), "{}", describe(&out));
 }
 
+/// A mirror that is not an http(s) URL is refused where it is typed, with install's own words,
+/// and the file is left as it was; the same list with the typo fixed is saved.
+#[test]
+fn a_mirror_that_is_not_an_http_url_is_refused_by_config_set() {
+    let env = TestEnv::new();
+    let file = env.root().join("config.toml");
+    fs::write(&file, "# ours\n").unwrap();
+    for bad in [
+        "htps://golang.google.cn/dl/",
+        "https://go.dev/dl/,go.dev/dl/",
+        "file:///srv/go",
+    ] {
+        let err = fails(&mut env.gomig(&["config", "set", "mirror", bad]));
+        assert!(err.contains("is not an http:// or https:// URL"), "{bad}: {err}");
+        assert!(err.contains("gomig config set mirror URL"), "{bad}: {err}");
+        assert_eq!(fs::read_to_string(&file).unwrap(), "# ours\n", "{bad}");
+    }
+    env.gomig_ok(&[
+        "config",
+        "set",
+        "mirror",
+        "https://golang.google.cn/dl/,https://go.dev/dl/",
+    ]);
+    assert_eq!(
+        env.gomig_ok(&["config", "get", "mirror"]).trim(),
+        "https://golang.google.cn/dl/,https://go.dev/dl/"
+    );
+}
+
 #[test]
 fn the_check_cache_bounds_are_set_in_their_own_table_and_a_bad_one_is_refused() {
     let env = TestEnv::new();

@@ -78,6 +78,11 @@ impl Key {
     fn value(self, text: &str) -> Result<toml_edit::Item> {
         let list =
             |text: &str| -> toml_edit::Array { text.split(',').map(str::trim).filter(|s| !s.is_empty()).collect() };
+        if matches!(self, Key::Mirror) {
+            for url in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                crate::install::download::check_site_url(url)?;
+            }
+        }
         Ok(match self {
             Key::Mirror if text.contains(',') => toml_edit::value(list(text)),
             Key::Mirror => toml_edit::value(text.trim()),

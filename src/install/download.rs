@@ -340,6 +340,17 @@ fn join_url(base: &str, location: &str) -> String {
     format!("{origin}{dir}{location}")
 }
 
+/// The one rule for a URL gomig downloads from (a mirror, as the user names it on the command
+/// line, in GOMIG_MIRROR or in the config file): http:// or https://. `gomig config set`
+/// asks it too, so a typo is refused where it is typed, not at the next install.
+pub fn check_site_url(url: &str) -> Result<(), DownloadError> {
+    if matches!(scheme_of(url).as_str(), "http" | "https") {
+        Ok(())
+    } else {
+        Err(DownloadError::NotHttp { url: url.into() })
+    }
+}
+
 fn scheme_of(url: &str) -> String {
     url.split_once(':')
         .map(|(s, _)| s.to_ascii_lowercase())
@@ -551,9 +562,7 @@ impl Http {
     /// One GET of `url` (from byte `offset`), following redirects: each hop must stay on http
     /// or https, and never go from https to http. The `Range` goes with every hop.
     fn request(&self, url: &str, offset: u64) -> Result<Answer, DownloadError> {
-        if !matches!(scheme_of(url).as_str(), "http" | "https") {
-            return Err(DownloadError::NotHttp { url: url.into() });
-        }
+        check_site_url(url)?;
         let mut current = url.to_string();
         for _ in 0..=MAX_REDIRECTS {
             let mut req = self.agent(&current)?.get(&current);
