@@ -990,12 +990,18 @@ fn file_error(kind: ErrorKind, source: Source, file: &PathBuf, errno: i32) -> Er
     e
 }
 
+/// An error about `file` whose [`Error::detail`] says how: the bytes allowed
+/// ([`ErrorKind::TooLong`]) or the `st_mode` found ([`ErrorKind::NotRegular`]).
 #[cold]
 #[inline(never)]
-fn too_long(source: Source, file: &PathBuf, limit: usize) -> Error {
-    let mut e = Error::at(ErrorKind::TooLong, source, file, 0, b"");
-    e.detail = limit as u64;
+fn detailed(kind: ErrorKind, source: Source, file: &PathBuf, detail: u64) -> Error {
+    let mut e = Error::at(kind, source, file, 0, b"");
+    e.detail = detail;
     e
+}
+
+fn too_long(source: Source, file: &PathBuf, limit: usize) -> Error {
+    detailed(ErrorKind::TooLong, source, file, limit as u64)
 }
 
 /// Opens the version file, go.work or go.mod at `path` (whose directory is `path[..dir_len]`
@@ -1037,12 +1043,8 @@ fn open_version_file(
     Ok(Some((fd, opened)))
 }
 
-#[cold]
-#[inline(never)]
 fn not_regular(source: Source, file: &PathBuf, mode: u32) -> Error {
-    let mut e = Error::at(ErrorKind::NotRegular, source, file, 0, b"");
-    e.detail = mode as u64;
-    e
+    detailed(ErrorKind::NotRegular, source, file, mode as u64)
 }
 
 /// git's `safe.directory` rule for the files that choose a Go: one owned by another user
