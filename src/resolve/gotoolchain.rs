@@ -200,23 +200,34 @@ const VALUE_FLAGS: &[&[u8]] = &[
 
 /// Classifies a go command line (`args` without argv[0]) as `toolchain.Select` and its
 /// `goInstallVersion` do.
+// Out of line, and the rest in functions of their own: most commands (`go version`, `go
+// build`) are told apart by their first word, and the shim runs only that part.
+#[inline(never)]
 pub fn classify<'a>(mut args: impl Iterator<Item = &'a [u8]>) -> GoCommand {
     let Some(cmd) = args.next() else {
         return GoCommand::Other;
     };
-    if cmd == b"env" {
-        let (a, b, c) = (args.next(), args.next(), args.next());
-        return match (a, b, c) {
-            (Some(b"GOTOOLCHAIN" | b"GOMOD" | b"GOWORK"), None, None) => GoCommand::EnvQuery,
-            (Some(b"-w"), Some(kv), None) if kv.starts_with(b"GOTOOLCHAIN=") => GoCommand::EnvQuery,
-            _ => GoCommand::Other,
-        };
+    match cmd {
+        b"env" => classify_env(args),
+        b"run" => classify_build(true, args),
+        b"install" => classify_build(false, args),
+        _ => GoCommand::Other,
     }
-    let run = match cmd {
-        b"run" => true,
-        b"install" => false,
-        _ => return GoCommand::Other,
-    };
+}
+
+#[inline(never)]
+fn classify_env<'a>(mut args: impl Iterator<Item = &'a [u8]>) -> GoCommand {
+    let (a, b, c) = (args.next(), args.next(), args.next());
+    match (a, b, c) {
+        (Some(b"GOTOOLCHAIN" | b"GOMOD" | b"GOWORK"), None, None) => GoCommand::EnvQuery,
+        (Some(b"-w"), Some(kv), None) if kv.starts_with(b"GOTOOLCHAIN=") => GoCommand::EnvQuery,
+        _ => GoCommand::Other,
+    }
+}
+
+/// `go run` (`run`) or `go install`: run with the minimum toolchain for `m@v`.
+#[inline(never)]
+fn classify_build<'a>(run: bool, mut args: impl Iterator<Item = &'a [u8]>) -> GoCommand {
     let mut pkg: &[u8] = b"";
     while let Some(a) = args.next() {
         if a == b"--" {

@@ -784,43 +784,10 @@ fn resolve_with(
             .map(|(min, _)| (min, Source::Gotoolchain)),
     };
     if let Some((text, source)) = exact.filter(|_| pins && env.argument.is_none()) {
-        // `GOTOOLCHAIN=go1.23.9`: that toolchain, whatever the files say.
-        out.source = source;
-        if source == Source::Gotoolchain {
-            out.file = out.gotoolchain_file.clone();
-        }
-        out.request.set(text);
-        out.rule = Rule::Exact;
-        let name = exact_name(text).ok_or_else(|| Error::at(ErrorKind::NameTooLong, source, &out.file, 0, text))?;
-        if !is_installed(out, name.as_bytes()) {
-            let mut e = Error::at(ErrorKind::NotInstalled, source, &out.file, 0, b"");
-            e.value = name;
-            return Err(e);
-        }
-        out.name = name;
-        return finish_toolchain(out);
+        return select_exact(text, source, out);
     }
     if let Some((min, _)) = named.filter(|_| pins && env.argument.is_none()) {
-        out.source = Source::Gotoolchain;
-        out.file = out.gotoolchain_file.clone();
-        out.request.set(min);
-        let name =
-            exact_name(min).ok_or_else(|| Error::at(ErrorKind::NameTooLong, Source::Gotoolchain, &out.file, 0, min))?;
-        // `GOTOOLCHAIN=go1.22.10+auto`: the base is that toolchain, go.mod/go.work may raise it.
-        out.base = name;
-        out.base_from_gotoolchain = true;
-        let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
-        let mut gofiles = GoFiles::new(env)?;
-        let mut climb = Climb::new(env, cwd);
-        while gofiles.observe(&mut dir, &climb) && dir.pop() {
-            climb.up();
-        }
-        let mut path = PathBuf::default();
-        if let Some(chosen) = gofiles.chosen(cwd, &mut path)? {
-            return select_from_go_file(env, &chosen, &path, shim_id, out);
-        }
-        out.rule = Rule::Default;
-        return use_base(env, true, shim_id, out);
+        return select_from_gotoolchain_base(env, cwd, min, shim_id, out);
     }
     if let Some((text, source)) = explicit.filter(|_| pins) {
         out.source = source;
@@ -829,12 +796,13 @@ fn resolve_with(
         return select_spec(env, spec, shim_id, out);
     }
 
-    let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
-    let mut gofiles = GoFiles::new(env)?;
+    // Checked first, whether or not a pin is found (a bad GOWORK is an error either way).
+    let gofiles = GoFiles::new(env)?;
     // Two passes, the pins first: a pin anywhere above beats every go.work and go.mod, so
     // those are looked for only when no pin is found, and a pinned project (the common case
     // of a shim call) costs two probes per directory instead of four.
     if pins {
+        let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
         let mut text = [0u8; 256];
         let mut climb = Climb::new(env, cwd);
         loop {
@@ -856,9 +824,21 @@ fn resolve_with(
             }
             climb.up();
         }
-        dir.set(cwd)
-            .ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
     }
+    select_unpinned(env, cwd, gofiles, shim_id, out)
+}
+
+/// No pin above `cwd`: go.work or go.mod, as Go finds them, else the default. Out of line:
+/// a pinned call never gets here.
+#[inline(never)]
+fn select_unpinned(
+    env: &Env<'_>,
+    cwd: &[u8],
+    mut gofiles: GoFiles<'_>,
+    shim_id: Option<FileId>,
+    out: &mut Resolution,
+) -> Result<(), Error> {
+    let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
     let mut climb = Climb::new(env, cwd);
     loop {
         if !gofiles.observe(&mut dir, &climb) || !dir.pop() {
@@ -872,6 +852,57 @@ fn resolve_with(
         return select_from_go_file(env, &chosen, &path, shim_id, out);
     }
     select_default(env, shim_id, out)
+}
+
+/// `GOTOOLCHAIN=go1.23.9` (or a toolchain's own command, `go1.23.9`): that toolchain,
+/// whatever the files say. Out of line, as the next one: the pinned call never takes
+/// these branches, and inlined they sat between the lines it runs.
+#[inline(never)]
+fn select_exact(text: &[u8], source: Source, out: &mut Resolution) -> Result<(), Error> {
+    out.source = source;
+    if source == Source::Gotoolchain {
+        out.file = out.gotoolchain_file.clone();
+    }
+    out.request.set(text);
+    out.rule = Rule::Exact;
+    let name = exact_name(text).ok_or_else(|| Error::at(ErrorKind::NameTooLong, source, &out.file, 0, text))?;
+    if !is_installed(out, name.as_bytes()) {
+        let mut e = Error::at(ErrorKind::NotInstalled, source, &out.file, 0, b"");
+        e.value = name;
+        return Err(e);
+    }
+    out.name = name;
+    finish_toolchain(out)
+}
+
+/// `GOTOOLCHAIN=go1.22.10+auto`: the base is that toolchain, go.mod/go.work may raise it.
+#[inline(never)]
+fn select_from_gotoolchain_base(
+    env: &Env<'_>,
+    cwd: &[u8],
+    min: &[u8],
+    shim_id: Option<FileId>,
+    out: &mut Resolution,
+) -> Result<(), Error> {
+    out.source = Source::Gotoolchain;
+    out.file = out.gotoolchain_file.clone();
+    out.request.set(min);
+    let name =
+        exact_name(min).ok_or_else(|| Error::at(ErrorKind::NameTooLong, Source::Gotoolchain, &out.file, 0, min))?;
+    out.base = name;
+    out.base_from_gotoolchain = true;
+    let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
+    let mut gofiles = GoFiles::new(env)?;
+    let mut climb = Climb::new(env, cwd);
+    while gofiles.observe(&mut dir, &climb) && dir.pop() {
+        climb.up();
+    }
+    let mut path = PathBuf::default();
+    if let Some(chosen) = gofiles.chosen(cwd, &mut path)? {
+        return select_from_go_file(env, &chosen, &path, shim_id, out);
+    }
+    out.rule = Rule::Default;
+    use_base(env, true, shim_id, out)
 }
 
 /// Reads a GOTOOLCHAIN value as Go does and records what the exec'd go must see: `local`

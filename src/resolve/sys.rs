@@ -62,9 +62,16 @@ impl Clone for PathBuf {
 impl Drop for PathBuf {
     fn drop(&mut self) {
         if !self.spill.is_null() {
-            os::munmap(self.spill, PATH_CAP);
+            unmap(self.spill);
         }
     }
+}
+
+// Long paths are rare: their mapping code stays out of every function that builds a path.
+#[cold]
+#[inline(never)]
+fn unmap(spill: *mut u8) {
+    os::munmap(spill, PATH_CAP);
 }
 
 impl PathBuf {
@@ -95,6 +102,13 @@ impl PathBuf {
         if bytes <= INLINE_CAP || !self.spill.is_null() {
             return Some(());
         }
+        self.move_to_mapping()
+    }
+
+    /// Moves the path to a mapping of `PATH_CAP` bytes (see [`unmap`] for why out of line).
+    #[cold]
+    #[inline(never)]
+    fn move_to_mapping(&mut self) -> Option<()> {
         let spill = os::mmap_anon(PATH_CAP).ok()?;
         // SAFETY: the inline buffer holds `len + 1` initialised bytes; the mapping PATH_CAP.
         unsafe { core::ptr::copy_nonoverlapping(self.inline.as_ptr().cast(), spill, self.len + 1) };

@@ -246,19 +246,16 @@ fn walk_from(
             if links > MAX_LINKS {
                 return Err(unchecked(real.as_bytes()));
             }
-            let mut target = PathBuf::default();
-            if sys::readlink(real, &mut target).is_err() {
-                return Ok(None);
-            }
-            if target.extend(b"/").is_none() || target.extend(&bytes[pos..]).is_none() {
-                return Err(unchecked(real.as_bytes()));
+            match continue_at_target(real, &mut rest, pos) {
+                Ok(true) => {}
+                Ok(false) => return Ok(None),
+                Err(()) => return Err(unchecked(real.as_bytes())),
             }
             real.truncate(parent_len);
-            if target.as_bytes().first() == Some(&b'/') {
+            if rest.as_bytes().first() == Some(&b'/') {
                 real.set(b"/").ok_or_else(|| unchecked(path))?;
                 dir = root;
             }
-            rest = target;
             pos = 0;
             continue;
         }
@@ -273,6 +270,23 @@ fn walk_from(
         ));
     }
     Ok(Some(dir))
+}
+
+/// Replaces `rest` with what the walk reads next after the link `link` (whose name ends at
+/// `rest[..pos]`): the link's target, then the rest of the path. `Ok(false)` when the link
+/// cannot be read, `Err` when the two do not fit in a path. Out of line: most calls walk no
+/// link, and its buffer then takes stack only while it runs.
+#[inline(never)]
+fn continue_at_target(link: &PathBuf, rest: &mut PathBuf, pos: usize) -> Result<bool, ()> {
+    let mut target = PathBuf::default();
+    if sys::readlink(link, &mut target).is_err() {
+        return Ok(false);
+    }
+    if target.extend(b"/").is_none() || target.extend(&rest.as_bytes()[pos..]).is_none() {
+        return Err(());
+    }
+    *rest = target;
+    Ok(true)
 }
 
 /// Whether `path` leads (links followed) to a regular file that only you or root could have put
