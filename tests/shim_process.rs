@@ -1167,6 +1167,43 @@ fn the_shim_is_one_executable_segment_and_nothing_writable_runs() {
     );
 }
 
+/// The kernel maps a fault's whole 64 KiB window at once: the linker script starts the image
+/// so that its hot part (up to `__hot_end`) ends where a window does, and the pages of cold
+/// code after it are not mapped by a pinned call. Both linkers settle the script's forward
+/// reference; one that did not would leave the image at the window's start.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn the_shims_hot_part_ends_where_a_fault_around_window_ends() {
+    let bytes = fs::read(shim_bin()).unwrap();
+    let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
+    let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
+    let (shoff, shentsize, shnum) = (u64_at(0x28) as usize, u16_at(0x3a), u16_at(0x3c));
+    const SHT_SYMTAB: u32 = 2;
+    let section = |i: usize| shoff + i * shentsize;
+    let symtab = (0..shnum)
+        .map(section)
+        .find(|&h| u32_at(h + 4) == SHT_SYMTAB)
+        .expect("the test build of the shim keeps its symbol table");
+    let strtab = section(u32_at(symtab + 0x28) as usize);
+    let (syms, size) = (u64_at(symtab + 0x18) as usize, u64_at(symtab + 0x20) as usize);
+    let names = u64_at(strtab + 0x18) as usize;
+    let hot_end = (syms..syms + size)
+        .step_by(24)
+        .find(|&sym| {
+            let name = names + u32_at(sym) as usize;
+            bytes[name..].starts_with(b"__hot_end\0")
+        })
+        .map(|sym| u64_at(sym + 8))
+        .expect("the linker script defines __hot_end");
+    let page_end = hot_end.div_ceil(0x1000) * 0x1000;
+    assert_eq!(
+        page_end % 0x10000,
+        0,
+        "__hot_end {hot_end:#x} is not at the end of a 64 KiB window"
+    );
+}
+
 /// Through a symbolic link, the walk up follows `$PWD` (the parents the user sees, as Go's does),
 /// not the physical `..`: the relative probes the shim makes from the directory `getcwd` names
 /// are only for a `$PWD` with no link on it. Without `$PWD`, the physical parents count, and
