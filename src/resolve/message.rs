@@ -387,7 +387,7 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
             sink.put(file);
             sink.put(b" is a symbolic link to ");
             let mut target = PathBuf::default();
-            if super::sys::readlink(&err.file, &mut target).is_ok() {
+            if super::sys::readlink(&err.file.to_path_buf(), &mut target).is_ok() {
                 sink.put(target.as_bytes());
             } else {
                 sink.put(b"a file");
@@ -419,7 +419,7 @@ pub fn write_error(err: &Error, sink: &mut impl Sink) {
             sink.put(b": read ");
             sink.put(file);
             sink.put(b": is a directory (go fails the same way); set GOWORK to the go.work file (GOWORK=");
-            let mut work = err.file.clone();
+            let mut work = err.file.to_path_buf();
             if work.push(b"go.work").is_some() {
                 put_shell_word(sink, work.as_bytes());
             }

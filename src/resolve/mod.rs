@@ -18,7 +18,7 @@ pub mod version;
 use core::cmp::Ordering;
 
 use files::{Found, LineReader};
-use sys::{FileId, FileKind, PathBuf};
+use sys::{FileId, FileKind, MappedPath, PathBuf};
 use version::Version;
 
 /// The longest toolchain name, in bytes: the one limit the shim and every command share.
@@ -398,7 +398,8 @@ pub enum ErrorKind {
 pub struct Error {
     pub kind: ErrorKind,
     pub source: Source,
-    pub file: PathBuf,
+    /// The file it is about (empty if none): kept out of line, see [`MappedPath`].
+    pub file: MappedPath,
     pub line: u32,
     /// The offending text or the missing version.
     pub value: Name,
@@ -417,7 +418,7 @@ impl Error {
         Error {
             kind,
             source,
-            file: PathBuf::default(),
+            file: MappedPath::new(),
             line: 0,
             value: Name::default(),
             errno: 0,
@@ -431,7 +432,7 @@ impl Error {
         Error {
             kind,
             source,
-            file: file.clone(),
+            file: MappedPath::from_bytes(file.as_bytes()),
             line,
             value: Name::from_bytes(value),
             errno: 0,

@@ -203,6 +203,96 @@ impl PathBuf {
     }
 }
 
+/// A path kept in an anonymous mapping of its own, never inline: the one an [`Error`] names.
+/// Every `Result` of the resolver carries its error up the stack, and 256 inline bytes in
+/// each of those slots made the shim's deepest stack, and the pages it faults in, larger on
+/// every call, for a value almost no call makes. Empty when the mapping cannot be made (the
+/// message then names no file; nothing else depends on it).
+///
+/// [`Error`]: super::Error
+pub struct MappedPath {
+    len: usize,
+    /// `PATH_CAP` bytes, the first `len + 1` initialised (NUL-terminated); null when empty.
+    map: *mut u8,
+}
+
+// SAFETY: the mapping is owned by this value alone, like a `Box`.
+unsafe impl Send for MappedPath {}
+// SAFETY: shared access only reads.
+unsafe impl Sync for MappedPath {}
+
+impl Drop for MappedPath {
+    fn drop(&mut self) {
+        if !self.map.is_null() {
+            unmap(self.map);
+        }
+    }
+}
+
+impl MappedPath {
+    pub const fn new() -> MappedPath {
+        MappedPath {
+            len: 0,
+            map: core::ptr::null_mut(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub fn from_bytes(bytes: &[u8]) -> MappedPath {
+        let mut p = MappedPath::new();
+        let _ = p.set(bytes);
+        p
+    }
+
+    /// `None` (and left as it was) if `bytes` do not fit a path, hold a NUL, or no mapping can
+    /// be made.
+    #[cold]
+    #[inline(never)]
+    pub fn set(&mut self, bytes: &[u8]) -> Option<()> {
+        if bytes.len() >= PATH_CAP || has_nul(bytes) {
+            return None;
+        }
+        if self.map.is_null() {
+            if bytes.is_empty() {
+                self.len = 0;
+                return Some(());
+            }
+            self.map = os::mmap_anon(PATH_CAP).ok()?;
+        }
+        // SAFETY: the mapping holds PATH_CAP bytes, more than `bytes.len() + 1`.
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.map, bytes.len());
+            *self.map.add(bytes.len()) = 0;
+        }
+        self.len = bytes.len();
+        Some(())
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        if self.map.is_null() {
+            return &[];
+        }
+        // SAFETY: the first `len` bytes of the mapping are initialised.
+        unsafe { core::slice::from_raw_parts(self.map, self.len) }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The path in a [`PathBuf`], for the calls that take one.
+    pub fn to_path_buf(&self) -> PathBuf {
+        PathBuf::from_bytes(self.as_bytes()).unwrap_or_default()
+    }
+}
+
+impl Default for MappedPath {
+    fn default() -> MappedPath {
+        MappedPath::new()
+    }
+}
+
 /// Whether `bytes` holds a NUL, eight bytes at a time: every path the shim builds is checked,
 /// and a byte-by-byte scan was the largest share of the instructions it runs per call.
 fn has_nul(bytes: &[u8]) -> bool {
@@ -435,4 +525,34 @@ pub fn for_each_dir_entry(dir: &PathBuf, mut f: impl FnMut(&[u8])) -> Result<(),
     }
     unsafe { libc::closedir(d) };
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_path_holds_any_path_that_fits_and_refuses_the_rest_unchanged() {
+        let empty = MappedPath::new();
+        assert!(empty.is_empty());
+        assert_eq!(empty.as_bytes(), b"");
+
+        let mut p = MappedPath::from_bytes(b"/home/me/project/.go-version");
+        assert_eq!(p.as_bytes(), b"/home/me/project/.go-version");
+        assert_eq!(p.to_path_buf().as_bytes(), p.as_bytes());
+
+        let longest = [b'a'; PATH_CAP - 1];
+        assert!(p.set(&longest).is_some());
+        assert_eq!(p.as_bytes(), &longest[..]);
+        assert!(
+            p.set(&[b'a'; PATH_CAP]).is_none(),
+            "a path of PATH_CAP bytes has no room for its NUL"
+        );
+        assert!(p.set(b"/a\0b").is_none());
+        assert_eq!(p.as_bytes(), &longest[..], "a refused path leaves the old one");
+
+        assert!(p.set(b"").is_some());
+        assert!(p.is_empty());
+        assert!(MappedPath::from_bytes(b"/x\0").is_empty());
+    }
 }
