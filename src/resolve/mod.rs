@@ -284,7 +284,7 @@ pub struct Resolution {
     /// GOTOOLCHAIN as set (empty: not set, or not read for this command).
     pub gotoolchain: Name,
     /// The go env file GOTOOLCHAIN came from (empty: the environment, or not set).
-    pub gotoolchain_file: PathBuf,
+    pub gotoolchain_file: MappedPath,
     /// The base came from GOTOOLCHAIN (`NAME+auto`), not from the default.
     pub base_from_gotoolchain: bool,
     /// What the exec'd go must see as GOTOOLCHAIN so that it never switches (or downloads)
@@ -328,7 +328,7 @@ impl Resolution {
             go_line: Name::default(),
             go_line_number: 0,
             gotoolchain: Name::default(),
-            gotoolchain_file: PathBuf::default(),
+            gotoolchain_file: MappedPath::new(),
             base_from_gotoolchain: false,
             child_gotoolchain: Name::default(),
             base: Name::default(),
@@ -684,6 +684,9 @@ fn better(v: &Version<'_>, cur: &Version<'_>, want: &Want<'_>) -> bool {
 /// Sets `goroot` and `exe` for the installed toolchain `name`. An adopted toolchain is a
 /// link to a GOROOT elsewhere; the link is resolved so GOROOT names the real tree.
 /// `link`: whether it may be one (false when the trust check saw a directory).
+// Out of line (as `is_installed`): its path buffer takes stack only while it runs, not under
+// the trust check of the toolchain that follows.
+#[inline(never)]
 fn locate_toolchain(
     home: &PathBuf,
     name: &Name,
@@ -717,6 +720,7 @@ fn known_dir(out: &Resolution, name: &[u8]) -> bool {
 }
 
 /// Is this toolchain directory present?
+#[inline(never)]
 fn is_installed(out: &Resolution, name: &[u8]) -> bool {
     if known_dir(out, name) {
         return true;
@@ -862,7 +866,7 @@ fn select_unpinned(
 fn select_exact(text: &[u8], source: Source, out: &mut Resolution) -> Result<(), Error> {
     out.source = source;
     if source == Source::Gotoolchain {
-        out.file = out.gotoolchain_file.clone();
+        out.file = out.gotoolchain_file.to_path_buf();
     }
     out.request.set(text);
     out.rule = Rule::Exact;
@@ -886,7 +890,7 @@ fn select_from_gotoolchain_base(
     out: &mut Resolution,
 ) -> Result<(), Error> {
     out.source = Source::Gotoolchain;
-    out.file = out.gotoolchain_file.clone();
+    out.file = out.gotoolchain_file.to_path_buf();
     out.request.set(min);
     let name =
         exact_name(min).ok_or_else(|| Error::at(ErrorKind::NameTooLong, Source::Gotoolchain, &out.file, 0, min))?;
@@ -917,7 +921,7 @@ fn gotoolchain_setting<'t>(text: &'t Name, out: &mut Resolution) -> Result<gotoo
         Error::at(
             ErrorKind::BadGotoolchain,
             Source::Gotoolchain,
-            &out.gotoolchain_file,
+            &out.gotoolchain_file.to_path_buf(),
             0,
             text.as_bytes(),
         )
@@ -1653,7 +1657,7 @@ fn use_base(env: &Env<'_>, has_base: bool, shim_id: Option<FileId>, out: &mut Re
                 let mut e = Error::at(
                     ErrorKind::NotInstalled,
                     Source::Gotoolchain,
-                    &out.gotoolchain_file,
+                    &out.gotoolchain_file.to_path_buf(),
                     0,
                     b"",
                 );

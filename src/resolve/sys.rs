@@ -359,15 +359,20 @@ pub fn meta_of(st: &libc::stat) -> Meta {
 }
 
 /// `stat(2)`, following links. `Err(errno)` on failure.
+// Out of line, as the two below: the kernel's 144-byte `struct stat` then takes stack only for
+// the call, not in the frame of every function that asks for a `Meta`.
+#[inline(never)]
 pub fn stat(path: &PathBuf) -> Result<Meta, i32> {
     os::stat_of(path.as_ptr()).map(|st| meta_of(&st))
 }
 
 /// `lstat(2)`: a symbolic link itself. `Err(errno)` on failure.
+#[inline(never)]
 pub fn lstat(path: &PathBuf) -> Result<Meta, i32> {
     os::lstat_of(path.as_ptr()).map(|st| meta_of(&st))
 }
 
+#[inline(never)]
 pub fn fstat(fd: i32) -> Result<Meta, i32> {
     os::fstat_of(fd).map(|st| meta_of(&st))
 }

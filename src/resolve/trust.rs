@@ -182,7 +182,8 @@ fn walk_from(
     if path.first() != Some(&b'/') {
         return Err(unchecked(path));
     }
-    let mut rest = PathBuf::from_bytes(path).ok_or_else(|| unchecked(path))?;
+    let mut rest = PathBuf::default();
+    rest.set(path).ok_or_else(|| unchecked(path))?;
     let mut pos = 0;
     real.set(b"/").ok_or_else(|| unchecked(path))?;
     let Ok(root) = sys::lstat(real) else {
@@ -417,7 +418,8 @@ pub fn check_toolchain(
 ) -> Result<Option<FileId>, Error> {
     let name = name.as_bytes();
     let fail = || Error::new(ErrorKind::BadPath, Source::Default);
-    let mut path = home.clone();
+    let mut path = PathBuf::default();
+    path.set(home.as_bytes()).ok_or_else(fail)?;
     path.push(b"toolchains").ok_or_else(fail)?;
     path.push(name).ok_or_else(fail)?;
     let role = match lstat_unless(&path, checked.as_bytes() == name) {
