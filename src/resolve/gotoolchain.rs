@@ -91,7 +91,7 @@ pub fn is_language_version(name: &[u8]) -> bool {
 // Out of line: the env file's path then takes stack only while it is opened.
 #[inline(never)]
 pub fn find(env: &Env<'_>, value: &mut Name, file: &mut MappedPath) -> bool {
-    let _ = file.set(b"");
+    file.clear();
     if let Some(v) = env.gotoolchain {
         set_value(value, v, false);
         return true;

@@ -1450,8 +1450,9 @@ impl Climb {
         if dir.len() + 1 + name.len() >= sys::PATH_CAP {
             return Err(libc::ENAMETOOLONG);
         }
-        let mut rel = [0u8; CLIMB_CAP];
-        rel[..steps].copy_from_slice(&UP[..steps]);
+        // `../` as often as needed, then the name and its NUL: what `UP` does not hold is
+        // written before the call reads it.
+        let mut rel = UP;
         rel[steps..steps + name.len()].copy_from_slice(name);
         rel[steps + name.len()] = 0;
         os::lstat_of(rel.as_ptr().cast())?;

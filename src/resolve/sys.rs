@@ -167,11 +167,28 @@ impl PathBuf {
     }
 
     /// Appends `/name`, avoiding a doubled slash after the root.
+    /// `None`, and the path left as it was, if it would not fit or `name` holds a NUL.
+    // One copy for every caller: inlined, each path built took its own lines of code.
+    #[inline(never)]
     pub fn push(&mut self, name: &[u8]) -> Option<()> {
-        if self.as_bytes().last() != Some(&b'/') {
-            self.extend(b"/")?;
+        let slash = self.as_bytes().last() != Some(&b'/');
+        let start = self.len + usize::from(slash);
+        let end = start + name.len();
+        if end >= PATH_CAP || has_nul(name) {
+            return None;
         }
-        self.extend(name)
+        self.reserve(end + 1)?;
+        // SAFETY: `end + 1` bytes fit the active buffer now.
+        unsafe {
+            let base = self.base_mut();
+            if slash {
+                *base.add(self.len) = b'/';
+            }
+            core::ptr::copy_nonoverlapping(name.as_ptr(), base.add(start), name.len());
+            *base.add(end) = 0;
+        }
+        self.len = end;
+        Some(())
     }
 
     pub fn truncate(&mut self, len: usize) {
@@ -279,6 +296,10 @@ impl MappedPath {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
     }
 
     /// The path in a [`PathBuf`], for the calls that take one.
