@@ -4,7 +4,7 @@
 //! `NAME+path`; and which `go` command lines Go lets skip the switch. `core` only, no heap.
 
 use super::files::LineReader;
-use super::sys::{Fd, MappedPath, PathBuf};
+use super::sys::{Fd, PathBuf};
 use super::version::Version;
 use super::{Env, MAX_NAME, Name};
 
@@ -88,26 +88,23 @@ pub fn is_language_version(name: &[u8]) -> bool {
 /// Finds GOTOOLCHAIN: the environment's (non-empty) value, else the last `GOTOOLCHAIN=` line
 /// of the go env file, copied into `value`, with the file's path in `file`. False if neither
 /// sets it (Go then takes `$GOROOT/go.env`'s `auto`, which gomig's own rules stand for).
-// Out of line: the env file's path then takes stack only while it is opened.
-#[inline(never)]
-pub fn find(env: &Env<'_>, value: &mut Name, file: &mut MappedPath) -> bool {
+pub fn find(env: &Env<'_>, value: &mut Name, file: &mut PathBuf) -> bool {
     file.clear();
     if let Some(v) = env.gotoolchain {
         set_value(value, v, false);
         return true;
     }
-    let mut path = PathBuf::default();
-    if !env_file(env, &mut path) {
+    if !env_file(env, file) {
         return false;
     }
-    let Ok(fd) = Fd::open_read(&path) else {
+    let Ok(fd) = Fd::open_read(file) else {
+        file.clear();
         return false;
     };
     if !read_env_file(fd, value) {
+        file.clear();
         return false;
     }
-    // Rare (GOTOOLCHAIN set by `go env -w`), so kept where an error's path is (no stack).
-    let _ = file.set(path.as_bytes());
     true
 }
 

@@ -4,7 +4,7 @@
 //! It uses `core` and `libc` only: no heap, no `std`, every path in a fixed stack buffer.
 //! The shim includes this directory with `#[path]`; the library exposes it as `gomig::resolve`.
 
-// Errors carry their file path in a fixed buffer: no heap means no `Box`, so they are large.
+// No heap means no `Box`: an error (its path kept apart, in a `MappedPath`) is 120 bytes.
 #![allow(clippy::result_large_err)]
 
 pub mod files;
@@ -284,7 +284,7 @@ pub struct Resolution {
     /// GOTOOLCHAIN as set (empty: not set, or not read for this command).
     pub gotoolchain: Name,
     /// The go env file GOTOOLCHAIN came from (empty: the environment, or not set).
-    pub gotoolchain_file: MappedPath,
+    pub gotoolchain_file: PathBuf,
     /// The base came from GOTOOLCHAIN (`NAME+auto`), not from the default.
     pub base_from_gotoolchain: bool,
     /// What the exec'd go must see as GOTOOLCHAIN so that it never switches (or downloads)
@@ -328,7 +328,7 @@ impl Resolution {
             go_line: Name::default(),
             go_line_number: 0,
             gotoolchain: Name::default(),
-            gotoolchain_file: MappedPath::new(),
+            gotoolchain_file: PathBuf::default(),
             base_from_gotoolchain: false,
             child_gotoolchain: Name::default(),
             base: Name::default(),
@@ -801,13 +801,13 @@ fn resolve_with(
         return select_spec(env, spec, shim_id, out);
     }
 
+    let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
     // Checked first, whether or not a pin is found (a bad GOWORK is an error either way).
     let gofiles = GoFiles::new(env)?;
     // Two passes, the pins first: a pin anywhere above beats every go.work and go.mod, so
     // those are looked for only when no pin is found, and a pinned project (the common case
     // of a shim call) costs two probes per directory instead of four.
     if pins {
-        let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
         let mut text = [0u8; 256];
         let mut climb = Climb::new(env, cwd);
         loop {
@@ -866,7 +866,7 @@ fn select_unpinned(
 fn select_exact(text: &[u8], source: Source, out: &mut Resolution) -> Result<(), Error> {
     out.source = source;
     if source == Source::Gotoolchain {
-        out.file = out.gotoolchain_file.to_path_buf();
+        out.file = out.gotoolchain_file.clone();
     }
     out.request.set(text);
     out.rule = Rule::Exact;
@@ -890,7 +890,7 @@ fn select_from_gotoolchain_base(
     out: &mut Resolution,
 ) -> Result<(), Error> {
     out.source = Source::Gotoolchain;
-    out.file = out.gotoolchain_file.to_path_buf();
+    out.file = out.gotoolchain_file.clone();
     out.request.set(min);
     let name =
         exact_name(min).ok_or_else(|| Error::at(ErrorKind::NameTooLong, Source::Gotoolchain, &out.file, 0, min))?;
@@ -921,7 +921,7 @@ fn gotoolchain_setting<'t>(text: &'t Name, out: &mut Resolution) -> Result<gotoo
         Error::at(
             ErrorKind::BadGotoolchain,
             Source::Gotoolchain,
-            &out.gotoolchain_file.to_path_buf(),
+            &out.gotoolchain_file,
             0,
             text.as_bytes(),
         )
@@ -1658,7 +1658,7 @@ fn use_base(env: &Env<'_>, has_base: bool, shim_id: Option<FileId>, out: &mut Re
                 let mut e = Error::at(
                     ErrorKind::NotInstalled,
                     Source::Gotoolchain,
-                    &out.gotoolchain_file.to_path_buf(),
+                    &out.gotoolchain_file,
                     0,
                     b"",
                 );

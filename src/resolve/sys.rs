@@ -223,8 +223,9 @@ impl PathBuf {
 /// A path kept in an anonymous mapping of its own, never inline: the one an [`Error`] names.
 /// Every `Result` of the resolver carries its error up the stack, and 256 inline bytes in
 /// each of those slots made the shim's deepest stack, and the pages it faults in, larger on
-/// every call, for a value almost no call makes. Empty when the mapping cannot be made (the
-/// message then names no file; nothing else depends on it).
+/// every call, for a value almost no call makes. Empty when the mapping cannot be made
+/// (ENOMEM): the error and its refusal stand, but its message then names no file and may
+/// word its fix as for an error without one.
 ///
 /// [`Error`]: super::Error
 pub struct MappedPath {
@@ -296,10 +297,6 @@ impl MappedPath {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-
-    pub fn clear(&mut self) {
-        self.len = 0;
     }
 
     /// The path in a [`PathBuf`], for the calls that take one.
