@@ -188,8 +188,7 @@ pub fn write_failure(err: &Error, home: &PathBuf, env: &Env<'_>, sink: &mut impl
 /// Whether permission hides toolchain `name` in the store at `home`: looks at `toolchains/`,
 /// the entry and its `bin/go`, and puts the first that cannot be looked at in `out`.
 pub fn hidden_toolchain(home: &PathBuf, name: &[u8], out: &mut PathBuf) -> bool {
-    *out = home.clone();
-    if home.is_empty() || out.push(b"toolchains").is_none() {
+    if home.is_empty() || out.set(home.as_bytes()).is_none() || out.push(b"toolchains").is_none() {
         return false;
     }
     let parts: [&[u8]; 3] = [b"", name, b"bin/go"];

@@ -453,9 +453,10 @@ pub const PRUNED_DIR: &[u8] = b"state/pruned";
 #[cold]
 #[inline(never)]
 pub fn pruned_archive(home: &PathBuf, name: &[u8], out: &mut PathBuf) -> bool {
-    let mut link = home.clone();
+    let mut link = PathBuf::default();
     !home.is_empty()
         && !name.is_empty()
+        && link.set(home.as_bytes()).is_some()
         && link.push(PRUNED_DIR).is_some()
         && link.push(name).is_some()
         && sys::readlink(&link, out).is_ok()
@@ -582,8 +583,9 @@ pub fn home_dir(env: &Env<'_>, out: &mut PathBuf) -> Result<(), Error> {
 /// Reads the global default (`$GOMIG_HOME/default -> toolchains/<name>`) with one `readlink`.
 /// `Ok(false)` when no default is set.
 pub fn read_default(home: &PathBuf, name: &mut Name) -> Result<bool, Error> {
-    let mut link = home.clone();
-    link.push(b"default")
+    let mut link = PathBuf::default();
+    link.set(home.as_bytes())
+        .and_then(|()| link.push(b"default"))
         .ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
     let mut target = PathBuf::default();
     match sys::readlink(&link, &mut target) {
@@ -622,8 +624,8 @@ enum Want<'a> {
 }
 
 fn pick_installed(home: &PathBuf, want: &Want<'_>, out: &mut Name) -> bool {
-    let mut dir = home.clone();
-    if dir.push(b"toolchains").is_none() {
+    let mut dir = PathBuf::default();
+    if dir.set(home.as_bytes()).is_none() || dir.push(b"toolchains").is_none() {
         return false;
     }
     let mut best = Name::default();
@@ -725,8 +727,9 @@ fn is_installed(out: &Resolution, name: &[u8]) -> bool {
     if known_dir(out, name) {
         return true;
     }
-    let mut p = out.home.clone();
-    p.push(b"toolchains").is_some()
+    let mut p = PathBuf::default();
+    p.set(out.home.as_bytes()).is_some()
+        && p.push(b"toolchains").is_some()
         && p.push(name).is_some()
         && matches!(sys::stat(&p), Ok(m) if m.kind == FileKind::Dir)
 }
@@ -1703,8 +1706,12 @@ fn find_system(env: &Env<'_>, shim_id: Option<FileId>, out: &mut Resolution) -> 
     };
     out.name = Name::default();
     out.goroot.clear();
-    let mut shims = out.home.clone();
-    let shims_id = shims.push(b"shims").and_then(|_| sys::stat(&shims).ok()).map(|m| m.id);
+    let mut shims = PathBuf::default();
+    let shims_id = shims
+        .set(out.home.as_bytes())
+        .and_then(|()| shims.push(b"shims"))
+        .and_then(|()| sys::stat(&shims).ok())
+        .map(|m| m.id);
     for entry in env.path.unwrap_or(b"").split(|&c| c == b':') {
         if entry.first() != Some(&b'/') {
             continue;
