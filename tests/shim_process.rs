@@ -60,6 +60,19 @@ fn linked_toolchain(env: &TestEnv, name: &str, program: &Path) -> PathBuf {
 }
 
 /// The first of `candidates` that exists.
+/// The default toolchain go1.22.10, whose `bin/go` is `env(1)`: a call prints the environment
+/// the shim handed over. Returns its GOROOT.
+fn default_that_prints_its_environment(env: &TestEnv) -> PathBuf {
+    let root = linked_toolchain(env, "go1.22.10", &env_program());
+    env.set_default_link("go1.22.10");
+    root
+}
+
+/// `env(1)`, the program that prints the environment it was given.
+fn env_program() -> PathBuf {
+    system_program(&["/usr/bin/env", "/bin/env"])
+}
+
 fn system_program(candidates: &[&str]) -> PathBuf {
     candidates
         .iter()
@@ -1075,13 +1088,11 @@ fn values_of<'a>(entries: &'a [(String, String)], key: &str) -> Vec<&'a str> {
 #[test]
 fn goroot_is_overridden_and_gotoolchain_defaults_to_local() {
     let env = setup();
-    let env_prog = system_program(&["/usr/bin/env", "/bin/env"]);
-    let managed = linked_toolchain(&env, "go1.22.10", &env_prog);
-    env.set_default_link("go1.22.10");
+    let managed = default_that_prints_its_environment(&env);
     // An adopted toolchain: toolchains/<name> is a link to a GOROOT elsewhere.
     let external = env.root().join("elsewhere/go");
     fs::create_dir_all(external.join("bin")).unwrap();
-    std::os::unix::fs::symlink(&env_prog, external.join("bin/go")).unwrap();
+    std::os::unix::fs::symlink(env_program(), external.join("bin/go")).unwrap();
     std::os::unix::fs::symlink(&external, env.gomig_home.join("toolchains/go1.21.13")).unwrap();
     let adopted_dir = env.dir("adopted");
     env.write("adopted/.go-version", "1.21.13\n");
@@ -1130,6 +1141,15 @@ fn goroot_is_overridden_and_gotoolchain_defaults_to_local() {
     assert_eq!(values_of(&e, "GOMIG_SHIM_DEPTH"), ["6"]);
 }
 
+/// The little-endian field of `len` bytes at `offset` of an ELF file.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn le(bytes: &[u8], offset: usize, len: usize) -> u64 {
+    bytes[offset..offset + len]
+        .iter()
+        .rev()
+        .fold(0, |n, &b| n << 8 | u64::from(b))
+}
+
 /// The shim's image on x86_64 Linux: its code, read-only data and GOT in a single loadable
 /// segment (so that a call costs one fault-around window, `src/shim/shim.ld`; GNU ld's own
 /// layout made that two or three), and no segment both writable and executable. Read from
@@ -1139,9 +1159,11 @@ fn goroot_is_overridden_and_gotoolchain_defaults_to_local() {
 fn the_shim_is_one_executable_segment_and_nothing_writable_runs() {
     let bytes = fs::read(shim_bin()).unwrap();
     assert_eq!(&bytes[..4], b"\x7fELF");
-    let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]) as usize;
-    let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
-    let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
+    let (u16_at, u32_at, u64_at) = (
+        |o| le(&bytes, o, 2) as usize,
+        |o| le(&bytes, o, 4) as u32,
+        |o| le(&bytes, o, 8),
+    );
     let (phoff, phentsize, phnum) = (u64_at(0x20) as usize, u16_at(0x36), u16_at(0x38));
     const PT_LOAD: u32 = 1;
     const PF_X: u32 = 1;
@@ -1175,9 +1197,11 @@ fn the_shim_is_one_executable_segment_and_nothing_writable_runs() {
 #[test]
 fn the_shims_hot_part_ends_where_a_fault_around_window_ends() {
     let bytes = fs::read(shim_bin()).unwrap();
-    let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]) as usize;
-    let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
-    let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
+    let (u16_at, u32_at, u64_at) = (
+        |o| le(&bytes, o, 2) as usize,
+        |o| le(&bytes, o, 4) as u32,
+        |o| le(&bytes, o, 8),
+    );
     let (shoff, shentsize, shnum) = (u64_at(0x28) as usize, u16_at(0x3a), u16_at(0x3c));
     const SHT_SYMTAB: u32 = 2;
     let section = |i: usize| shoff + i * shentsize;
@@ -1211,7 +1235,7 @@ fn the_shims_hot_part_ends_where_a_fault_around_window_ends() {
 #[test]
 fn a_linked_working_directory_is_walked_up_by_the_path_the_user_sees() {
     let env = setup();
-    let env_prog = system_program(&["/usr/bin/env", "/bin/env"]);
+    let env_prog = env_program();
     let logical_tree = linked_toolchain(&env, "go1.22.10", &env_prog);
     let physical_tree = linked_toolchain(&env, "go1.21.13", &env_prog);
     env.set_default_link("go1.22.10");
@@ -1253,9 +1277,7 @@ fn a_linked_working_directory_is_walked_up_by_the_path_the_user_sees() {
 #[test]
 fn a_large_environment_is_passed_whole() {
     let env = setup();
-    let env_prog = system_program(&["/usr/bin/env", "/bin/env"]);
-    let managed = linked_toolchain(&env, "go1.22.10", &env_prog);
-    env.set_default_link("go1.22.10");
+    let managed = default_that_prints_its_environment(&env);
     let mut cmd = env.go_in(&env.work, &[]);
     for i in 0..3000 {
         cmd.env(format!("BULK_{i:04}"), format!("value {i}"));
@@ -1282,13 +1304,11 @@ fn a_large_environment_is_passed_whole() {
 #[test]
 fn paths_longer_than_the_inline_buffer() {
     let env = setup();
-    let env_prog = system_program(&["/usr/bin/env", "/bin/env"]);
-    linked_toolchain(&env, "go1.22.10", &env_prog);
-    env.set_default_link("go1.22.10");
+    default_that_prints_its_environment(&env);
     let long: String = (0..6).map(|i| format!("{i}{}/", "x".repeat(99))).collect();
     let external = env.root().join(&long).join("go");
     fs::create_dir_all(external.join("bin")).unwrap();
-    std::os::unix::fs::symlink(&env_prog, external.join("bin/go")).unwrap();
+    std::os::unix::fs::symlink(env_program(), external.join("bin/go")).unwrap();
     std::os::unix::fs::symlink(&external, env.gomig_home.join("toolchains/go1.21.13")).unwrap();
     let project = env.dir(&format!("long/{long}"));
     fs::write(project.join(".go-version"), "1.21.13\n").unwrap();
