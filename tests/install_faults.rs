@@ -397,6 +397,48 @@ fn a_full_disk_is_reported_as_such_and_nothing_is_left_on_it() {
 // Offline installs (`--archive FILE`)
 // ---------------------------------------------------------------------------------------------
 
+/// Without `--sha256`, an archive is checked against the `sha256sum`-format sidecar beside it
+/// (`FILE.sha256`, as `gomig archive` writes one); a sidecar that disagrees refuses it, and with
+/// neither the install says the file itself was not checked.
+#[test]
+fn an_archive_without_sha256_is_checked_against_its_sidecar_or_said_unchecked() {
+    let env = TestEnv::new();
+    let dir = env.root().join("dl");
+    fs::create_dir_all(&dir).unwrap();
+    let archive = mini_archive(GO_122, &dir);
+    let (sha, _) = dlsite::sha256_file(&archive).unwrap();
+    let base = archive.file_name().unwrap().to_str().unwrap().to_string();
+    let sidecar = dir.join(format!("{base}.sha256"));
+    let install = || env.gomig(&["install", "--archive", archive.to_str().unwrap()]);
+
+    fs::write(&sidecar, format!("{}  {base}\n", "0".repeat(64))).unwrap();
+    let err = install_fails(&mut install());
+    assert!(
+        err.contains(&sha) && err.contains(&archive.display().to_string()),
+        "{err}"
+    );
+    assert_nothing_installed(&env);
+
+    fs::write(&sidecar, format!("{sha}  {base}\n")).unwrap();
+    let out = run(&mut install());
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains(&format!("against {}", sidecar.display())),
+        "{}",
+        describe(&out)
+    );
+
+    let again = TestEnv::new();
+    fs::remove_file(&sidecar).unwrap();
+    let out = run(&mut again.gomig(&["install", "--archive", archive.to_str().unwrap()]));
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("is not checked against a SHA-256") && stderr(&out).contains("--sha256 HEX"),
+        "{}",
+        describe(&out)
+    );
+}
+
 #[test]
 fn a_damaged_archive_file_is_refused_offline_and_nothing_is_installed() {
     let env = TestEnv::new();

@@ -122,9 +122,29 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         }
     };
     if let Some(file) = &args.archive {
+        // Checked against `--sha256`, else against the `sha256sum`-format sidecar beside it (as
+        // `gomig archive` writes one and go.dev's checksums are published), else said unchecked.
+        let sidecar = match &args.sha256 {
+            Some(_) => None,
+            None => crate::integrity::restore::read_sidecar(file)?,
+        };
+        let sha256 = args.sha256.as_deref().or(sidecar.as_ref().map(|(hex, _)| hex.as_str()));
+        match (&args.sha256, &sidecar) {
+            (Some(_), _) => {}
+            (None, Some((_, from))) => ctx.note(format!("checking {} against {from}", file.display())),
+            (None, None) => ctx.note(format!(
+                "{} is not checked against a SHA-256 (no --sha256 and no {} beside it): only its \
+                 tree and bin/go version are; pass --sha256 HEX, as go.dev lists it, to check the file",
+                file.display(),
+                crate::integrity::pack::sidecar_path(file)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            )),
+        }
         report(
             installer
-                .install_archive(file, args.sha256.as_deref())
+                .install_archive(file, sha256)
                 .map(Done::Fetched)
                 .map_err(|e| nothing_installed(e, &store)),
             &file.display().to_string(),
