@@ -833,7 +833,7 @@ fn resolve_with(
             climb.up();
         }
     }
-    select_unpinned(env, cwd, gofiles, shim_id, out)
+    select_unpinned(env, cwd, dir, gofiles, shim_id, out)
 }
 
 /// No pin above `cwd`: go.work or go.mod, as Go finds them, else the default. Out of line:
@@ -842,11 +842,14 @@ fn resolve_with(
 fn select_unpinned(
     env: &Env<'_>,
     cwd: &[u8],
+    mut dir: PathBuf,
     mut gofiles: GoFiles<'_>,
     shim_id: Option<FileId>,
     out: &mut Resolution,
 ) -> Result<(), Error> {
-    let mut dir = PathBuf::from_bytes(cwd).ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
+    // The pins' walk left `dir` somewhere above: back to `cwd`, in the buffer it already has.
+    dir.set(cwd)
+        .ok_or_else(|| Error::new(ErrorKind::BadPath, Source::Default))?;
     let mut climb = Climb::new(env, cwd);
     loop {
         if !gofiles.observe(&mut dir, &climb) || !dir.pop() {
